@@ -1,0 +1,1 @@
+# gdbstub: sources, libraries and tests of this directory.

@@ -1,0 +1,1 @@
+# introspect: sources, libraries and tests of this directory.

@@ -1,0 +1,1 @@
+# replay: sources, libraries and tests of this directory.

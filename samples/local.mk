@@ -1,0 +1,1 @@
+# samples: sources, libraries and tests of this directory.

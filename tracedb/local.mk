@@ -1,0 +1,1 @@
+# tracedb: sources, libraries and tests of this directory.

@@ -1,0 +1,1 @@
+# vmm device models: one file each, plus their unit tests.
