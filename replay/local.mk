@@ -1,1 +1,4 @@
-# replay: sources, libraries and tests of this directory.
+# replay: event log, recorder, replayer.
+noinst_LIBRARIES += replay/libreplay.a
+replay_libreplay_a_SOURCES =
+include $(srcdir)/replay/eventlog.mk

@@ -1,0 +1,1 @@
+# replay event log: encoding, LZ4 frame file, tests.
