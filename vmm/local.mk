@@ -2,3 +2,5 @@
 noinst_LIBRARIES += vmm/libvmm.a
 vmm_libvmm_a_SOURCES =
 include $(srcdir)/vmm/devices.mk
+vmm_libvmm_a_SOURCES += vmm/vmm.h vmm/internal.h vmm/device.h vmm/devices.h \
+	vmm/kvm.c vmm/cpu.c vmm/cpuid.c vmm/machine.c vmm/multiboot.c vmm/clock.c vmm/state.c vmm/live.c vmm/probe.c

@@ -1,0 +1,22 @@
+/*
+ * guest.h — helpers shared by the commands that start a guest (run, record).
+ */
+#ifndef RRVM_CLI_GUEST_H
+#define RRVM_CLI_GUEST_H
+
+#include "cli/cli.h"
+#include "vmm/vmm.h"
+
+/* The serial input fd for the options (stdin by default), or -1 after a
+ * message. */
+int cli_guest_open_input(const struct cli_guest_opts *o);
+/* Create the machine; on failure prints the error and returns 2. */
+int cli_guest_create(const struct cli_guest_opts *o, struct vmm **vm);
+/* Print how the guest stopped (crash dumps included) and return the exit
+ * status for it. */
+int cli_guest_report(struct vmm *vm, const struct vmm_live_result *res, const struct cli_guest_opts *o);
+
+/* Defaults of the live driver shared by run and record. */
+#define CLI_POLL_LATENCY_NS 500000ull
+
+#endif

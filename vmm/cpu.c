@@ -1,0 +1,432 @@
+/*
+ * cpu.c — the vCPU: its Multiboot start state, one step of the exit loop,
+ * interrupt injection, kicks, and access to registers and guest debug.
+ *
+ * vmm_step() is the only place that calls KVM_RUN. Before entering it
+ * injects the PIC's pending interrupt when the guest can take it and
+ * otherwise asks KVM for an interrupt-window exit; doing this at every
+ * entry, from state that replay reproduces, is what makes the injection
+ * points of a replay land where the recording's did.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmm/internal.h"
+
+#define VMM_KICK_SIGNAL SIGUSR1
+#define MSR_EFER 0xc0000080u
+#define MSR_KERNEL_GS_BASE 0xc0000102u
+
+#ifndef sigev_notify_thread_id
+#define sigev_notify_thread_id _sigev_un._tid
+#endif
+
+/* The signal handler has no argument through which to find its VM, so the
+ * vCPU thread keeps it here. One VM per thread is the model anyway. */
+static __thread struct vmm *tls_vm;
+
+static void kick_handler(int sig)
+{
+	struct vmm *vm = tls_vm;
+
+	(void)sig;
+	if (vm) {
+		atomic_store(&vm->kick_requested, true);
+		/* Covers the window between our last check and KVM_RUN: KVM
+		 * returns at once instead of running the guest. */
+		vm->run->immediate_exit = 1;
+	}
+}
+
+int vmm_kick_init(struct vmm *vm, struct vmm_error *err)
+{
+	struct sigaction sa = { .sa_handler = kick_handler };
+	struct sigevent sev = { 0 };
+	sigset_t set;
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(VMM_KICK_SIGNAL, &sa, NULL) < 0) {
+		vmm_error_set(err, "sigaction: %s", strerror(errno));
+		return -errno;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, VMM_KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	tls_vm = vm;
+	vm->vcpu_thread = pthread_self();
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = VMM_KICK_SIGNAL;
+	sev.sigev_notify_thread_id = (pid_t)syscall(SYS_gettid);
+	if (timer_create(CLOCK_MONOTONIC, &sev, &vm->kick_timer) < 0) {
+		vmm_error_set(err, "timer_create: %s", strerror(errno));
+		return -errno;
+	}
+	vm->kick_timer_armed_valid = true;
+	vm->kick_deadline = UINT64_MAX;
+	return 0;
+}
+
+void vmm_kick_fini(struct vmm *vm)
+{
+	if (vm->kick_timer_armed_valid)
+		timer_delete(vm->kick_timer);
+	vm->kick_timer_armed_valid = false;
+	if (tls_vm == vm)
+		tls_vm = NULL;
+}
+
+void vmm_kick(struct vmm *vm)
+{
+	atomic_store(&vm->kick_requested, true);
+	pthread_kill(vm->vcpu_thread, VMM_KICK_SIGNAL);
+}
+
+int vmm_kick_at(struct vmm *vm, uint64_t deadline_ns)
+{
+	struct itimerspec its = { 0 };
+
+	if (deadline_ns == vm->kick_deadline)
+		return 0;
+	vm->kick_deadline = deadline_ns;
+	if (deadline_ns != UINT64_MAX) {
+		/* 0 would disarm the timer; a deadline in the past fires at once. */
+		if (deadline_ns == 0)
+			deadline_ns = 1;
+		its.it_value.tv_sec = (time_t)(deadline_ns / 1000000000u);
+		its.it_value.tv_nsec = (long)(deadline_ns % 1000000000u);
+	}
+	if (timer_settime(vm->kick_timer, TIMER_ABSTIME, &its, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+bool vmm_take_kick(struct vmm *vm)
+{
+	vm->run->immediate_exit = 0;
+	return atomic_exchange(&vm->kick_requested, false);
+}
+
+static void flat_segment(struct kvm_segment *s, uint16_t sel, uint8_t type)
+{
+	*s = (struct kvm_segment){
+		.base = 0, .limit = 0xffffffff, .selector = sel, .type = type,
+		.present = 1, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1,
+	};
+}
+
+int vmm_cpu_init(struct vmm *vm, uint32_t entry, uint32_t info_addr, struct vmm_error *err)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = { 0 };
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0) {
+		vmm_error_set(err, "KVM_GET_SREGS: %s", strerror(errno));
+		return -errno;
+	}
+	/* The Multiboot machine state: flat 4 GiB code and data segments,
+	 * protected mode, paging off, interrupts off. */
+	flat_segment(&sregs.cs, 0x10, 0xb);
+	flat_segment(&sregs.ds, 0x18, 0x3);
+	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+	sregs.tr = (struct kvm_segment){ .limit = 0x67, .type = 0xb, .present = 1 };
+	sregs.ldt = (struct kvm_segment){ .type = 0x2, .present = 1, .unusable = 1 };
+	sregs.gdt.base = 0, sregs.gdt.limit = 0;
+	sregs.idt.base = 0, sregs.idt.limit = 0;
+	sregs.cr0 = 0x11;       /* PE, ET */
+	sregs.cr2 = sregs.cr3 = sregs.cr4 = 0;
+	sregs.efer = 0;
+	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sregs) < 0) {
+		vmm_error_set(err, "KVM_SET_SREGS: %s", strerror(errno));
+		return -errno;
+	}
+	regs.rax = 0x2BADB002;
+	regs.rbx = info_addr;
+	regs.rip = entry;
+	regs.rsp = 0x7ff0;      /* undefined by Multiboot; a harmless low stack */
+	regs.rflags = 0x2;
+	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0) {
+		vmm_error_set(err, "KVM_SET_REGS: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* Inject the PIC's interrupt if the guest can take it now; otherwise ask
+ * KVM to exit as soon as it can. Returns the vector injected or -1. */
+static int inject_pending(struct vmm *vm, struct vmm_error *err, int *rc)
+{
+	struct kvm_run *run = vm->run;
+	struct kvm_interrupt irq;
+	int vec;
+
+	*rc = 0;
+	if (vmm_machine_pending(&vm->m) < 0) {
+		run->request_interrupt_window = 0;
+		return -1;
+	}
+	if (!run->ready_for_interrupt_injection || !run->if_flag) {
+		run->request_interrupt_window = 1;
+		return -1;
+	}
+	vec = vmm_machine_ack(&vm->m);
+	irq.irq = (uint32_t)vec;
+	if (ioctl(vm->vcpu_fd, KVM_INTERRUPT, &irq) < 0) {
+		*rc = -errno;
+		vmm_error_set(err, "KVM_INTERRUPT vector 0x%x: %s", vec, strerror(errno));
+		return -1;
+	}
+	run->request_interrupt_window = vmm_machine_pending(&vm->m) >= 0;
+	return vec;
+}
+
+static uint64_t exit_rip(struct vmm *vm)
+{
+	struct kvm_regs regs;
+
+	if (vm->sync_regs)
+		return vm->run->s.regs.regs.rip;
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+		return 0;
+	return regs.rip;
+}
+
+static void error_event(struct vmm_event *ev, struct kvm_run *run, const char *what)
+{
+	ev->kind = VMM_EV_ERROR;
+	ev->u.error.reason = run->exit_reason;
+	if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR)
+		ev->u.error.suberror = run->internal.suberror;
+	snprintf(ev->u.error.what, sizeof(ev->u.error.what), "%s", what);
+}
+
+int vmm_step(struct vmm *vm, struct vmm_event *ev, struct vmm_error *err)
+{
+	struct kvm_run *run = vm->run;
+	int rc;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->injected = inject_pending(vm, err, &rc);
+	if (rc)
+		return rc;
+	if (vm->sync_regs)
+		run->kvm_valid_regs = KVM_SYNC_X86_REGS;
+	rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);
+	if (rc < 0) {
+		if (errno == EINTR || errno == EAGAIN) {
+			ev->kind = VMM_EV_KICK;
+			ev->exits = vm->exits;
+			ev->rip = exit_rip(vm);
+			return 0;
+		}
+		rc = -errno;
+		vmm_error_set(err, "KVM_RUN: %s", strerror(errno));
+		return rc;
+	}
+	ev->rip = exit_rip(vm);
+	if (vmm_machine_dispatch(&vm->m, run, ev)) {
+		ev->exits = ++vm->exits;
+		return 0;
+	}
+	switch (run->exit_reason) {
+	case KVM_EXIT_HLT:
+		ev->kind = VMM_EV_HLT;
+		ev->exits = ++vm->exits;
+		return 0;
+	case KVM_EXIT_IRQ_WINDOW_OPEN:
+		ev->kind = VMM_EV_IRQ_WINDOW;
+		ev->exits = ++vm->exits;
+		return 0;
+	case KVM_EXIT_INTR:
+		ev->kind = VMM_EV_KICK;
+		break;
+	case KVM_EXIT_DEBUG:
+		ev->kind = VMM_EV_DEBUG;
+		ev->u.debug.exception = run->debug.arch.exception;
+		ev->u.debug.pc = run->debug.arch.pc;
+		ev->u.debug.dr6 = run->debug.arch.dr6;
+		ev->u.debug.dr7 = run->debug.arch.dr7;
+		break;
+	case KVM_EXIT_SHUTDOWN:
+		ev->kind = VMM_EV_SHUTDOWN;
+		break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		error_event(ev, run, run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION
+			    ? "KVM internal error: instruction emulation failed"
+			    : "KVM internal error");
+		break;
+	case KVM_EXIT_FAIL_ENTRY:
+		error_event(ev, run, "KVM could not enter the guest (invalid vCPU state)");
+		break;
+	default: {
+		char what[64];
+		snprintf(what, sizeof(what), "unexpected KVM exit reason %u", run->exit_reason);
+		error_event(ev, run, what);
+		break;
+	}
+	}
+	ev->exits = vm->exits;
+	return 0;
+}
+
+int vmm_get_regs(struct vmm *vm, struct vmm_regs *r)
+{
+	struct kvm_regs k;
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &k) < 0)
+		return -errno;
+	*r = (struct vmm_regs){
+		k.rax, k.rbx, k.rcx, k.rdx, k.rsi, k.rdi, k.rbp, k.rsp,
+		k.r8, k.r9, k.r10, k.r11, k.r12, k.r13, k.r14, k.r15, k.rip, k.rflags,
+	};
+	return 0;
+}
+
+int vmm_set_regs(struct vmm *vm, const struct vmm_regs *r)
+{
+	struct kvm_regs k = {
+		.rax = r->rax, .rbx = r->rbx, .rcx = r->rcx, .rdx = r->rdx,
+		.rsi = r->rsi, .rdi = r->rdi, .rsp = r->rsp, .rbp = r->rbp,
+		.r8 = r->r8, .r9 = r->r9, .r10 = r->r10, .r11 = r->r11,
+		.r12 = r->r12, .r13 = r->r13, .r14 = r->r14, .r15 = r->r15,
+		.rip = r->rip, .rflags = r->rflags,
+	};
+
+	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &k) < 0)
+		return -errno;
+	return 0;
+}
+
+static void seg_from_kvm(struct vmm_segment *d, const struct kvm_segment *s)
+{
+	*d = (struct vmm_segment){ s->base, s->limit, s->selector, s->type, s->present,
+				   s->dpl, s->db, s->s, s->l, s->g, s->avl };
+}
+
+static void seg_to_kvm(struct kvm_segment *d, const struct vmm_segment *s)
+{
+	d->base = s->base, d->limit = s->limit, d->selector = s->selector, d->type = s->type;
+	d->present = s->present, d->dpl = s->dpl, d->db = s->db, d->s = s->s, d->l = s->l;
+	d->g = s->g, d->avl = s->avl;
+}
+
+static int get_msr(struct vmm *vm, uint32_t index, uint64_t *value)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} m = { .hdr.nmsrs = 1, .e.index = index };
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_MSRS, &m) != 1)
+		return -EIO;
+	*value = m.e.data;
+	return 0;
+}
+
+int vmm_get_sregs(struct vmm *vm, struct vmm_sregs *s)
+{
+	struct kvm_sregs k;
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &k) < 0)
+		return -errno;
+	memset(s, 0, sizeof(*s));
+	seg_from_kvm(&s->cs, &k.cs), seg_from_kvm(&s->ds, &k.ds), seg_from_kvm(&s->es, &k.es);
+	seg_from_kvm(&s->fs, &k.fs), seg_from_kvm(&s->gs, &k.gs), seg_from_kvm(&s->ss, &k.ss);
+	seg_from_kvm(&s->tr, &k.tr), seg_from_kvm(&s->ldt, &k.ldt);
+	s->gdt_base = k.gdt.base, s->gdt_limit = k.gdt.limit;
+	s->idt_base = k.idt.base, s->idt_limit = k.idt.limit;
+	s->cr0 = k.cr0, s->cr2 = k.cr2, s->cr3 = k.cr3, s->cr4 = k.cr4, s->cr8 = k.cr8;
+	s->efer = k.efer, s->apic_base = k.apic_base;
+	if (get_msr(vm, MSR_KERNEL_GS_BASE, &s->kernel_gs_base) < 0)
+		s->kernel_gs_base = 0;
+	return 0;
+}
+
+int vmm_set_sregs(struct vmm *vm, const struct vmm_sregs *s)
+{
+	struct kvm_sregs k;
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &k) < 0)
+		return -errno;
+	seg_to_kvm(&k.cs, &s->cs), seg_to_kvm(&k.ds, &s->ds), seg_to_kvm(&k.es, &s->es);
+	seg_to_kvm(&k.fs, &s->fs), seg_to_kvm(&k.gs, &s->gs), seg_to_kvm(&k.ss, &s->ss);
+	seg_to_kvm(&k.tr, &s->tr), seg_to_kvm(&k.ldt, &s->ldt);
+	k.gdt.base = s->gdt_base, k.gdt.limit = s->gdt_limit;
+	k.idt.base = s->idt_base, k.idt.limit = s->idt_limit;
+	k.cr0 = s->cr0, k.cr2 = s->cr2, k.cr3 = s->cr3, k.cr4 = s->cr4, k.cr8 = s->cr8;
+	k.efer = s->efer;
+	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &k) < 0)
+		return -errno;
+	return 0;
+}
+
+int vmm_get_fpu(struct vmm *vm, uint8_t fxsave[512])
+{
+	struct kvm_fpu f;
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_FPU, &f) < 0)
+		return -errno;
+	/* Rebuild the FXSAVE image gdb and hashing both understand. */
+	memset(fxsave, 0, 512);
+	memcpy(fxsave + 0, &f.fcw, 2);
+	memcpy(fxsave + 2, &f.fsw, 2);
+	fxsave[4] = f.ftwx;
+	memcpy(fxsave + 6, &f.last_opcode, 2);
+	memcpy(fxsave + 8, &f.last_ip, 8);
+	memcpy(fxsave + 16, &f.last_dp, 8);
+	memcpy(fxsave + 24, &f.mxcsr, 4);
+	for (int i = 0; i < 8; i++)
+		memcpy(fxsave + 32 + 16 * i, f.fpr[i], 16);
+	memcpy(fxsave + 160, f.xmm, 256);
+	return 0;
+}
+
+int vmm_cpl(struct vmm *vm)
+{
+	struct kvm_sregs k;
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &k) < 0)
+		return -errno;
+	if (!(k.cr0 & 1))
+		return 0;       /* real mode */
+	return k.cs.selector & 3;
+}
+
+int vmm_set_debug(struct vmm *vm, const struct vmm_debug *dbg)
+{
+	struct kvm_guest_debug g = { 0 };
+	static const uint8_t len_code[9] = { 0, 0, 1, 0, 3, 0, 0, 0, 2 };
+	bool any_hw = false;
+
+	g.control = KVM_GUESTDBG_ENABLE;
+	if (dbg->single_step)
+		g.control |= KVM_GUESTDBG_SINGLESTEP;
+	if (dbg->sw_breakpoints)
+		g.control |= KVM_GUESTDBG_USE_SW_BP;
+	g.arch.debugreg[7] = 0x0600;    /* GE and the reserved bit 10 */
+	for (int i = 0; i < 4; i++) {
+		unsigned type = dbg->hw[i].type, len = dbg->hw[i].len;
+
+		if (!dbg->hw[i].enabled)
+			continue;
+		if ((type != 0 && type != 1 && type != 3) || len > 8 || (len & (len - 1)) || len == 0)
+			return -EINVAL;
+		if (type == 0)
+			len = 1;    /* instruction breakpoints have length 1 */
+		any_hw = true;
+		g.arch.debugreg[i] = dbg->hw[i].addr;
+		g.arch.debugreg[7] |= (2ull << (i * 2)) | ((uint64_t)type << (16 + i * 4)) |
+				      ((uint64_t)len_code[len] << (18 + i * 4));
+	}
+	if (any_hw)
+		g.control |= KVM_GUESTDBG_USE_HW_BP;
+	if (!any_hw && !dbg->single_step && !dbg->sw_breakpoints)
+		g.control = 0;
+	if (ioctl(vm->vcpu_fd, KVM_SET_GUEST_DEBUG, &g) < 0)
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,100 @@
+/*
+ * internal.h — declarations shared inside vmm/ only.
+ *
+ * struct vmm_machine is the part of the VM that needs no KVM: guest RAM,
+ * the devices and the port dispatch table. Keeping it apart from the KVM
+ * file descriptors lets the exit dispatcher and the loader be unit-tested
+ * with fake exits and plain buffers.
+ */
+#ifndef RRVM_VMM_INTERNAL_H
+#define RRVM_VMM_INTERNAL_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include "vmm/devices.h"
+#include "vmm/vmm.h"
+
+#define VMM_PORT_NONE 0xff
+
+struct vmm_machine {
+	uint8_t *ram;
+	uint64_t ram_size;
+	bool trace_io;
+
+	struct vmm_clock clock;
+	struct vmm_output output;
+	struct vmm_bus bus;
+
+	void *dev_state[16];            /* indexed like vmm_devices[] */
+	uint8_t port_owner[65536];      /* device index per port, or VMM_PORT_NONE */
+	int pic_index, uart_index;
+
+	bool exit_requested;            /* isa-debug-exit was written */
+	uint32_t exit_value;
+};
+
+/* machine.c */
+int vmm_machine_init(struct vmm_machine *m, uint8_t *ram, uint64_t ram_size,
+		     const struct vmm_clock *clock, const struct vmm_output *output,
+		     bool trace_io, struct vmm_error *err) VMM_MUST_CHECK;
+void vmm_machine_fini(struct vmm_machine *m);
+/* Handle the I/O or MMIO part of a KVM exit. Pure: touches only the machine
+ * and the kvm_run buffer. Fills ev->kind/ev->u and returns true when the
+ * exit was an I/O or MMIO exit it consumed. */
+bool vmm_machine_dispatch(struct vmm_machine *m, struct kvm_run *run, struct vmm_event *ev);
+void vmm_machine_poll(struct vmm_machine *m);
+uint64_t vmm_machine_deadline(const struct vmm_machine *m);
+int vmm_machine_pending(const struct vmm_machine *m);
+int vmm_machine_ack(struct vmm_machine *m);
+
+/* multiboot.c: the Multiboot v1 loader, on a plain RAM buffer. */
+#define VMM_MB_MAX_SEGMENTS 16
+#define VMM_MB_INFO_BASE 0x8000ull      /* where rrvm builds the boot info */
+#define VMM_MB_INFO_END 0x10000ull
+
+struct vmm_mb_segment {
+	uint64_t paddr, filesz, memsz, offset;
+};
+struct vmm_mb_image {
+	uint32_t header_flags;
+	uint64_t entry;                 /* physical */
+	unsigned nseg;
+	struct vmm_mb_segment seg[VMM_MB_MAX_SEGMENTS];
+};
+/* Validate a kernel image held in memory. path is only used in messages. */
+int vmm_multiboot_parse(const uint8_t *file, size_t len, uint64_t ram_size, const char *path,
+			struct vmm_mb_image *img, struct vmm_error *err) VMM_MUST_CHECK;
+/* Copy the segments into ram, build the Multiboot info with the memory map
+ * and cmdline; *info_addr receives its guest-physical address. */
+int vmm_multiboot_load(const struct vmm_mb_image *img, const uint8_t *file, uint8_t *ram,
+		       uint64_t ram_size, const char *cmdline, uint32_t *info_addr,
+		       struct vmm_error *err) VMM_MUST_CHECK;
+
+struct vmm {
+	struct vmm_machine m;
+	int kvm_fd, vm_fd, vcpu_fd;
+	struct kvm_run *run;
+	size_t run_size;
+	char *kernel_path;
+	uint64_t exits;
+	bool sync_regs;
+	timer_t kick_timer;
+	bool kick_timer_armed_valid;
+	uint64_t kick_deadline;
+	atomic_bool kick_requested;
+	pthread_t vcpu_thread;
+	uint64_t *dirty_bitmap;         /* scratch for KVM_GET_DIRTY_LOG */
+};
+
+/* cpu.c */
+int vmm_cpu_init(struct vmm *vm, uint32_t entry, uint32_t info_addr, struct vmm_error *err) VMM_MUST_CHECK;
+int vmm_kick_init(struct vmm *vm, struct vmm_error *err) VMM_MUST_CHECK;
+void vmm_kick_fini(struct vmm *vm);
+/* cpuid.c */
+int vmm_cpuid_apply(struct vmm *vm, struct vmm_error *err) VMM_MUST_CHECK;
+
+#endif

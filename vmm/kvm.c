@@ -1,0 +1,353 @@
+/*
+ * kvm.c — creating and tearing down the VM: /dev/kvm, the VM and its one
+ * vCPU, guest RAM as one memory slot with dirty logging, and booting the
+ * kernel into it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vmm/internal.h"
+
+void vmm_error_set(struct vmm_error *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+}
+
+int vmm_open_kvm(struct vmm_error *err)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	int api;
+
+	if (fd < 0) {
+		int e = errno;
+		if (e == ENOENT)
+			vmm_error_set(err, "/dev/kvm does not exist: this host has no KVM. Enable "
+				      "virtualization in the firmware or the hypervisor and load the "
+				      "kvm module (modprobe kvm_intel or kvm_amd)");
+		else if (e == EACCES || e == EPERM)
+			vmm_error_set(err, "/dev/kvm: permission denied. Add yourself to the kvm group "
+				      "(sudo usermod -aG kvm $USER, then log in again) or run as root");
+		else
+			vmm_error_set(err, "/dev/kvm: %s", strerror(e));
+		return -e;
+	}
+	api = ioctl(fd, KVM_GET_API_VERSION, 0);
+	if (api != KVM_API_VERSION) {
+		vmm_error_set(err, "/dev/kvm speaks API version %d, rrvm needs %d", api, KVM_API_VERSION);
+		close(fd);
+		return -ENOTSUP;
+	}
+	return fd;
+}
+
+static int read_file(const char *path, uint8_t **data, size_t *len, struct vmm_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	uint8_t *buf;
+	size_t got = 0;
+
+	if (fd < 0) {
+		int e = errno;
+		vmm_error_set(err, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		vmm_error_set(err, "%s: not a regular file", path);
+		close(fd);
+		return -EINVAL;
+	}
+	if (st.st_size > (off_t)VMM_MEM_MAX) {
+		vmm_error_set(err, "%s: %lld bytes is larger than any guest RAM", path,
+			      (long long)st.st_size);
+		close(fd);
+		return -EFBIG;
+	}
+	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!buf) {
+		close(fd);
+		vmm_error_set(err, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			vmm_error_set(err, "%s: read failed at byte %zu", path, got);
+			free(buf);
+			close(fd);
+			return -EIO;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	*data = buf;
+	*len = got;
+	return 0;
+}
+
+static int setup_memory(struct vmm *vm, uint64_t size, struct vmm_error *err)
+{
+	struct kvm_userspace_memory_region region;
+	void *ram = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			 -1, 0);
+
+	if (ram == MAP_FAILED) {
+		int e = errno;
+		vmm_error_set(err, "cannot allocate %llu MiB of guest RAM: %s",
+			      (unsigned long long)(size >> 20), strerror(e));
+		return -e;
+	}
+	vm->m.ram = ram;
+	vm->m.ram_size = size;
+	region = (struct kvm_userspace_memory_region){
+		.slot = 0,
+		.flags = KVM_MEM_LOG_DIRTY_PAGES,
+		.guest_phys_addr = 0,
+		.memory_size = size,
+		.userspace_addr = (uint64_t)(uintptr_t)ram,
+	};
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+		int e = errno;
+		vmm_error_set(err, "KVM_SET_USER_MEMORY_REGION (%llu MiB): %s",
+			      (unsigned long long)(size >> 20), strerror(e));
+		return -e;
+	}
+	vm->dirty_bitmap = calloc(vmm_dirty_words(vm), sizeof(uint64_t));
+	if (!vm->dirty_bitmap) {
+		vmm_error_set(err, "out of memory for the dirty page bitmap");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int create_vcpu(struct vmm *vm, struct vmm_error *err)
+{
+	int sz;
+
+	/* Needed by Intel VMX for real-mode emulation; harmless elsewhere.
+	 * Placed just below 4 GiB, far above any RAM we map there. */
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, 0xfffbd000ul) < 0) {
+		int e = errno;
+		vmm_error_set(err, "KVM_SET_TSS_ADDR: %s", strerror(e));
+		return -e;
+	}
+	vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
+	if (vm->vcpu_fd < 0) {
+		int e = errno;
+		vmm_error_set(err, "KVM_CREATE_VCPU: %s", strerror(e));
+		return -e;
+	}
+	sz = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (sz < (int)sizeof(struct kvm_run)) {
+		vmm_error_set(err, "KVM_GET_VCPU_MMAP_SIZE returned %d", sz);
+		return -EINVAL;
+	}
+	vm->run_size = (size_t)sz;
+	vm->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu_fd, 0);
+	if (vm->run == MAP_FAILED) {
+		int e = errno;
+		vm->run = NULL;
+		vmm_error_set(err, "mmap of the vCPU run area: %s", strerror(e));
+		return -e;
+	}
+	vm->sync_regs = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) & KVM_SYNC_X86_REGS;
+	return 0;
+}
+
+int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct vmm_error *err)
+{
+	uint64_t mem = cfg->mem_size ? cfg->mem_size : VMM_MEM_DEFAULT;
+	struct vmm_mb_image img;
+	uint8_t *file = NULL;
+	size_t len = 0;
+	uint32_t info_addr;
+	struct vmm *vm;
+	int rc;
+
+	*out = NULL;
+	if (mem < VMM_MEM_MIN || mem > VMM_MEM_MAX || mem % 4096) {
+		vmm_error_set(err, "memory size %llu bytes is out of range (%llu MiB to %llu GiB, "
+			      "a multiple of 4 KiB)", (unsigned long long)mem, VMM_MEM_MIN >> 20,
+			      VMM_MEM_MAX >> 30);
+		return -EINVAL;
+	}
+	/* Validate the kernel before touching KVM, so that a bad image is
+	 * reported as such even on a host without /dev/kvm. */
+	rc = read_file(cfg->kernel_path, &file, &len, err);
+	if (rc)
+		return rc;
+	rc = vmm_multiboot_parse(file, len, mem, cfg->kernel_path, &img, err);
+	if (rc)
+		goto err_file;
+
+	vm = calloc(1, sizeof(*vm));
+	if (!vm) {
+		rc = -ENOMEM;
+		vmm_error_set(err, "out of memory");
+		goto err_file;
+	}
+	vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
+	vm->kernel_path = strdup(cfg->kernel_path);
+	rc = vmm_machine_init(&vm->m, NULL, 0, &cfg->clock, &cfg->output, cfg->trace_io, err);
+	if (rc)
+		goto err_vm;
+	rc = vm->kvm_fd = vmm_open_kvm(err);
+	if (rc < 0)
+		goto err_vm;
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		rc = -errno;
+		vmm_error_set(err, "KVM_CREATE_VM: %s", strerror(-rc));
+		goto err_vm;
+	}
+	rc = setup_memory(vm, mem, err);
+	if (rc)
+		goto err_vm;
+	rc = create_vcpu(vm, err);
+	if (rc)
+		goto err_vm;
+	rc = vmm_cpuid_apply(vm, err);
+	if (rc)
+		goto err_vm;
+	rc = vmm_multiboot_load(&img, file, vm->m.ram, mem, cfg->cmdline, &info_addr, err);
+	if (rc)
+		goto err_vm;
+	rc = vmm_cpu_init(vm, (uint32_t)img.entry, info_addr, err);
+	if (rc)
+		goto err_vm;
+	rc = vmm_kick_init(vm, err);
+	if (rc)
+		goto err_vm;
+	free(file);
+	*out = vm;
+	return 0;
+
+err_vm:
+	vmm_destroy(vm);
+err_file:
+	free(file);
+	return rc;
+}
+
+void vmm_destroy(struct vmm *vm)
+{
+	if (!vm)
+		return;
+	vmm_kick_fini(vm);
+	if (vm->run)
+		munmap(vm->run, vm->run_size);
+	if (vm->vcpu_fd >= 0)
+		close(vm->vcpu_fd);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	if (vm->m.ram)
+		munmap(vm->m.ram, vm->m.ram_size);
+	vmm_machine_fini(&vm->m);
+	free(vm->dirty_bitmap);
+	free(vm->kernel_path);
+	free(vm);
+}
+
+void vmm_set_clock(struct vmm *vm, struct vmm_clock clock)
+{
+	vm->m.clock = clock;
+}
+
+const char *vmm_kernel_path(const struct vmm *vm)
+{
+	return vm->kernel_path;
+}
+
+uint64_t vmm_mem_size(const struct vmm *vm)
+{
+	return vm->m.ram_size;
+}
+
+const uint8_t *vmm_ram(const struct vmm *vm)
+{
+	return vm->m.ram;
+}
+
+int vmm_read_phys(struct vmm *vm, uint64_t gpa, void *buf, size_t len)
+{
+	if (gpa > vm->m.ram_size || len > vm->m.ram_size - gpa)
+		return -EFAULT;
+	memcpy(buf, vm->m.ram + gpa, len);
+	return 0;
+}
+
+int vmm_write_phys(struct vmm *vm, uint64_t gpa, const void *buf, size_t len)
+{
+	if (gpa > vm->m.ram_size || len > vm->m.ram_size - gpa)
+		return -EFAULT;
+	memcpy(vm->m.ram + gpa, buf, len);
+	return 0;
+}
+
+size_t vmm_dirty_words(const struct vmm *vm)
+{
+	return (size_t)((vm->m.ram_size / 4096 + 63) / 64);
+}
+
+int vmm_dirty_collect(struct vmm *vm, uint64_t *acc)
+{
+	struct kvm_dirty_log log = { .slot = 0 };
+	size_t words = vmm_dirty_words(vm);
+
+	memset(vm->dirty_bitmap, 0, words * sizeof(uint64_t));
+	log.dirty_bitmap = vm->dirty_bitmap;
+	if (ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
+		return -errno;
+	for (size_t i = 0; i < words; i++)
+		acc[i] |= vm->dirty_bitmap[i];
+	return 0;
+}
+
+void vmm_poll_devices(struct vmm *vm)
+{
+	vmm_machine_poll(&vm->m);
+}
+
+uint64_t vmm_next_deadline(const struct vmm *vm)
+{
+	return vmm_machine_deadline(&vm->m);
+}
+
+int vmm_irq_pending(const struct vmm *vm)
+{
+	return vmm_machine_pending(&vm->m);
+}
+
+size_t vmm_serial_rx_space(const struct vmm *vm)
+{
+	return vm->m.uart_index < 0 ? 0 : vmm_uart_rx_space(vm->m.dev_state[vm->m.uart_index]);
+}
+
+size_t vmm_serial_rx_push(struct vmm *vm, const uint8_t *buf, size_t n)
+{
+	if (vm->m.uart_index < 0)
+		return 0;
+	return vmm_uart_rx_push(vm->m.dev_state[vm->m.uart_index], &vm->m.bus, buf, n);
+}
+
+uint64_t vmm_exits(const struct vmm *vm)
+{
+	return vm->exits;
+}
