@@ -1,0 +1,27 @@
+/*
+ * hello.c - the smallest sample: boot, print one greeting line on COM1 and,
+ * when the loader passed a command line (Multiboot flags bit 2), print it
+ * as "cmdline: <command line>". Then exit through isa-debug-exit with
+ * value 0, so QEMU and rrvm end with status 1.
+ *
+ * It prints nothing that could differ between two loaders of the same
+ * command line (no memory sizes, no addresses): its output is a fixed
+ * reference for "does the boot path work" and for record/replay checks.
+ */
+#include "kernel.h"
+
+void kmain(uint32_t magic, uint32_t info)
+{
+	const char *cmdline;
+
+	kernel_init();
+	if (magic != MULTIBOOT_BOOTLOADER_MAGIC) {
+		kprintf("hello: bad Multiboot magic 0x%x\n", magic);
+		kexit(0x7e);
+	}
+	kprintf("Hello from rrvm!\n");
+	cmdline = multiboot_cmdline(magic, info);
+	if (cmdline)
+		kprintf("cmdline: %s\n", cmdline);
+	kexit(0);
+}
