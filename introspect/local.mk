@@ -1,1 +1,25 @@
-# introspect: sources, libraries and tests of this directory.
+# introspect: guest page tables, mappings and their diffs, descriptors,
+# control registers and ELF symbols (no KVM inside; see introspect.h).
+noinst_LIBRARIES += introspect/libintrospect.a
+introspect_libintrospect_a_SOURCES = \
+	introspect/introspect.h introspect/internal.h \
+	introspect/out.c introspect/paging.c introspect/maps.c \
+	introspect/mapdiff.c introspect/shadow.c introspect/cregs.c \
+	introspect/desc.c introspect/symbols.c
+
+# Fake guest RAM shared by the unit tests and the benchmark.
+EXTRA_DIST += introspect/testguest.h
+
+check_PROGRAMS += tests/unit/introspect_paging_test tests/unit/introspect_maps_test \
+	tests/unit/introspect_desc_test tests/unit/introspect_symbols_test
+TESTS += tests/unit/introspect_paging_test tests/unit/introspect_maps_test \
+	tests/unit/introspect_desc_test tests/unit/introspect_symbols_test
+tests_unit_introspect_paging_test_LDADD = introspect/libintrospect.a
+tests_unit_introspect_maps_test_LDADD = introspect/libintrospect.a
+tests_unit_introspect_desc_test_LDADD = introspect/libintrospect.a
+tests_unit_introspect_symbols_test_LDADD = introspect/libintrospect.a
+
+noinst_PROGRAMS += tests/bench/introspect_bench
+tests_bench_introspect_bench_LDADD = introspect/libintrospect.a
+bench_scripts += tests/bench/introspect.sh
+EXTRA_DIST += tests/bench/introspect.sh
