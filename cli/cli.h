@@ -77,5 +77,7 @@ void cli_on_interrupt(void (*stop)(void *), void *ctx);
 
 int cli_cmd_run(int argc, char **argv);
 int cli_cmd_doctor(int argc, char **argv);
+int cli_cmd_record(int argc, char **argv);
+int cli_cmd_replay(int argc, char **argv);
 
 #endif

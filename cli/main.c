@@ -10,6 +10,8 @@
 
 static const struct cli_command commands[] = {
 	{ "run", "run a guest kernel, no recording", cli_cmd_run },
+	{ "record", "run a guest and record it", cli_cmd_record },
+	{ "replay", "replay a recording exactly", cli_cmd_replay },
 	{ "doctor", "report what this host's KVM can do", cli_cmd_doctor },
 };
 

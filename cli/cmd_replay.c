@@ -1,0 +1,111 @@
+/*
+ * cmd_replay.c — `rrvm replay`: re-execute a recording, checking it as it
+ * goes, with the guest's serial output on stdout as when it was recorded.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "replay/replay.h"
+
+static void usage(void)
+{
+	printf("Usage: rrvm replay [OPTIONS] DIR\n"
+	       "Re-execute the recording in DIR exactly: the same serial output, the same exit\n"
+	       "status, the same final state, with no access to the original kernel, input or\n"
+	       "clock. The first difference from the recording stops the replay.\n\n"
+	       "Options:\n"
+	       "  -v, --verbose   print the final state hash and replay statistics\n"
+	       "  -q, --quiet     no messages from rrvm itself\n"
+	       "  -h, --help      show this help and exit\n\n"
+	       "Exit status: the recorded guest's status when the replay matches it; 3 when the\n"
+	       "replay diverged; 5 when the recording is truncated (replayed up to its end);\n"
+	       "2 for a missing or damaged recording.\n");
+}
+
+static void stop_replay(void *ctx)
+{
+	replay_interrupt(ctx);
+}
+
+int cli_cmd_replay(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "verbose", no_argument, 0, 'v' }, { "quiet", no_argument, 0, 'q' },
+		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
+	};
+	struct replay *r = NULL;
+	struct replay_result res;
+	struct replay_stats st;
+	struct vmm_error err = { "" };
+	bool verbose = false, quiet = false;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+vqh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			usage();
+			return 0;
+		case 'v':
+			verbose = true;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		default:
+			return cli_usage_error("replay", "bad option");
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error("replay", optind >= argc ? "missing DIR" : "too many arguments");
+	if (replay_open(argv[optind], NULL, &r, &err)) {
+		cli_msg("%s", err.msg);
+		return CLI_EXIT_USAGE;
+	}
+	cli_on_interrupt(stop_replay, r);
+	if (replay_run(r, &res)) {
+		rc = 1;
+		goto out;
+	}
+	replay_get_stats(r, &st);
+	switch (res.stop) {
+	case REPLAY_STOP_END:
+		rc = res.exit_status;
+		if (verbose) {
+			cli_msg("%s", res.msg);
+			cli_msg("final state hash 0x%016" PRIx64, res.state_hash);
+		}
+		break;
+	case REPLAY_STOP_DIVERGED:
+		cli_msg("%s", res.msg);
+		rc = REPLAY_EXIT_DIVERGED;
+		break;
+	case REPLAY_STOP_TRUNCATED:
+		cli_msg("%s", res.msg);
+		rc = REPLAY_EXIT_TRUNCATED;
+		break;
+	case REPLAY_STOP_CORRUPT:
+		cli_msg("%s", res.msg);
+		rc = CLI_EXIT_USAGE;
+		break;
+	case REPLAY_STOP_INTERRUPTED:
+		if (!quiet)
+			cli_msg("%s", res.msg);
+		rc = 130;
+		break;
+	default:
+		cli_msg("%s", res.msg);
+		rc = 1;
+		break;
+	}
+	if (verbose)
+		cli_msg("asynchronous points %" PRIu64 ", breakpoint hits %" PRIu64 " (max %" PRIu64
+			" for one point), full fingerprint checks %" PRIu64, st.async_points, st.bp_hits,
+			st.bp_hits_max, st.fp_full_checks);
+out:
+	cli_on_interrupt(NULL, NULL);
+	replay_close(r);
+	return rc;
+}

@@ -1,0 +1,388 @@
+/*
+ * recorder.c — recording a guest: hooks on vmm's live driver that log every
+ * input at the point it enters the machine.
+ *
+ *   clock read      -> CLOCK (the value the device got)
+ *   poll at an exit -> POLL_SYNC (the exit count)
+ *   poll at a kick  -> POLL_ASYNC (exit count, rip, state fingerprint)
+ *   serial input    -> SERIAL_IN (the bytes the UART took)
+ *   injection       -> INJECT (checked by replay)
+ *   every 1024 exits-> CHECKSUM (running checksum of synchronous exits)
+ *   the end         -> END (how it stopped and the final state hash)
+ *
+ * The log is flushed at least every FLUSH_NS of host time, so a recorder
+ * killed outright leaves a log whose prefix replays.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "replay/replay.h"
+
+#define FLUSH_NS 50000000ull
+
+struct replay_recorder {
+	char *dir;
+	struct replay_log_writer *log;
+	struct replay_manifest manifest;
+	struct vmm *vm;
+	struct vmm_live *live;
+	uint64_t *dirty;
+	size_t dirty_words;
+	uint64_t *pages;
+	uint64_t checksum;
+	uint64_t last_flush;
+	int error;                      /* first log error: stops the run */
+	struct vmm_error err;
+};
+
+static int log_event(struct replay_recorder *rec, const struct replay_event *ev)
+{
+	int rc;
+
+	if (rec->error)
+		return rec->error;
+	rc = replay_log_append(rec->log, ev);
+	if (rc) {
+		rec->error = rc;
+		vmm_error_set(&rec->err, "%s", replay_log_writer_error(rec->log));
+	}
+	return rc;
+}
+
+static void maybe_flush(struct replay_recorder *rec)
+{
+	uint64_t now = vmm_clock_host(NULL, VMM_CLOCK_MONOTONIC);
+
+	if (now - rec->last_flush < FLUSH_NS || rec->error)
+		return;
+	rec->last_flush = now;
+	if (replay_log_flush(rec->log)) {
+		rec->error = -EIO;
+		vmm_error_set(&rec->err, "%s", replay_log_writer_error(rec->log));
+	}
+}
+
+static uint64_t record_clock(void *ctx, enum vmm_clock_kind kind)
+{
+	struct replay_recorder *rec = ctx;
+	uint64_t v = vmm_live_clock(rec->live, kind);
+	struct replay_event ev = { .type = REPLAY_EV_CLOCK };
+
+	ev.clock.kind = (uint8_t)kind;
+	ev.clock.value = v;
+	(void)log_event(rec, &ev);
+	return v;
+}
+
+static int before_poll(void *ctx, struct vmm *vm, bool async)
+{
+	struct replay_recorder *rec = ctx;
+	struct replay_event ev;
+	int rc;
+
+	/* The fingerprint's memory part is "pages written since the previous
+	 * poll": collect at every poll so both sides agree on the window. */
+	rc = vmm_dirty_collect(vm, rec->dirty);
+	if (rc) {
+		vmm_error_set(&rec->err, "KVM_GET_DIRTY_LOG: %s", strerror(-rc));
+		return rec->error = rc;
+	}
+	if (!async) {
+		ev = (struct replay_event){ .type = REPLAY_EV_POLL_SYNC };
+		ev.poll_sync.exits = vmm_exits(vm);
+	} else {
+		struct vmm_regs regs;
+		uint32_t n = 0;
+
+		ev = (struct replay_event){ .type = REPLAY_EV_POLL_ASYNC };
+		rc = vmm_get_regs(vm, &regs);
+		if (!rc)
+			rc = replay_fp_rest(vm, rec->dirty, rec->dirty_words, rec->pages,
+					    REPLAY_PAGES_MAX, &n, &ev.poll_async.mem_hash);
+		if (rc) {
+			vmm_error_set(&rec->err, "fingerprinting the guest at exit %llu: %s",
+				      (unsigned long long)vmm_exits(vm), strerror(-rc));
+			return rec->error = rc;
+		}
+		ev.poll_async.exits = vmm_exits(vm);
+		ev.poll_async.rip = regs.rip;
+		ev.poll_async.regs_hash = replay_fp_regs(&regs);
+		ev.poll_async.npages = n;
+		ev.poll_async.pages = rec->pages;
+	}
+	memset(rec->dirty, 0, rec->dirty_words * sizeof(uint64_t));
+	rc = log_event(rec, &ev);
+	maybe_flush(rec);
+	return rc;
+}
+
+static int serial_in(void *ctx, const uint8_t *buf, size_t n)
+{
+	struct replay_recorder *rec = ctx;
+
+	while (n > 0) {
+		struct replay_event ev = { .type = REPLAY_EV_SERIAL_IN };
+		size_t chunk = n < REPLAY_SERIAL_IN_MAX ? n : REPLAY_SERIAL_IN_MAX;
+		int rc;
+
+		ev.serial_in.len = (uint32_t)chunk;
+		ev.serial_in.data = buf;
+		rc = log_event(rec, &ev);
+		if (rc)
+			return rc;
+		buf += chunk;
+		n -= chunk;
+	}
+	return 0;
+}
+
+static int on_event(void *ctx, struct vmm *vm, const struct vmm_event *ev)
+{
+	struct replay_recorder *rec = ctx;
+	int rc = 0;
+
+	(void)vm;
+	if (ev->injected >= 0) {
+		struct replay_event e = { .type = REPLAY_EV_INJECT };
+		e.inject.vector = (uint8_t)ev->injected;
+		rc = log_event(rec, &e);
+	}
+	if (replay_event_is_sync(ev)) {
+		rec->checksum = replay_checksum_add(rec->checksum, ev);
+		if (ev->exits % REPLAY_CHECKSUM_EVERY == 0) {
+			struct replay_event e = { .type = REPLAY_EV_CHECKSUM };
+			e.checksum.exits = ev->exits;
+			e.checksum.sum = rec->checksum;
+			rc = log_event(rec, &e);
+		}
+	}
+	if (ev->kind == VMM_EV_HLT)
+		maybe_flush(rec);
+	return rc ? rc : rec->error;
+}
+
+struct vmm_live_hooks replay_recorder_hooks(struct replay_recorder *rec)
+{
+	return (struct vmm_live_hooks){ .ctx = rec, .before_poll = before_poll,
+					.serial_in = serial_in, .on_event = on_event };
+}
+
+void replay_recorder_attach(struct replay_recorder *rec, struct vmm_live *live)
+{
+	rec->live = live;
+	vmm_set_clock(rec->vm, (struct vmm_clock){ record_clock, rec });
+}
+
+static int copy_kernel(const char *src, const char *dst, char sha[65], struct vmm_error *err)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, rc = -EIO;
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t got = 0;
+
+	if (in < 0) {
+		vmm_error_set(err, "%s: %s", src, strerror(errno));
+		return -errno;
+	}
+	if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)VMM_MEM_MAX) {
+		vmm_error_set(err, "%s: not a regular file of a sensible size", src);
+		goto out;
+	}
+	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!buf) {
+		vmm_error_set(err, "%s: out of memory", src);
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(in, buf + got, (size_t)st.st_size - got);
+		if (n <= 0) {
+			vmm_error_set(err, "%s: read error", src);
+			goto out;
+		}
+		got += (size_t)n;
+	}
+	replay_sha256(buf, got, sha);
+	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0 || write(out, buf, got) != (ssize_t)got || fsync(out) < 0) {
+		vmm_error_set(err, "%s: %s", dst, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(buf);
+	if (out >= 0)
+		close(out);
+	close(in);
+	return rc;
+}
+
+static void remove_recording(const char *dir)
+{
+	static const char *const files[] = { "kernel", "manifest", ".manifest.tmp", "events.lz4" };
+	char path[4096];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+static int make_dir(const char *dir, struct vmm_error *err)
+{
+	if (mkdir(dir, 0755) == 0)
+		return 0;
+	if (errno == EEXIST) {
+		/* An existing empty directory is fine (mktemp -d); anything in
+		 * it might be someone's recording, so never overwrite. */
+		char probe[4096];
+		snprintf(probe, sizeof(probe), "%s/manifest", dir);
+		if (rmdir(dir) == 0 && mkdir(dir, 0755) == 0)
+			return 0;
+		vmm_error_set(err, "%s: already exists and is not empty%s; choose another -o", dir,
+			      access(probe, F_OK) == 0 ? " (it holds a recording)" : "");
+		return -EEXIST;
+	}
+	vmm_error_set(err, "%s: %s", dir, strerror(errno));
+	return -errno;
+}
+
+int replay_recorder_create(const struct replay_record_options *o, struct replay_recorder **out,
+			   struct vmm **vm, struct vmm_error *err)
+{
+	struct replay_recorder *rec = calloc(1, sizeof(*rec));
+	char path[4096];
+	struct vmm_config cfg = { 0 };
+	int rc;
+
+	*out = NULL;
+	*vm = NULL;
+	if (!rec) {
+		vmm_error_set(err, "out of memory");
+		return -ENOMEM;
+	}
+	rec->dir = strdup(o->dir);
+	rc = make_dir(o->dir, err);
+	if (rc) {
+		/* Not ours: never clean up a directory we did not create. */
+		replay_recorder_free(rec);
+		return rc;
+	}
+	snprintf(path, sizeof(path), "%s/kernel", o->dir);
+	rc = copy_kernel(o->kernel, path, rec->manifest.kernel_sha256, err);
+	if (rc)
+		goto fail;
+	cfg.mem_size = o->mem_size;
+	/* Boot the user's path (same bytes as the copy) so that errors about
+	 * the image name the file the user gave. */
+	cfg.kernel_path = o->kernel;
+	cfg.cmdline = o->cmdline;
+	cfg.trace_io = o->trace_io;
+	rc = vmm_create(&cfg, vm, err);
+	if (rc)
+		goto fail;
+	rec->vm = *vm;
+
+	struct replay_manifest *m = &rec->manifest;
+	m->format_version = REPLAY_FORMAT_VERSION;
+	m->log_version = REPLAY_LOG_VERSION;
+	snprintf(m->rrvm_version, sizeof(m->rrvm_version), "%s", PACKAGE_VERSION);
+	snprintf(m->kernel, sizeof(m->kernel), "%s", o->kernel);
+	snprintf(m->cmdline, sizeof(m->cmdline), "%s", o->cmdline ? o->cmdline : "");
+	m->mem_size = vmm_mem_size(*vm);
+	snprintf(m->cpuid_policy, sizeof(m->cpuid_policy),
+		 "hide rdrand rdseed tsc-deadline rdpid rdtscp pmu kvm-leaves");
+	m->chaos = o->chaos;
+	m->chaos_seed = o->chaos_seed;
+	m->poll_latency_ns = o->poll_latency_ns;
+	snprintf(m->result, sizeof(m->result), "running");
+	rc = replay_manifest_write(o->dir, m, err);
+	if (rc)
+		goto fail;
+
+	rec->dirty_words = vmm_dirty_words(*vm);
+	rec->dirty = calloc(rec->dirty_words, sizeof(uint64_t));
+	rec->pages = calloc(REPLAY_PAGES_MAX, sizeof(uint64_t));
+	rec->log = replay_log_writer_create();
+	if (!rec->dirty || !rec->pages || !rec->log) {
+		vmm_error_set(err, "out of memory");
+		rc = -ENOMEM;
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "%s/events.lz4", o->dir);
+	rc = replay_log_writer_open(rec->log, path);
+	if (rc) {
+		vmm_error_set(err, "%s", replay_log_writer_error(rec->log));
+		goto fail;
+	}
+	rec->last_flush = vmm_clock_host(NULL, VMM_CLOCK_MONOTONIC);
+	*out = rec;
+	return 0;
+fail:
+	/* Leave nothing behind that looks like a recording. */
+	if (rec->log)
+		replay_log_writer_free(rec->log);
+	rec->log = NULL;
+	remove_recording(o->dir);
+	replay_recorder_free(rec);
+	if (*vm)
+		vmm_destroy(*vm);
+	*vm = NULL;
+	return rc;
+}
+
+int replay_recorder_finish(struct replay_recorder *rec, const struct vmm_live_result *res,
+			   struct replay_manifest *m, struct vmm_error *err)
+{
+	struct replay_event ev = { .type = REPLAY_EV_END };
+	uint64_t hash = 0;
+	int rc;
+
+	if (rec->error) {
+		*err = rec->err;
+		return rec->error;
+	}
+	rc = vmm_state_hash(rec->vm, &hash);
+	if (rc) {
+		vmm_error_set(err, "hashing the final state: %s", strerror(-rc));
+		return rc;
+	}
+	ev.end.exits = vmm_exits(rec->vm);
+	ev.end.reason = (uint8_t)res->reason;
+	ev.end.status = res->exit_value;
+	ev.end.state_hash = hash;
+	rc = log_event(rec, &ev);
+	if (!rc)
+		rc = replay_log_close(rec->log);
+	if (rc) {
+		vmm_error_set(err, "%s", replay_log_writer_error(rec->log));
+		return rc;
+	}
+	m = m ? m : &rec->manifest;
+	*m = rec->manifest;
+	snprintf(m->result, sizeof(m->result), "%s", vmm_stop_reason_name(res->reason));
+	m->exit_status = vmm_exit_status(res->reason, res->exit_value);
+	m->exit_value = res->exit_value;
+	m->exits = vmm_exits(rec->vm);
+	m->events = replay_log_writer_events(rec->log);
+	m->state_hash = hash;
+	rec->manifest = *m;
+	return replay_manifest_write(rec->dir, m, err);
+}
+
+void replay_recorder_free(struct replay_recorder *rec)
+{
+	if (!rec)
+		return;
+	if (rec->log)
+		replay_log_writer_free(rec->log);
+	free(rec->dirty);
+	free(rec->pages);
+	free(rec->dir);
+	free(rec);
+}

@@ -1,0 +1,156 @@
+/*
+ * replay.h — recording and replaying a guest.
+ *
+ * A recording is a directory (DESIGN.md): manifest, kernel, events.lz4.
+ * The recorder is a set of hooks on vmm's live driver plus a clock that
+ * logs every value it returns; the replayer is a driver of its own that
+ * runs the same machine, feeds back the logged clock values and serial
+ * input, and finds each asynchronous poll point by exit count, hardware
+ * breakpoint and state fingerprint. Both sides compute the same running
+ * checksum of synchronous exits, so the replay stops at the first
+ * divergence and says where.
+ */
+#ifndef RRVM_REPLAY_H
+#define RRVM_REPLAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "replay/eventlog.h"
+#include "vmm/vmm.h"
+
+#define REPLAY_FORMAT_VERSION 1         /* of the recording directory */
+#define REPLAY_CHECKSUM_EVERY 1024      /* exits between CHECKSUM events */
+
+/* Exit statuses a replay adds to DESIGN.md's list. */
+#define REPLAY_EXIT_DIVERGED 3
+#define REPLAY_EXIT_TRUNCATED 5
+
+void replay_sha256(const void *data, size_t len, char hex[65]);
+
+/* ---- the manifest ------------------------------------------------------ */
+
+struct replay_manifest {
+	int format_version;
+	int log_version;
+	char rrvm_version[32];
+	char kernel[1024];              /* the path the kernel was recorded from */
+	char kernel_sha256[65];
+	char cmdline[2048];
+	uint64_t mem_size;
+	char cpuid_policy[128];
+	bool chaos;
+	uint64_t chaos_seed;
+	uint64_t poll_latency_ns;
+	/* Filled at the end of the recording ("running" until then). */
+	char result[32];                /* vmm_stop_reason_name, or "running" */
+	int exit_status;
+	uint32_t exit_value;
+	uint64_t exits;
+	uint64_t events;
+	uint64_t state_hash;
+};
+
+/* Write DIR/manifest atomically (temporary file, fsync, rename). */
+int replay_manifest_write(const char *dir, const struct replay_manifest *m,
+			  struct vmm_error *err) VMM_MUST_CHECK;
+/* Read and check DIR/manifest: unknown versions are refused by name. */
+int replay_manifest_read(const char *dir, struct replay_manifest *m,
+			 struct vmm_error *err) VMM_MUST_CHECK;
+
+/* ---- fingerprints of a point in the execution ------------------------- */
+
+/* Hash of the general registers, rip and rflags: the cheap first test. */
+uint64_t replay_fp_regs(const struct vmm_regs *r);
+/* Hash of everything else that defines the future: segment and control
+ * registers, x87/SSE state, and the contents of the pages in the dirty
+ * bitmap (pages written since the previous poll), whose frame numbers are
+ * stored in pages (at most max; *npages gets the count). */
+int replay_fp_rest(struct vmm *vm, const uint64_t *dirty, size_t words, uint64_t *pages,
+		   uint32_t max, uint32_t *npages, uint64_t *hash) VMM_MUST_CHECK;
+
+/* The running checksum of synchronous exits. */
+uint64_t replay_checksum_add(uint64_t sum, const struct vmm_event *ev);
+bool replay_event_is_sync(const struct vmm_event *ev);
+
+/* ---- recorder ------------------------------------------------------------ */
+
+struct replay_recorder;
+
+struct replay_record_options {
+	const char *dir;
+	const char *kernel;             /* path as the user gave it */
+	const char *cmdline;
+	uint64_t mem_size;
+	bool chaos;
+	uint64_t chaos_seed;
+	uint64_t poll_latency_ns;
+	bool trace_io;
+};
+
+/* Create DIR (which must not exist or be empty), copy the kernel into it,
+ * write the manifest, open the log and create the machine from DIR/kernel.
+ * *vm is the machine to run with the hooks and clock below. */
+int replay_recorder_create(const struct replay_record_options *o, struct replay_recorder **out,
+			   struct vmm **vm, struct vmm_error *err) VMM_MUST_CHECK;
+/* Hooks for vmm_live_create, and the logging clock that must wrap the
+ * live clock (call after vmm_live_create). */
+struct vmm_live_hooks replay_recorder_hooks(struct replay_recorder *rec);
+void replay_recorder_attach(struct replay_recorder *rec, struct vmm_live *live);
+/* Log the end, close the log, finish the manifest. Returns the manifest. */
+int replay_recorder_finish(struct replay_recorder *rec, const struct vmm_live_result *res,
+			   struct replay_manifest *m, struct vmm_error *err) VMM_MUST_CHECK;
+void replay_recorder_free(struct replay_recorder *rec);
+
+/* ---- replayer ------------------------------------------------------------ */
+
+enum replay_stop {
+	REPLAY_STOP_END,        /* the recording's end was reached and matched */
+	REPLAY_STOP_DIVERGED,   /* msg says where and what differed */
+	REPLAY_STOP_TRUNCATED,  /* the log ended early; replayed up to its last event */
+	REPLAY_STOP_CORRUPT,    /* the log is damaged */
+	REPLAY_STOP_DEBUG,      /* a breakpoint, watchpoint or single step (gdb) */
+	REPLAY_STOP_INTERRUPTED,/* replay_interrupt() */
+	REPLAY_STOP_ERROR,      /* a host failure */
+};
+const char *replay_stop_name(enum replay_stop s);
+
+struct replay_result {
+	enum replay_stop stop;
+	char msg[768];
+	uint64_t exits;                 /* where the replay stopped */
+	uint64_t events;                /* events consumed */
+	struct vmm_event ev;            /* the last machine event */
+	int exit_status;                /* for END: the recorded guest status */
+	uint64_t state_hash;            /* for END: the replay's final state */
+};
+
+struct replay_stats {
+	uint64_t async_points;          /* asynchronous polls found */
+	uint64_t bp_hits;               /* breakpoint hits spent finding them */
+	uint64_t bp_hits_max;           /* the most for one point */
+	uint64_t fp_full_checks;        /* hits whose registers matched */
+};
+
+struct replay_options {
+	bool trace_io;
+	struct vmm_output output;       /* NULL write: serial to stdout */
+};
+
+struct replay;
+int replay_open(const char *dir, const struct replay_options *o, struct replay **out,
+		struct vmm_error *err) VMM_MUST_CHECK;
+void replay_close(struct replay *r);
+struct vmm *replay_vm(struct replay *r);
+const struct replay_manifest *replay_manifest(const struct replay *r);
+/* Run until the end of the recording, a divergence, or a debug stop. */
+int replay_run(struct replay *r, struct replay_result *res) VMM_MUST_CHECK;
+/* Make a running replay_run return REPLAY_STOP_INTERRUPTED (any thread). */
+void replay_interrupt(struct replay *r);
+void replay_get_stats(const struct replay *r, struct replay_stats *st);
+/* Debug registers and single-step wanted by a debugger (gdb); the replayer
+ * merges them with its own use of one hardware breakpoint. */
+int replay_set_debug(struct replay *r, const struct vmm_debug *dbg) VMM_MUST_CHECK;
+
+#endif

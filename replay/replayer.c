@@ -1,0 +1,621 @@
+/*
+ * replayer.c — re-executing a recording.
+ *
+ * The replayer drives the same machine the recorder did, with no host
+ * input at all: the clock returns the logged values in order, serial input
+ * comes from SERIAL_IN events, and the machine is polled exactly where the
+ * recording polled it:
+ *   POLL_SYNC  — right after synchronous exit N;
+ *   POLL_ASYNC — after exit N, at the first instruction boundary whose
+ *                state matches the logged fingerprint, found with a
+ *                hardware breakpoint at the logged rip (one debug register,
+ *                the fourth, is the replayer's; see DESIGN.md).
+ * Everything else is recomputed and checked: injected vectors (INJECT),
+ * the running checksum of synchronous exits (CHECKSUM) and the end (END:
+ * exit count, reason, status, final state hash). The first mismatch stops
+ * the replay with a message that says where.
+ *
+ * A halted guest is not waited for: the next poll is taken at once, so an
+ * idle guest replays faster than it ran.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "replay/replay.h"
+
+#define SEARCH_SLOT 3
+
+struct replay {
+	char *dir;
+	struct replay_manifest manifest;
+	struct vmm *vm;
+	struct replay_log_reader *log;
+
+	struct replay_event next;
+	enum replay_log_status next_status;
+	bool have_next;
+	uint64_t events;
+
+	uint64_t *dirty;
+	size_t dirty_words;
+	uint64_t *pages;
+	uint64_t checksum;
+	uint64_t last_clock[2];
+
+	bool stopped;                   /* a stop was decided inside a callback */
+	struct replay_result pending;
+	atomic_bool interrupt;
+
+	struct vmm_debug user_dbg;
+	struct vmm_debug applied;
+	bool applied_valid;
+	bool searching, stepping_over;
+	uint64_t search_rip, search_hits;
+	struct replay_stats stats;
+};
+
+const char *replay_stop_name(enum replay_stop s)
+{
+	static const char *const names[] = {
+		[REPLAY_STOP_END] = "end", [REPLAY_STOP_DIVERGED] = "diverged",
+		[REPLAY_STOP_TRUNCATED] = "truncated", [REPLAY_STOP_CORRUPT] = "corrupt",
+		[REPLAY_STOP_DEBUG] = "debug", [REPLAY_STOP_INTERRUPTED] = "interrupted",
+		[REPLAY_STOP_ERROR] = "error",
+	};
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
+}
+
+static const struct replay_event *peek(struct replay *r)
+{
+	if (!r->have_next) {
+		r->next_status = replay_log_next(r->log, &r->next);
+		r->have_next = true;
+	}
+	return r->next_status == REPLAY_LOG_EVENT ? &r->next : NULL;
+}
+
+static void consume(struct replay *r)
+{
+	r->have_next = false;
+	r->events++;
+}
+
+/* What the log holds next, in words, for messages. */
+static void describe_next(struct replay *r, char *buf, size_t len)
+{
+	const struct replay_event *e = peek(r);
+
+	if (e)
+		replay_event_format(buf, len, e);
+	else
+		snprintf(buf, len, "%s", replay_log_status_name(r->next_status));
+}
+
+static void stop(struct replay *r, enum replay_stop why, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void stop(struct replay *r, enum replay_stop why, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->stopped)
+		return;         /* the first reason is the one that matters */
+	r->stopped = true;
+	r->pending.stop = why;
+	va_start(ap, fmt);
+	vsnprintf(r->pending.msg, sizeof(r->pending.msg), fmt, ap);
+	va_end(ap);
+}
+
+/* The log has no next event: truncated, corrupt, or ended too soon. */
+static void stop_for_log(struct replay *r, const char *needed)
+{
+	uint64_t exits = vmm_exits(r->vm);
+
+	switch (r->next_status) {
+	case REPLAY_LOG_TRUNCATED:
+		stop(r, REPLAY_STOP_TRUNCATED, "the recording is truncated (the recorder did not "
+		     "finish): replayed its %" PRIu64 " events, up to exit %" PRIu64 "; %s",
+		     r->events, exits, replay_log_reader_error(r->log));
+		break;
+	case REPLAY_LOG_CORRUPT:
+	case REPLAY_LOG_ERROR:
+		stop(r, REPLAY_STOP_CORRUPT, "%s/events.lz4 is damaged: %s", r->dir,
+		     replay_log_reader_error(r->log));
+		break;
+	default:
+		stop(r, REPLAY_STOP_DIVERGED, "at exit %" PRIu64 " the replay needs %s, but the "
+		     "recording has ended", exits, needed);
+		break;
+	}
+}
+
+static void diverge(struct replay *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void diverge(struct replay *r, const char *fmt, ...)
+{
+	char what[512];
+	struct vmm_regs regs;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (vmm_get_regs(r->vm, &regs))
+		regs.rip = 0;
+	stop(r, REPLAY_STOP_DIVERGED, "replay diverged at exit %" PRIu64 " (rip 0x%" PRIx64 "): %s",
+	     vmm_exits(r->vm), regs.rip, what);
+}
+
+static uint64_t replay_clock(void *ctx, enum vmm_clock_kind kind)
+{
+	struct replay *r = ctx;
+	const struct replay_event *e;
+	unsigned k = kind == VMM_CLOCK_REALTIME;
+	char next[256];
+
+	if (r->stopped)
+		return r->last_clock[k];
+	e = peek(r);
+	if (!e) {
+		stop_for_log(r, "a clock value");
+		return r->last_clock[k];
+	}
+	if (e->type != REPLAY_EV_CLOCK || e->clock.kind != k) {
+		describe_next(r, next, sizeof(next));
+		diverge(r, "a device read the %s clock, but the recording has '%s' next",
+			k ? "realtime" : "monotonic", next);
+		return r->last_clock[k];
+	}
+	r->last_clock[k] = e->clock.value;
+	consume(r);
+	return r->last_clock[k];
+}
+
+static int apply_debug(struct replay *r)
+{
+	struct vmm_debug d = r->user_dbg;
+	int rc;
+
+	if (r->searching && !r->stepping_over) {
+		d.hw[SEARCH_SLOT].enabled = true;
+		d.hw[SEARCH_SLOT].addr = r->search_rip;
+		d.hw[SEARCH_SLOT].type = 0;
+		d.hw[SEARCH_SLOT].len = 1;
+	}
+	if (r->stepping_over)
+		d.single_step = true;
+	if (r->applied_valid && memcmp(&d, &r->applied, sizeof(d)) == 0)
+		return 0;
+	rc = vmm_set_debug(r->vm, &d);
+	if (rc)
+		return rc;
+	r->applied = d;
+	r->applied_valid = true;
+	return 0;
+}
+
+int replay_set_debug(struct replay *r, const struct vmm_debug *dbg)
+{
+	if (dbg->hw[SEARCH_SLOT].enabled)
+		return -ENOSPC;         /* the replayer's own slot */
+	r->user_dbg = *dbg;
+	return apply_debug(r);
+}
+
+/* The machine polls its devices where the recording did. */
+static void do_poll(struct replay *r)
+{
+	const struct replay_event *e;
+	int rc = vmm_dirty_collect(r->vm, r->dirty);
+
+	if (rc) {
+		stop(r, REPLAY_STOP_ERROR, "KVM_GET_DIRTY_LOG: %s", strerror(-rc));
+		return;
+	}
+	memset(r->dirty, 0, r->dirty_words * sizeof(uint64_t));
+	vmm_poll_devices(r->vm);
+	while (!r->stopped && (e = peek(r)) && e->type == REPLAY_EV_SERIAL_IN) {
+		size_t took = vmm_serial_rx_push(r->vm, e->serial_in.data, e->serial_in.len);
+		if (took != e->serial_in.len) {
+			diverge(r, "the recording fed %" PRIu32 " serial bytes here, the UART took %zu",
+				e->serial_in.len, took);
+			return;
+		}
+		consume(r);
+	}
+}
+
+/* A breakpoint hit at the searched rip: is this the recorded point? */
+static bool fingerprint_matches(struct replay *r, const struct replay_event *e)
+{
+	struct vmm_regs regs;
+	uint32_t n = 0;
+	uint64_t hash;
+
+	if (vmm_get_regs(r->vm, &regs) || replay_fp_regs(&regs) != e->poll_async.regs_hash)
+		return false;
+	r->stats.fp_full_checks++;
+	if (vmm_dirty_collect(r->vm, r->dirty))
+		return false;
+	if (replay_fp_rest(r->vm, r->dirty, r->dirty_words, r->pages, REPLAY_PAGES_MAX, &n, &hash))
+		return false;
+	return hash == e->poll_async.mem_hash && n == e->poll_async.npages &&
+	       memcmp(r->pages, e->poll_async.pages, n * sizeof(uint64_t)) == 0;
+}
+
+static void search_begin(struct replay *r, const struct replay_event *e)
+{
+	r->searching = true;
+	r->stepping_over = false;
+	r->search_rip = e->poll_async.rip;
+	r->search_hits = 0;
+}
+
+static void search_end(struct replay *r)
+{
+	r->searching = r->stepping_over = false;
+	r->stats.async_points++;
+	if (r->search_hits > r->stats.bp_hits_max)
+		r->stats.bp_hits_max = r->search_hits;
+}
+
+/* The guest stopped for good: the recording must say the same. */
+static void finish(struct replay *r, enum vmm_stop_reason reason, uint32_t value)
+{
+	const struct replay_event *e = peek(r);
+	char next[256];
+	uint64_t hash = 0;
+
+	if (!e) {
+		stop_for_log(r, "the end record");
+		return;
+	}
+	if (e->type != REPLAY_EV_END) {
+		describe_next(r, next, sizeof(next));
+		diverge(r, "the guest stopped (%s) but the recording goes on with '%s'",
+			vmm_stop_reason_name(reason), next);
+		return;
+	}
+	if (e->end.reason != reason || e->end.status != value || e->end.exits != vmm_exits(r->vm)) {
+		diverge(r, "the guest stopped (%s, value %" PRIu32 ") at exit %" PRIu64 "; the "
+			"recording stopped (%s, value %" PRIu32 ") at exit %" PRIu64,
+			vmm_stop_reason_name(reason), value, vmm_exits(r->vm),
+			vmm_stop_reason_name(e->end.reason), e->end.status, e->end.exits);
+		return;
+	}
+	if (vmm_state_hash(r->vm, &hash) == 0 && hash != e->end.state_hash) {
+		diverge(r, "final guest state differs: hash 0x%016" PRIx64 ", recorded 0x%016" PRIx64,
+			hash, e->end.state_hash);
+		return;
+	}
+	consume(r);
+	stop(r, REPLAY_STOP_END, "replayed %" PRIu64 " events, %" PRIu64 " exits; final state "
+	     "matches (0x%016" PRIx64 ")", r->events, vmm_exits(r->vm), hash);
+	r->pending.exit_status = vmm_exit_status(reason, value);
+	r->pending.state_hash = hash;
+}
+
+/* A recording that was cut short (timeout, Ctrl-C) ends wherever the guest
+ * was when it was stopped: replay stops after the same exit. */
+static bool stopped_from_outside(uint8_t reason)
+{
+	return reason == VMM_STOP_TIMEOUT || reason == VMM_STOP_REQUESTED || reason == VMM_STOP_HOOK;
+}
+
+static void finish_cut(struct replay *r, const struct replay_event *e)
+{
+	uint8_t reason = e->end.reason;
+	uint32_t value = e->end.status;
+
+	consume(r);
+	stop(r, REPLAY_STOP_END, "replayed %" PRIu64 " events up to exit %" PRIu64 ", where the "
+	     "recording was stopped (%s); the final state is not compared", r->events,
+	     vmm_exits(r->vm), vmm_stop_reason_name(reason));
+	r->pending.exit_status = vmm_exit_status(reason, value);
+}
+
+static void after_step(struct replay *r, const struct vmm_event *ev)
+{
+	const struct replay_event *e;
+	char next[256];
+
+	if (ev->injected >= 0) {
+		e = peek(r);
+		if (!e) {
+			stop_for_log(r, "an injection record");
+			return;
+		}
+		if (e->type != REPLAY_EV_INJECT || e->inject.vector != ev->injected) {
+			describe_next(r, next, sizeof(next));
+			diverge(r, "replay injected vector 0x%x, the recording has '%s'", ev->injected, next);
+			return;
+		}
+		consume(r);
+	} else if ((e = peek(r)) && e->type == REPLAY_EV_INJECT) {
+		diverge(r, "the recording injected vector 0x%x here; replay had nothing to inject",
+			e->inject.vector);
+		return;
+	}
+	if (replay_event_is_sync(ev)) {
+		r->checksum = replay_checksum_add(r->checksum, ev);
+		e = peek(r);
+		if (e && e->type == REPLAY_EV_CHECKSUM && e->checksum.exits == ev->exits) {
+			if (e->checksum.sum != r->checksum) {
+				diverge(r, "the exits up to here differ from the recording's (checksum "
+					"0x%016" PRIx64 ", recorded 0x%016" PRIx64 "; last exit: %s 0x%" PRIx64
+					" value 0x%" PRIx64 ")", r->checksum, e->checksum.sum,
+					ev->kind == VMM_EV_IO ? (ev->u.io.write ? "write" : "read") : "exit",
+					ev->kind == VMM_EV_IO ? ev->u.io.addr : 0,
+					ev->kind == VMM_EV_IO ? ev->u.io.value : 0);
+				return;
+			}
+			consume(r);
+		}
+	}
+}
+
+static void on_hlt(struct replay *r, const struct vmm_event *ev)
+{
+	const struct replay_event *e;
+	char next[256];
+
+	if (!vmm_guest_if(r->vm) && vmm_irq_pending(r->vm) < 0) {
+		finish(r, VMM_STOP_HALTED, 0);
+		return;
+	}
+	/* The recorder always polls a halted guest (or stopped there). */
+	e = peek(r);
+	if (!e) {
+		stop_for_log(r, "a poll");
+		return;
+	}
+	if ((e->type == REPLAY_EV_POLL_SYNC && e->poll_sync.exits == ev->exits) ||
+	    e->type == REPLAY_EV_END)
+		return;
+	describe_next(r, next, sizeof(next));
+	diverge(r, "the guest halted, but the recording has '%s' next", next);
+}
+
+static void on_debug(struct replay *r, const struct vmm_event *ev)
+{
+	const struct replay_event *e = peek(r);
+
+	if (r->stepping_over) {
+		r->stepping_over = false;
+		if (!r->user_dbg.single_step)
+			return;
+	} else if (r->searching && ev->u.debug.pc == r->search_rip && e &&
+		   e->type == REPLAY_EV_POLL_ASYNC) {
+		r->stats.bp_hits++;
+		r->search_hits++;
+		if (fingerprint_matches(r, e)) {
+			consume(r);
+			search_end(r);
+			do_poll(r);
+			return;
+		}
+		r->stepping_over = true;
+		return;
+	}
+	stop(r, REPLAY_STOP_DEBUG, "debug stop at rip 0x%" PRIx64, ev->u.debug.pc);
+}
+
+int replay_run(struct replay *r, struct replay_result *res)
+{
+	struct vmm_error err = { "" };
+	struct vmm_event ev;
+	int rc;
+
+	memset(&r->pending, 0, sizeof(r->pending));
+	r->stopped = false;
+	while (!r->stopped) {
+		const struct replay_event *e;
+
+		if (atomic_exchange(&r->interrupt, false)) {
+			stop(r, REPLAY_STOP_INTERRUPTED, "interrupted at exit %" PRIu64, vmm_exits(r->vm));
+			break;
+		}
+		e = peek(r);
+		if (!e) {
+			stop_for_log(r, "its next event");
+			break;
+		}
+		if (e->type == REPLAY_EV_POLL_SYNC || e->type == REPLAY_EV_POLL_ASYNC) {
+			uint64_t at = e->type == REPLAY_EV_POLL_SYNC ? e->poll_sync.exits
+								      : e->poll_async.exits;
+			if (vmm_exits(r->vm) > at) {
+				diverge(r, "the recording polled the devices after exit %" PRIu64
+					", which replay has passed%s", at,
+					r->searching ? " without finding the recorded state" : "");
+				break;
+			}
+			if (vmm_exits(r->vm) == at && e->type == REPLAY_EV_POLL_SYNC) {
+				consume(r);
+				do_poll(r);
+				continue;
+			}
+			if (vmm_exits(r->vm) == at && !r->searching)
+				search_begin(r, e);
+		} else if (e->type == REPLAY_EV_END && stopped_from_outside(e->end.reason) &&
+			   vmm_exits(r->vm) >= e->end.exits) {
+			finish_cut(r, e);
+			break;
+		}
+		rc = apply_debug(r);
+		if (rc) {
+			stop(r, REPLAY_STOP_ERROR, "KVM_SET_GUEST_DEBUG: %s", strerror(-rc));
+			break;
+		}
+		rc = vmm_step(r->vm, &ev, &err);
+		if (rc) {
+			stop(r, REPLAY_STOP_ERROR, "%s", err.msg);
+			break;
+		}
+		r->pending.ev = ev;
+		if (r->stopped)
+			break;          /* a clock read inside the step diverged */
+		after_step(r, &ev);
+		if (r->stopped)
+			break;
+		switch (ev.kind) {
+		case VMM_EV_IO:
+		case VMM_EV_IRQ_WINDOW:
+		case VMM_EV_KICK:
+			break;
+		case VMM_EV_HLT:
+			on_hlt(r, &ev);
+			break;
+		case VMM_EV_DEBUG:
+			on_debug(r, &ev);
+			break;
+		case VMM_EV_GUEST_EXIT:
+			finish(r, VMM_STOP_GUEST_EXIT, ev.u.exit_value);
+			break;
+		case VMM_EV_SHUTDOWN:
+			finish(r, VMM_STOP_SHUTDOWN, 0);
+			break;
+		case VMM_EV_ERROR:
+			finish(r, VMM_STOP_ERROR, 0);
+			break;
+		}
+	}
+	*res = r->pending;
+	res->exits = vmm_exits(r->vm);
+	res->events = r->events;
+	return 0;
+}
+
+void replay_interrupt(struct replay *r)
+{
+	atomic_store(&r->interrupt, true);
+	vmm_kick(r->vm);
+}
+
+void replay_get_stats(const struct replay *r, struct replay_stats *st)
+{
+	*st = r->stats;
+}
+
+struct vmm *replay_vm(struct replay *r)
+{
+	return r->vm;
+}
+
+const struct replay_manifest *replay_manifest(const struct replay *r)
+{
+	return &r->manifest;
+}
+
+static int check_kernel(const char *path, const char *want, struct vmm_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = NULL;
+	long len;
+	char got[65];
+	int rc = -EINVAL;
+
+	if (!f) {
+		vmm_error_set(err, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) ||
+	    !(buf = malloc(len ? (size_t)len : 1)) || fread(buf, 1, (size_t)len, f) != (size_t)len) {
+		vmm_error_set(err, "%s: cannot read", path);
+		goto out;
+	}
+	replay_sha256(buf, (size_t)len, got);
+	if (strcmp(got, want) != 0) {
+		vmm_error_set(err, "%s does not match the recording: SHA-256 %s, manifest says %s",
+			      path, got, want);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(buf);
+	fclose(f);
+	return rc;
+}
+
+int replay_open(const char *dir, const struct replay_options *o, struct replay **out,
+		struct vmm_error *err)
+{
+	struct replay *r = calloc(1, sizeof(*r));
+	char path[4096];
+	struct vmm_config cfg = { 0 };
+	int rc;
+
+	*out = NULL;
+	if (!r) {
+		vmm_error_set(err, "out of memory");
+		return -ENOMEM;
+	}
+	r->dir = strdup(dir);
+	rc = replay_manifest_read(dir, &r->manifest, err);
+	if (rc)
+		goto fail;
+	snprintf(path, sizeof(path), "%s/kernel", dir);
+	rc = check_kernel(path, r->manifest.kernel_sha256, err);
+	if (rc)
+		goto fail;
+	r->log = replay_log_reader_create();
+	if (!r->log) {
+		rc = -ENOMEM;
+		vmm_error_set(err, "out of memory");
+		goto fail;
+	}
+	{
+		char logpath[4096];
+		snprintf(logpath, sizeof(logpath), "%s/events.lz4", dir);
+		rc = replay_log_reader_open(r->log, logpath);
+		if (rc) {
+			vmm_error_set(err, "%s: %s", logpath, strerror(-rc));
+			goto fail;
+		}
+	}
+	cfg.mem_size = r->manifest.mem_size;
+	cfg.kernel_path = path;
+	cfg.cmdline = r->manifest.cmdline;
+	cfg.trace_io = o && o->trace_io;
+	cfg.clock = (struct vmm_clock){ replay_clock, r };
+	if (o)
+		cfg.output = o->output;
+	rc = vmm_create(&cfg, &r->vm, err);
+	if (rc)
+		goto fail;
+	r->dirty_words = vmm_dirty_words(r->vm);
+	r->dirty = calloc(r->dirty_words, sizeof(uint64_t));
+	r->pages = calloc(REPLAY_PAGES_MAX, sizeof(uint64_t));
+	if (!r->dirty || !r->pages) {
+		rc = -ENOMEM;
+		vmm_error_set(err, "out of memory");
+		goto fail;
+	}
+	/* Read the first event now, so a damaged log is refused before the
+	 * guest runs at all. */
+	if (!peek(r) && r->next_status != REPLAY_LOG_TRUNCATED) {
+		vmm_error_set(err, "%s/events.lz4: %s", dir, replay_log_reader_error(r->log));
+		rc = -EINVAL;
+		goto fail;
+	}
+	*out = r;
+	return 0;
+fail:
+	replay_close(r);
+	return rc;
+}
+
+void replay_close(struct replay *r)
+{
+	if (!r)
+		return;
+	vmm_destroy(r->vm);
+	if (r->log)
+		replay_log_reader_free(r->log);
+	free(r->dirty);
+	free(r->pages);
+	free(r->dir);
+	free(r);
+}
