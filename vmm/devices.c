@@ -1,0 +1,17 @@
+/*
+ * devices.c — the machine's device table: every emulated device, in the
+ * order the machine resets them. The PIC comes first so that it exists
+ * before anything can raise a line on it.
+ */
+#include "vmm/devices.h"
+
+const struct vmm_device *const vmm_devices[] = {
+	&vmm_dev_pic,
+	&vmm_dev_pit,
+	&vmm_dev_rtc,
+	&vmm_dev_uart,
+	&vmm_dev_debugexit,
+	&vmm_dev_debugcon,
+};
+
+const unsigned vmm_device_count = sizeof(vmm_devices) / sizeof(vmm_devices[0]);
