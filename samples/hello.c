@@ -7,8 +7,33 @@
  * It prints nothing that could differ between two loaders of the same
  * command line (no memory sizes, no addresses): its output is a fixed
  * reference for "does the boot path work" and for record/replay checks.
+ *
+ * For testing the crash path, a command line with the word "crash" makes
+ * it execute ud2 in hello_crash(): the runtime prints "EXCEPTION 6 at
+ * rip=<address of the symbol hello_crash_ud2> err=0x0" and exits with
+ * value 0x7f (status 255).
  */
+#include <stdbool.h>
+
 #include "kernel.h"
+
+/* The label names the faulting instruction, for tests to compare. */
+__attribute__((noinline)) void hello_crash(void)
+{
+	__asm__ volatile(".globl hello_crash_ud2\nhello_crash_ud2: ud2");
+}
+
+static bool has_word(const char *s, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p;
+
+	for (p = s; *p; p++)
+		if ((p == s || p[-1] == ' ') && !strncmp(p, word, n) &&
+		    (p[n] == ' ' || p[n] == '\0'))
+			return true;
+	return false;
+}
 
 void kmain(uint32_t magic, uint32_t info)
 {
@@ -21,7 +46,10 @@ void kmain(uint32_t magic, uint32_t info)
 	}
 	kprintf("Hello from rrvm!\n");
 	cmdline = multiboot_cmdline(magic, info);
-	if (cmdline)
+	if (cmdline) {
 		kprintf("cmdline: %s\n", cmdline);
+		if (has_word(cmdline, "crash"))
+			hello_crash();
+	}
 	kexit(0);
 }

@@ -49,11 +49,20 @@
 #include "io.h"
 #include "kernel.h"
 
+/* Tuning knobs; each can also be overridden with -D at compile time. */
+#ifndef RACE_TIMER_HZ
 #define RACE_TIMER_HZ 1000
-#define RACE_WORKERS 3
-#define RACE_OPS_PER_WORKER 12000
-#define RACE_FAST_ONE_IN 256
+#endif
+#ifndef RACE_OPS_PER_WORKER
+#define RACE_OPS_PER_WORKER 9000
+#endif
+#ifndef RACE_FAST_ONE_IN
+#define RACE_FAST_ONE_IN 512
+#endif
+#ifndef RACE_JOURNAL_MIX
 #define RACE_JOURNAL_MIX 4
+#endif
+#define RACE_WORKERS 3
 #define RACE_ACCOUNTS 8
 #define RACE_INITIAL_BALANCE 1000
 #define RACE_MAX_AMOUNT 50
