@@ -1,0 +1,221 @@
+/*
+ * internal.h — declarations shared by the files of gdbstub/, not public.
+ *
+ * Layers, one file each:
+ *   conn.c     listening address parsing, TCP/Unix listen and accept
+ *   packet.c   framing: $data#cs, acks, no-ack mode, RLE, 0x03 interrupts
+ *   hex.c      hex and binary-escape codecs shared by framing and packets
+ *   dispatch.c packet table, parameter schemas, uniform error replies
+ *   cmd_*.c    the packet handlers (rows of the table)
+ *   regs.c     register marshalling and the target description XML
+ *   server.c   server API, client sessions, resume with the Ctrl-C watcher
+ */
+#ifndef RRVM_GDBSTUB_INTERNAL_H
+#define RRVM_GDBSTUB_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gdbstub/gdbstub.h"
+
+#define GDB_DEFAULT_PACKET_SIZE 16384
+#define GDB_MIN_PACKET_SIZE 2048
+#define GDB_PAGE_SIZE 4096u
+
+/* ---- logging ---- */
+
+struct gdb_log {
+	void (*fn)(void *ctx, enum gdb_log_level level, const char *msg);
+	void *ctx;
+};
+
+void gdb_logf(const struct gdb_log *log, enum gdb_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ---- hex.c: codecs ---- */
+
+int gdb_hex_digit(int c);			/* 0-15 or -1 */
+/* Decode 2*n hex chars into n bytes; -EINVAL on a non-hex char. */
+int gdb_hex_decode(const char *hex, size_t n, uint8_t *out);
+/* Encode n bytes as 2*n lowercase hex chars (no NUL). */
+void gdb_hex_encode(const uint8_t *in, size_t n, char *out);
+/* Parse 1-16 hex digits exactly spanning [s, s+len); -EINVAL otherwise. */
+int gdb_hex_u64(const char *s, size_t len, uint64_t *out);
+/*
+ * Binary escaping: '#', '$', '}' and '*' become '}' followed by c ^ 0x20.
+ * gdb_bin_escape writes at most cap bytes and returns how many input bytes
+ * it consumed (*out_len set to the bytes written).
+ */
+size_t gdb_bin_escape(const uint8_t *in, size_t n, char *out, size_t cap, size_t *out_len);
+/* Undo escaping; in-place use (out == in) is allowed. -EINVAL on a lone '}'. */
+int gdb_bin_unescape(const char *in, size_t n, uint8_t *out, size_t *out_len);
+/*
+ * Expand run-length encoding ("c*N": N - 29 more copies of c) from in into
+ * out (cap bytes). -EINVAL if malformed ('*' first, bad count char),
+ * -E2BIG if the expansion does not fit.
+ */
+int gdb_rle_decode(const char *in, size_t n, char *out, size_t cap, size_t *out_len);
+uint8_t gdb_checksum(const char *data, size_t n);
+
+/* ---- packet.c: framing over a connected socket ---- */
+
+struct gdb_io {
+	int fd;
+	bool noack;
+	size_t max;			/* largest packet data accepted/sent */
+	struct gdb_log log;
+	uint8_t in[4096];		/* bytes read from fd, not yet consumed */
+	size_t in_pos, in_len;
+	char *raw;			/* max bytes: packet as received */
+	char *pkt;			/* max + 1 bytes: RLE-expanded, NUL-terminated */
+	size_t pkt_len;
+	char *frame;			/* max + 4 bytes: outgoing "$data#cs" */
+};
+
+enum gdb_io_event {
+	GDB_IO_PACKET = 1,		/* io->pkt holds a checked, expanded packet */
+	GDB_IO_INTERRUPT,		/* 0x03 outside a packet */
+	GDB_IO_BADPACKET,		/* checksum fine but too long or bad RLE: reply E22 */
+};
+
+int gdb_io_init(struct gdb_io *io, int fd, size_t max, const struct gdb_log *log);
+void gdb_io_fini(struct gdb_io *io);
+/* Next packet or interrupt. -ECONNRESET when the peer closed, or -errno. */
+int gdb_io_read(struct gdb_io *io);
+/* Frame and send data (already escaped where needed); waits for '+' unless no-ack. */
+int gdb_io_send(struct gdb_io *io, const char *data, size_t len);
+/* Write raw bytes (acks). */
+int gdb_io_write(struct gdb_io *io, const void *buf, size_t len);
+
+/* ---- regs.c ---- */
+
+struct gdb_regdesc {
+	const char *name;
+	uint16_t bits;
+	uint16_t offset;		/* in struct gdb_x86_regs */
+	const char *type;
+	const char *group;		/* NULL: default */
+	uint8_t feature;
+};
+
+extern const struct gdb_regdesc gdb_x86_regdesc[GDB_X86_NREGS];
+/* Size in bytes of the full g packet payload (binary). */
+size_t gdb_regs_size(void);
+/* Serialise regs into out (gdb_regs_size() bytes) in description order. */
+void gdb_regs_pack(const struct gdb_x86_regs *regs, uint8_t *out);
+void gdb_regs_unpack(struct gdb_x86_regs *regs, const uint8_t *in, size_t len);
+/* One register's bytes: pointer into regs, size in *len. NULL if n is bad. */
+uint8_t *gdb_reg_ptr(struct gdb_x86_regs *regs, unsigned n, size_t *len);
+/* Build target.xml into a malloc'd string; NULL if out of memory. */
+char *gdb_target_xml(size_t *len);
+
+/* ---- server.c / dispatch.c: sessions ---- */
+
+struct gdb_server {
+	struct gdb_target target;
+	struct gdb_log log;
+	size_t packet_size;
+	int listen_fd;
+	int listen_family;
+	char *unix_path;		/* to unlink on destroy */
+	char *xml;
+	size_t xml_len;
+	struct gdb_stop last_stop;
+};
+
+/* Reply under construction. */
+struct gdb_buf {
+	char *data;
+	size_t len, cap;
+	bool overflow;
+};
+
+struct gdb_session {
+	struct gdb_server *srv;
+	struct gdb_io io;
+	struct gdb_buf reply;
+	bool gdb_swbreak, gdb_hwbreak;	/* gdb said swbreak+/hwbreak+ */
+	bool noack_pending;		/* switch to no-ack once the OK is acked */
+	bool hangup;			/* the client vanished during a resume */
+	int end;			/* 0, or the enum gdb_serve_end to return */
+};
+
+void gdb_buf_reset(struct gdb_buf *b);
+void gdb_buf_add(struct gdb_buf *b, const char *s, size_t n);
+void gdb_buf_puts(struct gdb_buf *b, const char *s);
+void gdb_buf_printf(struct gdb_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void gdb_buf_hex(struct gdb_buf *b, const uint8_t *data, size_t n);
+
+/* What a handler returns, besides a negative errno (→ error reply). */
+enum {
+	GDB_H_REPLY = 0,		/* send s->reply */
+	GDB_H_DONE = 1,			/* the handler already replied (or must not) */
+};
+
+/* Parsed packet parameters (see dispatch.c for the schema language). */
+struct gdb_arg {
+	bool present;
+	uint64_t num;			/* 'x' */
+	char *str;			/* 's', 'h', 'b': start (decoded in place) */
+	size_t len;
+};
+
+#define GDB_MAX_ARGS 6
+
+struct gdb_args {
+	int n;
+	struct gdb_arg v[GDB_MAX_ARGS];
+};
+
+typedef int (*gdb_handler_fn)(struct gdb_session *s, struct gdb_args *a);
+
+struct gdb_packet_def {
+	const char *name;
+	const char *schema;
+	gdb_handler_fn fn;
+};
+
+/* Handler tables, one per cmd_*.c file, ended by a NULL name. */
+extern const struct gdb_packet_def gdb_state_packets[];
+extern const struct gdb_packet_def gdb_query_packets[];
+extern const struct gdb_packet_def gdb_exec_packets[];
+
+/* Parse params against schema; 0 or -EINVAL. Exposed for unit tests. */
+int gdb_parse_args(const char *schema, char *params, size_t len, struct gdb_args *a);
+
+/* Handle one packet in s->io.pkt; 0 to go on, or -errno for a dead connection. */
+int gdb_dispatch(struct gdb_session *s, char *pkt, size_t len);
+int gdb_errno_to_code(int err);
+/*
+ * Thread id: "-1" (all) gives -1, "0" (any) 0, hex N gives N; the
+ * multiprocess form "pPID.TID" gives TID ("pPID" alone: -1). -EINVAL else.
+ */
+int gdb_parse_thread(const char *s, size_t len, int64_t *tid);
+int gdb_send_reply(struct gdb_session *s);
+
+/* Resume the target, watch for Ctrl-C, send the stop reply (server.c). */
+int gdb_session_resume(struct gdb_session *s, enum gdb_resume how);
+/* Format the stop reply for stop into b. */
+void gdb_stop_reply(const struct gdb_session *s, const struct gdb_stop *stop, struct gdb_buf *b);
+
+/* ---- conn.c ---- */
+
+struct gdb_listen_addr {
+	int family;			/* AF_INET, AF_INET6 or AF_UNIX */
+	char host[256];
+	unsigned port;
+	char path[108];
+};
+
+/* Parse an address form accepted by gdb_server_listen. 0 or -EINVAL. */
+int gdb_parse_listen_addr(const char *addr, struct gdb_listen_addr *out);
+/* Listen; returns the fd or -errno. *warn set if not loopback. */
+int gdb_conn_listen(const struct gdb_listen_addr *a, const struct gdb_log *log);
+/* Accept one client (blocking); fd or -errno. */
+int gdb_conn_accept(int listen_fd, const struct gdb_log *log);
+int gdb_conn_port(int listen_fd);
+
+#endif

@@ -1,0 +1,324 @@
+/*
+ * server.c — the server API and the per-client session loop, including the
+ * one place where the stub runs the target: gdb_session_resume().
+ *
+ * While the target runs, the serving thread is blocked inside
+ * target->resume(), so a watcher thread keeps an eye on the socket: a 0x03
+ * byte (Ctrl-C) or the client going away makes it call target->interrupt().
+ * The watcher only consumes what is its own (0x03 and stray '+' acks); any
+ * other byte means gdb sent a real packet, which it leaves in place for the
+ * session loop, after which it only watches for hang-ups. The serving
+ * thread owns the connection again once it has joined the watcher.
+ *
+ * A client that disconnects leaves the target stopped and the server waits
+ * for the next one; only detach, kill and the target's exit end serve().
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "gdbstub/internal.h"
+
+struct gdb_server *gdb_server_create(const struct gdb_target *target,
+				     const struct gdb_server_options *opts)
+{
+	struct gdb_server *srv;
+
+	if (!target || !target->ops || !target->ops->read_regs || !target->ops->read_mem ||
+	    !target->ops->resume) {
+		errno = EINVAL;
+		return NULL;
+	}
+	srv = calloc(1, sizeof(*srv));
+	if (!srv)
+		return NULL;
+	srv->target = *target;
+	srv->listen_fd = -1;
+	srv->packet_size = GDB_DEFAULT_PACKET_SIZE;
+	if (opts) {
+		srv->log.fn = opts->log;
+		srv->log.ctx = opts->log_ctx;
+		if (opts->packet_size)
+			srv->packet_size = opts->packet_size;
+	}
+	/* The g reply (1216 hex chars) and target.xml chunks must fit. */
+	if (srv->packet_size < GDB_MIN_PACKET_SIZE)
+		srv->packet_size = GDB_MIN_PACKET_SIZE;
+	if (srv->packet_size > (1u << 20))
+		srv->packet_size = 1u << 20;
+	srv->last_stop.kind = GDB_STOP_SIGNAL;
+	srv->last_stop.signal = GDB_SIGTRAP;
+	srv->xml = gdb_target_xml(&srv->xml_len);
+	if (!srv->xml) {
+		free(srv);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return srv;
+}
+
+void gdb_server_destroy(struct gdb_server *srv)
+{
+	if (!srv)
+		return;
+	if (srv->listen_fd >= 0)
+		close(srv->listen_fd);
+	if (srv->unix_path)
+		unlink(srv->unix_path);
+	free(srv->unix_path);
+	free(srv->xml);
+	free(srv);
+}
+
+int gdb_server_listen(struct gdb_server *srv, const char *addr)
+{
+	struct gdb_listen_addr a;
+	int fd;
+
+	if (srv->listen_fd >= 0)
+		return -EBUSY;
+	if (gdb_parse_listen_addr(addr, &a)) {
+		gdb_logf(&srv->log, GDB_LOG_ERROR,
+			 "gdb: bad listen address '%s' (want HOST:PORT, :PORT, PORT or unix:PATH)",
+			 addr);
+		return -EINVAL;
+	}
+	if (a.family == AF_UNIX) {
+		srv->unix_path = strdup(a.path);
+		if (!srv->unix_path)
+			return -ENOMEM;
+	}
+	fd = gdb_conn_listen(&a, &srv->log);
+	if (fd < 0) {
+		free(srv->unix_path);
+		srv->unix_path = NULL;
+		return fd;
+	}
+	srv->listen_fd = fd;
+	srv->listen_family = a.family;
+	return 0;
+}
+
+int gdb_server_port(const struct gdb_server *srv)
+{
+	return gdb_conn_port(srv->listen_fd);
+}
+
+void gdb_stop_reply(const struct gdb_session *s, const struct gdb_stop *st, struct gdb_buf *b)
+{
+	static const char *const watch[] = { "watch", "rwatch", "awatch" };
+
+	switch (st->kind) {
+	case GDB_STOP_SIGNAL:
+		gdb_buf_printf(b, "T%02xthread:1;", st->signal & 0xff);
+		break;
+	case GDB_STOP_SWBREAK:
+		/* Only gdbs that asked for swbreak/hwbreak may see them. */
+		gdb_buf_puts(b, s->gdb_swbreak ? "T05swbreak:;thread:1;" : "T05thread:1;");
+		break;
+	case GDB_STOP_HWBREAK:
+		gdb_buf_puts(b, s->gdb_hwbreak ? "T05hwbreak:;thread:1;" : "T05thread:1;");
+		break;
+	case GDB_STOP_WATCH:
+	case GDB_STOP_RWATCH:
+	case GDB_STOP_AWATCH:
+		gdb_buf_printf(b, "T05%s:%llx;thread:1;", watch[st->kind - GDB_STOP_WATCH],
+			       (unsigned long long)st->addr);
+		break;
+	case GDB_STOP_EXITED:
+		gdb_buf_printf(b, "W%02x", st->status & 0xff);
+		break;
+	case GDB_STOP_KILLED:
+		gdb_buf_printf(b, "X%02x", st->signal & 0xff);
+		break;
+	case GDB_STOP_REPLAY_BEGIN:
+		gdb_buf_puts(b, "T05replaylog:begin;thread:1;");
+		break;
+	case GDB_STOP_REPLAY_END:
+		gdb_buf_puts(b, "T05replaylog:end;thread:1;");
+		break;
+	default:
+		gdb_buf_puts(b, "T05thread:1;");
+		break;
+	}
+}
+
+struct watcher {
+	struct gdb_session *s;
+	int wake[2];			/* the serving thread writes here when resume returned */
+	bool hangup;
+};
+
+static void request_stop(struct watcher *w)
+{
+	const struct gdb_target *t = &w->s->srv->target;
+
+	if (t->ops->interrupt)
+		t->ops->interrupt(t->ctx);
+}
+
+/* Consume leading 0x03s and '+'s already buffered; false if other bytes wait. */
+static bool drain_buffered(struct watcher *w)
+{
+	struct gdb_io *io = &w->s->io;
+
+	while (io->in_pos < io->in_len) {
+		uint8_t c = io->in[io->in_pos];
+
+		if (c != 0x03 && c != '+')
+			return false;
+		io->in_pos++;
+		if (c == 0x03)
+			request_stop(w);
+	}
+	return true;
+}
+
+static void *watch(void *arg)
+{
+	struct watcher *w = arg;
+	int fd = w->s->io.fd;
+	bool watch_input = drain_buffered(w);
+
+	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = w->wake[0], .events = POLLIN },
+			{ .fd = w->hangup ? -1 : fd, .events = watch_input ? POLLIN : POLLRDHUP },
+		};
+		uint8_t c;
+		ssize_t n;
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[0].revents)
+			break;
+		if (!p[1].revents)
+			continue;
+		if (!watch_input || !(p[1].revents & POLLIN)) {
+			n = 0;		/* hang-up or error */
+		} else {
+			n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+			if (n < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+		}
+		if (n <= 0) {
+			w->hangup = true;
+			request_stop(w);
+			continue;
+		}
+		if (c == 0x03 || c == '+') {
+			if (recv(fd, &c, 1, MSG_DONTWAIT) == 1 && c == 0x03)
+				request_stop(w);
+		} else {
+			watch_input = false;	/* a packet for the session loop */
+		}
+	}
+	return NULL;
+}
+
+int gdb_session_resume(struct gdb_session *s, enum gdb_resume how)
+{
+	const struct gdb_target *t = &s->srv->target;
+	struct gdb_stop stop = { .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGTRAP };
+	struct watcher w = { .s = s };
+	pthread_t tid;
+	int r;
+
+	if (pipe2(w.wake, O_CLOEXEC) < 0)
+		return -errno;
+	r = pthread_create(&tid, NULL, watch, &w);
+	if (r) {
+		close(w.wake[0]);
+		close(w.wake[1]);
+		return -r;
+	}
+	r = t->ops->resume(t->ctx, how, &stop);
+	while (write(w.wake[1], "x", 1) < 0 && errno == EINTR)
+		;
+	pthread_join(tid, NULL);
+	close(w.wake[0]);
+	close(w.wake[1]);
+	if (r < 0)
+		return r;
+
+	s->srv->last_stop = stop;
+	if (stop.kind == GDB_STOP_EXITED || stop.kind == GDB_STOP_KILLED)
+		s->end = GDB_SERVE_EXITED;
+	if (w.hangup) {
+		s->hangup = true;
+		return GDB_H_DONE;
+	}
+	gdb_stop_reply(s, &stop, &s->reply);
+	return GDB_H_REPLY;
+}
+
+int gdb_server_serve_fd(struct gdb_server *srv, int fd)
+{
+	struct gdb_session s = { .srv = srv };
+	int r;
+
+	r = gdb_io_init(&s.io, fd, srv->packet_size, &srv->log);
+	if (r)
+		return r;
+	s.reply.cap = srv->packet_size;
+	s.reply.data = malloc(s.reply.cap);
+	if (!s.reply.data) {
+		gdb_io_fini(&s.io);
+		return -ENOMEM;
+	}
+	for (;;) {
+		r = gdb_io_read(&s.io);
+		if (r == GDB_IO_PACKET) {
+			r = gdb_dispatch(&s, s.io.pkt, s.io.pkt_len);
+		} else if (r == GDB_IO_BADPACKET) {
+			gdb_buf_reset(&s.reply);
+			gdb_buf_puts(&s.reply, "E22");
+			r = gdb_send_reply(&s);
+		} else if (r == GDB_IO_INTERRUPT) {
+			r = 0;		/* already stopped: a late Ctrl-C */
+		}
+		if (s.end) {
+			r = s.end;
+			break;
+		}
+		if (r < 0) {
+			if (r != -ECONNRESET)
+				gdb_logf(&srv->log, GDB_LOG_WARN, "gdb: connection error: %s",
+					 strerror(-r));
+			r = GDB_SERVE_DISCONNECTED;
+			break;
+		}
+	}
+	free(s.reply.data);
+	gdb_io_fini(&s.io);
+	return r;
+}
+
+int gdb_server_serve(struct gdb_server *srv)
+{
+	int fd, r;
+
+	if (srv->listen_fd < 0)
+		return -EINVAL;
+	for (;;) {
+		fd = gdb_conn_accept(srv->listen_fd, &srv->log);
+		if (fd < 0)
+			return fd;
+		r = gdb_server_serve_fd(srv, fd);
+		close(fd);
+		if (r != GDB_SERVE_DISCONNECTED)
+			return r;
+		gdb_logf(&srv->log, GDB_LOG_INFO,
+			 "gdb: client disconnected; target stays stopped, waiting for the next one");
+	}
+}
