@@ -2,12 +2,15 @@
  * dev_rtc.c — the MC146818 real-time clock and CMOS RAM at 0x70 (index,
  * bit 7 = NMI disable) and 0x71 (data), interrupting on IRQ8.
  *
- * The chip's time is never stored as register bytes: it is the host's time
- * of day plus a whole-second offset the guest creates by writing the time
+ * The chip's time is not kept as register bytes: it is the host's time of
+ * day plus a whole-second offset the guest creates by writing the time
  * registers, converted to UTC civil time here (no libc time functions, so
- * no timezone). Register B selects BCD or binary and 12- or 24-hour
- * encoding for reads and writes (we re-encode on the fly, where the real
- * chip would keep the old bytes until the next write).
+ * no timezone). What the guest writes reads back as written while SET
+ * holds updates and until the next update, which normalises it (an
+ * out-of-range field carries into the next unit; the real chip would
+ * count on from the invalid bytes). Register B selects BCD or binary and
+ * 12- or 24-hour encoding; we re-encode on the fly where the real chip
+ * would keep the old bytes until the next write.
  *
  * One timeline: the first access that needs the time reads both clocks and
  * keeps realtime - monotonic; from then on every access reads only the
@@ -53,24 +56,26 @@ enum {
 #define RTC_C_UF 0x10
 #define RTC_D_VRT 0x80
 
+struct rtc_tm {
+	int64_t year;
+	int month, day, hour, min, sec, dow;    /* dow: 0 = Sunday */
+};
+
 struct rtc_state {
 	int64_t offset_s;       /* guest time - host time, whole seconds */
-	int64_t base_ns;        /* host realtime - monotonic, once known */
-	int64_t frozen_s;       /* guest time while B.SET holds updates */
+	uint64_t base_ns;       /* host realtime - monotonic (mod 2^64), once known */
+	struct rtc_tm raw;      /* the fields as the guest wrote them */
+	int64_t raw_at;         /* host second during which raw is what reads show */
 	uint64_t ref_ns;        /* monotonic time C's flags are computed up to */
 	uint8_t base_valid;
 	uint8_t ref_valid;
+	uint8_t raw_valid;
 	uint8_t index;
 	uint8_t nmi_disabled;   /* remembered; nothing here raises an NMI */
 	uint8_t reg_a, reg_b, reg_c;
 	uint8_t dow_adjust;     /* days added to the computed weekday (guest wrote it) */
 	uint8_t irq_level;
 	uint8_t ram[128];       /* alarms and the 114 bytes of CMOS RAM */
-};
-
-struct rtc_tm {
-	int64_t year;
-	int month, day, hour, min, sec, dow;    /* dow: 0 = Sunday */
 };
 
 static int64_t rtc_floor_div(int64_t a, int64_t b)
@@ -167,33 +172,28 @@ struct rtc_clock {
 
 static uint64_t rtc_now(struct rtc_state *s, struct rtc_clock *clk)
 {
-	__int128 diff;
-	uint64_t real;
-
 	if (clk->have)
 		return clk->ns;
 	clk->ns = clk->bus->clock_ns(clk->bus->ctx, VMM_CLOCK_MONOTONIC);
 	clk->have = 1;
 	if (!s->base_valid) {
-		real = clk->bus->clock_ns(clk->bus->ctx, VMM_CLOCK_REALTIME);
-		diff = (__int128)real - clk->ns;
-		s->base_ns = diff > INT64_MAX ? INT64_MAX : diff < INT64_MIN ? INT64_MIN : (int64_t)diff;
+		/* Unsigned wrap-around is intended: mono + base_ns gives back
+		 * the realtime value for any pair of 64-bit clocks. */
+		s->base_ns = clk->bus->clock_ns(clk->bus->ctx, VMM_CLOCK_REALTIME) - clk->ns;
 		s->base_valid = 1;
 	}
 	return clk->ns;
 }
 
-/* Host time of day in ns at monotonic time mono. */
-static __int128 rtc_tod_ns(const struct rtc_state *s, uint64_t mono)
+/* Host time of day (ns since the Unix epoch) at monotonic time mono. */
+static uint64_t rtc_tod_ns(const struct rtc_state *s, uint64_t mono)
 {
-	return (__int128)mono + s->base_ns;
+	return mono + s->base_ns;
 }
 
 static int64_t rtc_host_secs(const struct rtc_state *s, uint64_t mono)
 {
-	__int128 t = rtc_tod_ns(s, mono), q = t / RTC_NS;
-
-	return (int64_t)(t % RTC_NS < 0 ? q - 1 : q);
+	return (int64_t)(rtc_tod_ns(s, mono) / RTC_NS);
 }
 
 static int64_t rtc_running_secs(const struct rtc_state *s, uint64_t mono)
@@ -304,18 +304,53 @@ static uint64_t rtc_touch(struct rtc_state *s, struct rtc_clock *clk)
 	return now;
 }
 
-static int64_t rtc_guest_secs(struct rtc_state *s, struct rtc_clock *clk)
+static int rtc_dow_of(const struct rtc_tm *tm)
 {
+	struct rtc_tm norm;
+
+	rtc_civil_from_secs(rtc_secs_from_civil(tm), &norm);
+	return norm.dow;
+}
+
+/*
+ * The time the guest sees, as fields. Fields the guest wrote are shown as
+ * written (even if invalid, like 31 February between the day and month
+ * writes) while SET holds updates and until the next second's update;
+ * that update normalises them, carrying out-of-range fields into the next
+ * unit. offset_s always holds the normalised equivalent.
+ */
+static void rtc_get_fields(struct rtc_state *s, struct rtc_clock *clk, struct rtc_tm *tm)
+{
+	int64_t host;
+
+	if (!(s->reg_b & RTC_B_SET)) {
+		host = rtc_host_secs(s, rtc_touch(s, clk));
+		if (!s->raw_valid || host != s->raw_at) {
+			s->raw_valid = 0;
+			rtc_civil_from_secs(host + s->offset_s, tm);
+			return;
+		}
+	}
+	*tm = s->raw;
+	tm->dow = rtc_dow_of(tm);
+}
+
+/* Make tm what reads show from now on, in this second or while SET. */
+static void rtc_set_fields(struct rtc_state *s, const struct rtc_tm *tm, struct rtc_clock *clk)
+{
+	s->raw = *tm;
+	s->raw_valid = 1;
 	if (s->reg_b & RTC_B_SET)
-		return s->frozen_s;
-	return rtc_running_secs(s, rtc_touch(s, clk));
+		return;
+	s->raw_at = rtc_host_secs(s, rtc_now(s, clk));
+	s->offset_s = rtc_secs_from_civil(tm) - s->raw_at;
 }
 
 static uint8_t rtc_read_time(struct rtc_state *s, unsigned reg, struct rtc_clock *clk)
 {
 	struct rtc_tm tm;
 
-	rtc_civil_from_secs(rtc_guest_secs(s, clk), &tm);
+	rtc_get_fields(s, clk, &tm);
 	switch (reg) {
 	case RTC_SEC:
 		return rtc_encode(s, tm.sec);
@@ -338,11 +373,10 @@ static uint8_t rtc_read_time(struct rtc_state *s, unsigned reg, struct rtc_clock
 
 static void rtc_write_time(struct rtc_state *s, unsigned reg, uint8_t v, struct rtc_clock *clk)
 {
-	int64_t old = rtc_guest_secs(s, clk), now_s;
 	struct rtc_tm tm;
 	int dv;
 
-	rtc_civil_from_secs(old, &tm);
+	rtc_get_fields(s, clk, &tm);
 	switch (reg) {
 	case RTC_SEC:
 		tm.sec = rtc_decode(s, v);
@@ -373,26 +407,27 @@ static void rtc_write_time(struct rtc_state *s, unsigned reg, uint8_t v, struct 
 		tm.year = rtc_decode(s, v) * 100ll + tm.year % 100;
 		break;
 	}
-	now_s = rtc_secs_from_civil(&tm);
-	if (s->reg_b & RTC_B_SET)
-		s->frozen_s = now_s;
-	else
-		s->offset_s += now_s - old;
+	rtc_set_fields(s, &tm, clk);
 }
 
 static void rtc_write_b(struct rtc_state *s, uint8_t v, struct rtc_clock *clk)
 {
-	uint64_t now = rtc_touch(s, clk);
 	uint8_t old = s->reg_b;
+	struct rtc_tm tm;
 
+	rtc_touch(s, clk);
 	if ((v & RTC_B_SET) && !(old & RTC_B_SET)) {
-		s->frozen_s = rtc_running_secs(s, now);
+		rtc_get_fields(s, clk, &tm);
+		s->raw = tm;
+		s->raw_valid = 1;
 		/* Setting SET aborts updates and clears UIE (datasheet). */
 		v &= ~RTC_B_UIE;
+		s->reg_b = v;
 	} else if (!(v & RTC_B_SET) && (old & RTC_B_SET)) {
-		/* Resume counting from the frozen time at the host's next
-		 * second boundary phase. */
-		s->offset_s = s->frozen_s - rtc_host_secs(s, now);
+		/* Resume from the fields as set, at the host's second phase. */
+		s->reg_b = v;
+		tm = s->raw;
+		rtc_set_fields(s, &tm, clk);
 	}
 	s->reg_b = v;
 	rtc_update_irq(s, clk->bus);
@@ -401,7 +436,7 @@ static void rtc_write_b(struct rtc_state *s, uint8_t v, struct rtc_clock *clk)
 static uint8_t rtc_read_data(struct rtc_state *s, struct rtc_clock *clk)
 {
 	uint8_t v;
-	__int128 sub;
+	uint64_t sub;
 
 	switch (s->index) {
 	case RTC_SEC:
@@ -416,8 +451,6 @@ static uint8_t rtc_read_data(struct rtc_state *s, struct rtc_clock *clk)
 	case RTC_REG_A:
 		v = s->reg_a;
 		sub = rtc_tod_ns(s, rtc_touch(s, clk)) % RTC_NS;
-		if (sub < 0)
-			sub += RTC_NS;
 		if (!(s->reg_b & RTC_B_SET) && sub >= RTC_NS - RTC_UIP_NS)
 			v |= RTC_A_UIP;
 		return v;
@@ -520,6 +553,7 @@ static uint64_t rtc_next_deadline(const void *state)
 	uint64_t best = RTC_NEVER, t;
 	int shift = rtc_pf_shift(s);
 	int64_t next_s;
+	uint64_t tod_ref;
 
 	if (s->irq_level || !s->ref_valid)
 		return RTC_NEVER;
@@ -531,14 +565,19 @@ static uint64_t rtc_next_deadline(const void *state)
 	}
 	if (!s->base_valid || (s->reg_b & RTC_B_SET))
 		return best;
+	/* Second boundaries are in time-of-day terms; the distance from the
+	 * reference time converts them to monotonic time. */
+	tod_ref = rtc_tod_ns(s, s->ref_ns);
 	if (s->reg_b & RTC_B_UIE) {
-		t = rtc_clamp_ns(((__int128)rtc_host_secs(s, s->ref_ns) + 1) * RTC_NS - s->base_ns);
+		t = rtc_clamp_ns((__int128)s->ref_ns +
+				 ((__int128)rtc_host_secs(s, s->ref_ns) + 1) * RTC_NS - tod_ref);
 		best = t < best ? t : best;
 	}
 	if (s->reg_b & RTC_B_AIE) {
 		next_s = rtc_alarm_next(s, rtc_running_secs(s, s->ref_ns) + 1);
 		if (next_s != INT64_MAX) {
-			t = rtc_clamp_ns(((__int128)next_s - s->offset_s) * RTC_NS - s->base_ns);
+			t = rtc_clamp_ns((__int128)s->ref_ns +
+					 ((__int128)next_s - s->offset_s) * RTC_NS - tod_ref);
 			best = t < best ? t : best;
 		}
 	}
