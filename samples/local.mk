@@ -2,13 +2,16 @@
 # built with $(SAMPLE_CC) and their own flags, never with AM_CFLAGS: the host
 # code may be built with sanitizers, which a guest kernel cannot link.
 # Explicit rules only (automake -Wportability rejects %-pattern rules).
+# No -no-pie at link time: -static already links a non-PIE ET_EXEC with gcc
+# and clang, and clang rejects -no-pie next to -static under -Werror;
+# tests/integration/qemu_samples.sh checks the ELF type.
 
 SAMPLE_KERNEL_FLAGS = -m64 -ffreestanding -fno-pie -mno-red-zone \
 	-mgeneral-regs-only -mno-popcnt -fno-stack-protector \
 	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
 	-fcf-protection=none -O2 -g -std=gnu11 -Wall -Wextra -Werror \
 	-Wno-unused-parameter -I$(srcdir)/samples/lib
-SAMPLE_LINK_FLAGS = -m64 -static -nostdlib -no-pie \
+SAMPLE_LINK_FLAGS = -m64 -static -nostdlib \
 	-T $(srcdir)/samples/lib/kernel.ld -Wl,-z,max-page-size=0x1000 \
 	-Wl,--build-id=none -Wl,--no-warn-rwx-segments
 

@@ -267,7 +267,10 @@ static uint32_t rng_next(uint32_t *s)
 	return x;
 }
 
-static void __attribute__((noreturn)) worker_main(struct thread *t)
+/* Entered from race_thread_start (below) on the thread's own stack. */
+void __attribute__((noreturn, used)) worker_main(struct thread *t);
+
+void worker_main(struct thread *t)
 {
 	struct bank *b = &race.bank;
 	uint32_t op;
@@ -305,9 +308,26 @@ static void __attribute__((noreturn)) worker_main(struct thread *t)
 }
 
 /*
- * Build the frame the first switch to t will iretq into: worker_main(t) on
- * t's stack with interrupts on, and a zero return address so gdb's
- * backtrace ends there.
+ * A thread's first instruction: calls worker_main(t) with t in rdi. Its
+ * CFI marks the return address undefined, so gdb's backtrace of a worker
+ * ends here cleanly instead of at a made-up frame.
+ */
+__asm__(".text\n"
+	".globl race_thread_start\n"
+	".type race_thread_start, @function\n"
+	"race_thread_start:\n"
+	".cfi_startproc\n"
+	".cfi_undefined rip\n"
+	"	xorl %ebp, %ebp\n"
+	"	call worker_main\n"
+	"	ud2\n"
+	".cfi_endproc\n"
+	".size race_thread_start, . - race_thread_start\n");
+void race_thread_start(void);
+
+/*
+ * Build the frame the first switch to t will iretq into:
+ * race_thread_start on t's stack with interrupts on and t in rdi.
  */
 static void thread_create(struct thread *t, unsigned id, uint32_t seed)
 {
@@ -319,10 +339,10 @@ static void thread_create(struct thread *t, unsigned id, uint32_t seed)
 	t->rng = seed ? seed : 1;
 	t->own[0] = 2 * (id - 1);
 	t->own[1] = 2 * (id - 1) + 1;
-	*--top = 0; /* fake return address, keeps the ABI's rsp % 16 == 8 */
+	/* rsp % 16 == 0 here, so worker_main sees the ABI's rsp % 16 == 8. */
 	f = (struct isr_frame *)top - 1;
 	memset(f, 0, sizeof(*f));
-	f->rip = (uint64_t)(uintptr_t)worker_main;
+	f->rip = (uint64_t)(uintptr_t)race_thread_start;
 	f->cs = KERNEL_CS;
 	f->rflags = RFLAGS_IF | 0x2;
 	f->rsp = (uint64_t)(uintptr_t)top;
