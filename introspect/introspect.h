@@ -129,6 +129,8 @@ struct introspect_walk_step {
 				 * PDPTEs taken from introspect_cpu.pdpte[] */
 	uint64_t entry;         /* raw value (32-bit entries zero-extended) */
 	int read_ok;            /* 0: entry_gpa is outside guest RAM */
+	uint64_t next;          /* present, valid entry: gpa of the next table,
+				 * or of the page for the last step */
 };
 
 struct introspect_walk {

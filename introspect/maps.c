@@ -96,21 +96,21 @@ static void emit(struct lister *l, uint64_t va, uint64_t pa, uint64_t page_size,
 	}
 	if (va + (size - 1) > l->last)
 		size = l->last - va + 1;
-	l->out->pages++;
-	l->out->bytes[introspect_pgsize_of(page_size)] += size;
 	if (l->ignore_ad)
 		flags &= ~(unsigned)(INTROSPECT_F_A | INTROSPECT_F_D);
 	if (l->have_cur && l->cur.va + l->cur.size == va && l->cur.pa + l->cur.size == pa &&
 	    l->cur.page_size == page_size && l->cur.flags == flags) {
 		l->cur.size += size;
-		return;
+	} else {
+		flush(l);
+		if (l->stop)
+			return;         /* truncated: this page is not listed */
+		l->cur = (struct introspect_map){ .va = va, .pa = pa, .size = size,
+						  .page_size = page_size, .flags = flags };
+		l->have_cur = 1;
 	}
-	flush(l);
-	if (l->stop)
-		return;
-	l->cur = (struct introspect_map){ .va = va, .pa = pa, .size = size,
-					  .page_size = page_size, .flags = flags };
-	l->have_cur = 1;
+	l->out->pages++;
+	l->out->bytes[introspect_pgsize_of(page_size)] += size;
 }
 
 /* Fetch the table for level into l->buf; returns entry count or 0. */

@@ -306,6 +306,7 @@ int introspect_translate(const struct introspect_cpu *cpu, const struct introspe
 		}
 
 		introspect_pt_decode(&f, level, s->entry, &ent);
+		s->next = ent.addr;
 		switch (ent.kind) {
 		case ENT_NOT_PRESENT:
 			return fail(w, INTROSPECT_FAULT_NOT_PRESENT, level, -ENOENT);
@@ -404,14 +405,13 @@ void introspect_format_entry(int level, int wide, int nxe, uint64_t e, struct in
 
 void introspect_format_walk(const struct introspect_walk *w, struct introspect_out *o)
 {
-	struct introspect_ptfmt f = { .mode = w->mode, .nxe = w->nxe, .maxphy = 52 };
 	int wide = w->mode != INTROSPECT_PAGING_32;
 
 	introspect_printf(o, "va 0x%llx (%s paging)\n", (unsigned long long)w->va,
 			  introspect_paging_name(w->mode));
 	for (unsigned i = 0; i < w->nsteps; i++) {
 		const struct introspect_walk_step *s = &w->steps[i];
-		struct introspect_ent ent;
+		int last = i + 1 == w->nsteps;
 
 		introspect_printf(o, "  %-5s[%4u] ", introspect_level_name(s->level), s->index);
 		if (s->entry_gpa == INTROSPECT_NO_GPA)
@@ -424,20 +424,13 @@ void introspect_format_walk(const struct introspect_walk *w, struct introspect_o
 		}
 		introspect_printf(o, " = 0x%0*llx  ", wide ? 16 : 8, (unsigned long long)s->entry);
 		introspect_format_entry(s->level, wide, w->nxe, s->entry, o);
-		/* Re-decode for the "->" part only; reserved bits were reported
-		 * by the walk itself (with the real MAXPHYADDR). */
-		if (w->fault == INTROSPECT_FAULT_RESERVED && i + 1 == w->nsteps) {
-			introspect_printf(o, "  reserved bits 0x%llx\n", (unsigned long long)w->rsvd_mask);
-			continue;
-		}
-		f.pse = w->fault == INTROSPECT_FAULT_NONE && i + 1 == w->nsteps && s->level == 2;
-		f.levels = (int)w->nsteps;
-		introspect_pt_decode(&f, s->level, s->entry, &ent);
-		if (ent.kind == ENT_TABLE)
-			introspect_printf(o, "  -> table 0x%llx\n", (unsigned long long)ent.addr);
-		else if (ent.kind == ENT_LEAF && w->fault == INTROSPECT_FAULT_NONE)
+		if (!last)
+			introspect_printf(o, "  -> table 0x%llx\n", (unsigned long long)s->next);
+		else if (w->fault == INTROSPECT_FAULT_NONE)
 			introspect_printf(o, "  -> %s page 0x%llx\n", introspect_pgsize_name(w->page_size),
 					  (unsigned long long)w->page_pa);
+		else if (w->fault == INTROSPECT_FAULT_RESERVED)
+			introspect_printf(o, "  reserved bits 0x%llx\n", (unsigned long long)w->rsvd_mask);
 		else
 			introspect_printf(o, "\n");
 	}

@@ -163,6 +163,15 @@ static void test_modes_and_issues(void)
 	ok(l.n == 3 && l.v[1].flags == (INTROSPECT_F_W | INTROSPECT_F_NX) && l.v[2].va == 0xffe00000,
 	   "PAE: 3 ranges, NX flag, top of 4G");
 
+	root = tg_alloc(&g);
+	c = tg_cpu(INTROSPECT_PAGING_5LEVEL, root, 1);
+	tg_map(&g, INTROSPECT_PAGING_5LEVEL, root, 0x1000, 0x1000, 1, TG_RW);
+	tg_map(&g, INTROSPECT_PAGING_5LEVEL, root, 0x0080000000000000ull, 0x40000000, 3, TG_RW);
+	tg_map(&g, INTROSPECT_PAGING_5LEVEL, root, 0xff00000000001000ull, 0x2000, 1, 0);
+	is_int(introspect_list(&c, &m, NULL, &l), 0, "list 5-level");
+	ok(l.n == 3 && l.v[1].va == 0x0080000000000000ull && l.v[1].page_size == 1u << 30 &&
+	   l.v[2].va == 0xff00000000001000ull && l.v[2].pa == 0x2000, "5-level: 57-bit VAs, sign-extended");
+
 	/* Long mode: a table outside RAM and a reserved entry are skipped. */
 	root = tg_alloc(&g);
 	c = tg_cpu(M4, root, 0);

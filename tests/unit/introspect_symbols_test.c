@@ -182,6 +182,21 @@ static void test_lookups(int is64)
 		ok(s6 && !strcmp(s6->name, "dup") && s6->addr == 0x3100, "%s: last symbol", cls);
 		ok(introspect_symtab_get(t, 7) == NULL, "%s: get past the end is NULL", cls);
 	}
+	{
+		/* The IDT view symbolises handlers when given a symbol table. */
+		uint8_t idt[16 * 15] = { 0 };
+		char out[2048];
+		struct introspect_out o;
+
+		idt[14 * 16 + 0] = 0x15;
+		idt[14 * 16 + 1] = 0x10;
+		idt[14 * 16 + 2] = 0x08;
+		idt[14 * 16 + 5] = 0x8e;
+		introspect_out_buffer(&o, out, sizeof(out));
+		introspect_format_idt(idt, sizeof(idt), 1, t, &o);
+		ok(strstr(out, "#PF  int64   0x0008:0x1015 dpl=0 <inner+0x5>") != NULL,
+		   "%s: IDT gate symbolised", cls);
+	}
 	introspect_symtab_free(t);
 }
 
