@@ -37,6 +37,8 @@ static int h_supported(struct gdb_session *s, struct gdb_args *a)
 	s->gdb_hwbreak = f->present && has_feature(f->str, f->len, "hwbreak+");
 	gdb_buf_printf(&s->reply, "PacketSize=%zx;qXfer:features:read+;QStartNoAckMode+;"
 		       "vContSupported+;swbreak+;hwbreak+", s->srv->packet_size);
+	if (s->srv->target.exec_file)
+		gdb_buf_puts(&s->reply, ";qXfer:exec-file:read+");
 	if (s->srv->target.flags & GDB_TARGET_CAN_REVERSE)
 		gdb_buf_puts(&s->reply, ";ReverseStep+;ReverseContinue+");
 	return GDB_H_REPLY;

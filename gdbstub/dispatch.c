@@ -9,8 +9,10 @@
  *
  *   x   a hex number (1-16 digits)
  *   s   a string running to the next literal of the schema (or the end)
- *   h   hex-encoded bytes to the end, decoded in place
- *   b   binary (escaped) bytes to the end, unescaped in place
+ *   h   hex-encoded bytes running to the next literal (or the end),
+ *       decoded in place
+ *   b   binary (escaped) bytes to the end, unescaped in place; must be last,
+ *       since the data may contain any literal
  *   ?   the rest of the schema is optional: input may end here
  *   any other character must appear literally (',', ':', ';', '=')
  *
@@ -144,6 +146,16 @@ static bool is_literal(char c)
 	return c != 'x' && c != 's' && c != 'h' && c != 'b' && c != '?';
 }
 
+/* Where a field ends: at the schema's next literal, or the end of input. */
+static char *field_end(char *p, char *end, char next)
+{
+	if (!next || !is_literal(next))
+		return end;
+	while (p < end && *p != next)
+		p++;
+	return p;
+}
+
 int gdb_parse_args(const char *schema, char *p, size_t len, struct gdb_args *a)
 {
 	char *end = p + len;
@@ -179,22 +191,18 @@ int gdb_parse_args(const char *schema, char *p, size_t len, struct gdb_args *a)
 			p = q;
 			break;
 		case 's':
-			q = p;
-			if (sc[1] && is_literal(sc[1]))
-				while (q < end && *q != sc[1])
-					q++;
-			else
-				q = end;
+			q = field_end(p, end, sc[1]);
 			arg->str = p;
 			arg->len = (size_t)(q - p);
 			p = q;
 			break;
 		case 'h':
-			if ((end - p) % 2 || gdb_hex_decode(p, (size_t)(end - p) / 2, (uint8_t *)p))
+			q = field_end(p, end, sc[1]);
+			if ((q - p) % 2 || gdb_hex_decode(p, (size_t)(q - p) / 2, (uint8_t *)p))
 				return -EINVAL;
 			arg->str = p;
-			arg->len = (size_t)(end - p) / 2;
-			p = end;
+			arg->len = (size_t)(q - p) / 2;
+			p = q;
 			break;
 		case 'b':
 			if (gdb_bin_unescape(p, (size_t)(end - p), (uint8_t *)p, &arg->len))
@@ -211,6 +219,7 @@ static const struct gdb_packet_def *const tables[] = {
 	gdb_state_packets,
 	gdb_exec_packets,
 	gdb_query_packets,
+	gdb_file_packets,
 };
 
 static const struct gdb_packet_def *lookup(const char *pkt, size_t len, size_t *name_len)

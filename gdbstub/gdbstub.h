@@ -185,6 +185,13 @@ struct gdb_target {
 	const struct gdb_target_ops *ops;
 	void *ctx;
 	unsigned flags;			/* GDB_TARGET_* */
+	/*
+	 * Host path of the guest kernel ELF, or NULL. When set, gdb is told
+	 * it (qXfer:exec-file:read) and may read that one file, read-only,
+	 * through the stub (vFile:open/pread/close), so it loads the kernel's
+	 * symbols without a "file" command. No other host file is served.
+	 */
+	const char *exec_file;
 };
 
 enum gdb_log_level { GDB_LOG_INFO, GDB_LOG_WARN, GDB_LOG_ERROR };
@@ -211,7 +218,8 @@ struct gdb_server;
 #define GDB_DEFAULT_ADDR "127.0.0.1:1234"
 
 /*
- * Make a server for target (copied; ops and ctx must outlive the server).
+ * Make a server for target (copied, exec_file too; ops and ctx must
+ * outlive the server).
  * Returns NULL if out of memory or if target has a NULL read_regs,
  * read_mem or resume (errno says which: ENOMEM or EINVAL).
  */

@@ -6,7 +6,8 @@
  *   packet.c   framing: $data#cs, acks, no-ack mode, RLE, 0x03 interrupts
  *   hex.c      hex and binary-escape codecs shared by framing and packets
  *   dispatch.c packet table, parameter schemas, uniform error replies
- *   cmd_*.c    the packet handlers (rows of the table)
+ *   cmd_*.c    the packet handlers (rows of the table); cmd_file.c serves
+ *              the guest kernel ELF to gdb (exec-file, vFile)
  *   regs.c     register marshalling and the target description XML
  *   server.c   server API, client sessions, resume with the Ctrl-C watcher
  */
@@ -23,6 +24,7 @@
 #define GDB_DEFAULT_PACKET_SIZE 16384
 #define GDB_MIN_PACKET_SIZE 2048
 #define GDB_PAGE_SIZE 4096u
+#define GDB_MAX_FILES 4
 
 /* ---- logging ---- */
 
@@ -122,6 +124,7 @@ struct gdb_server {
 	char *unix_path;		/* to unlink on destroy */
 	char *xml;
 	size_t xml_len;
+	char *exec_file;		/* our copy of target.exec_file */
 	struct gdb_stop last_stop;
 };
 
@@ -139,6 +142,7 @@ struct gdb_session {
 	bool gdb_swbreak, gdb_hwbreak;	/* gdb said swbreak+/hwbreak+ */
 	bool noack_pending;		/* switch to no-ack once the OK is acked */
 	bool hangup;			/* the client vanished during a resume */
+	int files[GDB_MAX_FILES];	/* host fds opened by vFile:open, or -1 */
 	int end;			/* 0, or the enum gdb_serve_end to return */
 };
 
@@ -182,6 +186,10 @@ struct gdb_packet_def {
 extern const struct gdb_packet_def gdb_state_packets[];
 extern const struct gdb_packet_def gdb_query_packets[];
 extern const struct gdb_packet_def gdb_exec_packets[];
+extern const struct gdb_packet_def gdb_file_packets[];
+
+/* Close the files a session opened (cmd_file.c). */
+void gdb_session_close_files(struct gdb_session *s);
 
 /* Parse params against schema; 0 or -EINVAL. Exposed for unit tests. */
 int gdb_parse_args(const char *schema, char *params, size_t len, struct gdb_args *a);
@@ -212,7 +220,7 @@ struct gdb_listen_addr {
 
 /* Parse an address form accepted by gdb_server_listen. 0 or -EINVAL. */
 int gdb_parse_listen_addr(const char *addr, struct gdb_listen_addr *out);
-/* Listen; returns the fd or -errno. *warn set if not loopback. */
+/* Listen; returns the fd or -errno. Logs a warning if not loopback. */
 int gdb_conn_listen(const struct gdb_listen_addr *a, const struct gdb_log *log);
 /* Accept one client (blocking); fd or -errno. */
 int gdb_conn_accept(int listen_fd, const struct gdb_log *log);

@@ -11,6 +11,7 @@ gdbstub_libgdbstub_a_SOURCES = \
 	gdbstub/cmd_state.c \
 	gdbstub/cmd_exec.c \
 	gdbstub/cmd_query.c \
+	gdbstub/cmd_file.c \
 	gdbstub/regs.c \
 	gdbstub/server.c
 

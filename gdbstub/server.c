@@ -56,12 +56,21 @@ struct gdb_server *gdb_server_create(const struct gdb_target *target,
 	srv->last_stop.kind = GDB_STOP_SIGNAL;
 	srv->last_stop.signal = GDB_SIGTRAP;
 	srv->xml = gdb_target_xml(&srv->xml_len);
-	if (!srv->xml) {
-		free(srv);
-		errno = ENOMEM;
-		return NULL;
+	if (target->exec_file) {
+		srv->target.exec_file = srv->exec_file = strdup(target->exec_file);
+		if (!srv->exec_file)
+			goto nomem;
 	}
+	if (!srv->xml)
+		goto nomem;
 	return srv;
+
+nomem:
+	free(srv->xml);
+	free(srv->exec_file);
+	free(srv);
+	errno = ENOMEM;
+	return NULL;
 }
 
 void gdb_server_destroy(struct gdb_server *srv)
@@ -74,6 +83,7 @@ void gdb_server_destroy(struct gdb_server *srv)
 		unlink(srv->unix_path);
 	free(srv->unix_path);
 	free(srv->xml);
+	free(srv->exec_file);
 	free(srv);
 }
 
@@ -267,6 +277,8 @@ int gdb_server_serve_fd(struct gdb_server *srv, int fd)
 	struct gdb_session s = { .srv = srv };
 	int r;
 
+	for (int i = 0; i < GDB_MAX_FILES; i++)
+		s.files[i] = -1;
 	r = gdb_io_init(&s.io, fd, srv->packet_size, &srv->log);
 	if (r)
 		return r;
@@ -299,6 +311,7 @@ int gdb_server_serve_fd(struct gdb_server *srv, int fd)
 			break;
 		}
 	}
+	gdb_session_close_files(&s);
 	free(s.reply.data);
 	gdb_io_fini(&s.io);
 	return r;

@@ -2,13 +2,15 @@
  * gdbfake.c — serves the fake target of tests/unit/gdb_fake.h over the
  * real gdb stub, for tests that drive /usr/bin/gdb against it.
  *
- *   gdbfake [--reverse] [--run-forever] [--step-limit N] [--exit-status S] [ADDR]
+ *   gdbfake [--reverse] [--run-forever] [--step-limit N] [--exit-status S]
+ *           [--exec ELF] [ADDR]
  *
  * ADDR is any address gdb_server_listen accepts (default 127.0.0.1:0).
  * Once listening it prints "PORT <n>" (TCP) or "LISTENING" (Unix) on
  * stdout. --step-limit N makes continue stop after N steps (default
  * 100000); --run-forever makes it run until interrupted; --exit-status S
- * makes the target exit with S at the step limit. Stub messages go to
+ * makes the target exit with S at the step limit; --exec names the ELF
+ * gdb may load through the stub (the guest kernel, for a real target). Stub messages go to
  * stderr; when serve() returns it prints "END detached|killed|exited" on
  * stdout and the counts of interrupts, kills and detaches, then exits 0.
  */
@@ -28,7 +30,7 @@ static void log_stderr(void *ctx, enum gdb_log_level level, const char *msg)
 static int usage(void)
 {
 	fprintf(stderr, "usage: gdbfake [--reverse] [--run-forever] [--step-limit N] "
-			"[--exit-status S] [ADDR]\n");
+			"[--exit-status S] [--exec ELF] [ADDR]\n");
 	return 2;
 }
 
@@ -36,7 +38,7 @@ int main(int argc, char **argv)
 {
 	static struct gdb_fake fake;
 	struct gdb_server_options opts = { .log = log_stderr };
-	const char *addr = "127.0.0.1:0";
+	const char *addr = "127.0.0.1:0", *exec_file = NULL;
 	struct gdb_target target;
 	struct gdb_server *srv;
 	int r;
@@ -53,6 +55,8 @@ int main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--exit-status") == 0 && i + 1 < argc) {
 			fake.exit_at_limit = true;
 			fake.exit_status = atoi(argv[++i]);
+		} else if (strcmp(argv[i], "--exec") == 0 && i + 1 < argc) {
+			exec_file = argv[++i];
 		} else if (argv[i][0] == '-') {
 			return usage();
 		} else {
@@ -60,6 +64,7 @@ int main(int argc, char **argv)
 		}
 	}
 	target = fake_target(&fake);
+	target.exec_file = exec_file;
 	srv = gdb_server_create(&target, &opts);
 	if (!srv) {
 		perror("gdbfake: gdb_server_create");

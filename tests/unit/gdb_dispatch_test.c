@@ -464,6 +464,86 @@ static void test_session_end(void)
 	stub_stop(&st);
 }
 
+static void hexpath(char *out, const char *path)
+{
+	gdb_hex_encode((const uint8_t *)path, strlen(path), out);
+	out[2 * strlen(path)] = '\0';
+}
+
+static void test_files(void)
+{
+	char path[] = "/tmp/gdb_dispatch_test.XXXXXX", hex[128], want[160];
+	static uint8_t content[20000];
+	struct stub st;
+	const char *r;
+	uint8_t back[sizeof(content)];
+	size_t got = 0, n;
+	int fd;
+
+	for (size_t i = 0; i < sizeof(content); i++)
+		content[i] = (uint8_t)(i * 7 + i / 256);	/* every byte value, '$' '#' '}' '*' too */
+	fd = mkstemp(path);
+	if (fd < 0 || write(fd, content, sizeof(content)) != (ssize_t)sizeof(content)) {
+		ok(0, "temp file");
+		return;
+	}
+	close(fd);
+
+	/* Without an exec file: not advertised, nothing served. */
+	if (stub_start(&st, false, NULL))
+		return;
+	ok(!strstr(call(&st, "qSupported"), "exec-file"), "no exec-file without a path");
+	is_str(call(&st, "qXfer:exec-file:read::0,100"), "", "qXfer:exec-file unsupported: empty");
+	hexpath(hex, path);
+	is_str(callf(&st, "vFile:open:%s,0,0", hex), "F-1,2", "vFile:open refused: ENOENT");
+	stub_stop(&st);
+
+	fake_init(&st.fake);
+	st.target = fake_target(&st.fake);
+	st.target.exec_file = path;
+	st.srv = gdb_server_create(&st.target, NULL);
+	if (!st.srv || served_start(&st.sv, st.srv, &st.c))
+		return;
+	ok(strstr(call(&st, "qSupported"), ";qXfer:exec-file:read+"), "exec-file advertised");
+	snprintf(want, sizeof(want), "l%s", path);
+	is_str(call(&st, "qXfer:exec-file:read::0,1000"), want, "exec-file names the path");
+	snprintf(want, sizeof(want), "l%s", path + 5);
+	is_str(call(&st, "qXfer:exec-file:read:1:5,1000"), want, "exec-file with pid and offset");
+	snprintf(want, sizeof(want), "m%.4s", path);
+	is_str(call(&st, "qXfer:exec-file:read::0,4"), want, "exec-file in pieces: m");
+	is_str(call(&st, "vFile:setfs:0"), "F0", "vFile:setfs");
+	is_str(call(&st, "vFile:open:2f6574632f706173737764,0,0"), "F-1,2",
+	       "any other file (/etc/passwd) is refused");
+	is_str(callf(&st, "vFile:open:%s,1,0", hex), "F-1,d", "open for writing refused: EACCES");
+	is_str(callf(&st, "vFile:open:%s,200,1a4", hex), "F-1,d", "open with O_CREAT refused");
+	is_str(callf(&st, "vFile:open:%s,0", hex), "E22", "open without mode: E22");
+	is_str(callf(&st, "vFile:open:%s,0,0", hex), "F0", "exec file opened as fd 0");
+	for (int i = 0; i < 200 && got < sizeof(content); i++) {
+		r = callf(&st, "vFile:pread:0,%x,%zx", 0x3000, got);
+		const char *semi = strchr(r, ';');
+		unsigned long cnt = strtoul(r + 1, NULL, 16);
+
+		if (r[0] != 'F' || !semi || cnt == 0 ||
+		    gdb_bin_unescape(semi + 1, st.c.len - (size_t)(semi + 1 - r), back + got, &n) ||
+		    n != cnt)
+			break;
+		got += n;
+	}
+	ok(got == sizeof(content) && memcmp(back, content, got) == 0,
+	   "pread returns the file exactly (%zu bytes)", got);
+	is_str(callf(&st, "vFile:pread:0,10,%zx", sizeof(content)), "F0;", "pread at the end: 0 bytes");
+	is_str(call(&st, "vFile:pread:3,10,0"), "F-1,9", "pread on a closed slot: EBADF");
+	is_str(call(&st, "vFile:pread:ffffffff,10,0"), "F-1,9", "pread on a huge fd: EBADF");
+	is_str(call(&st, "vFile:pread:0,10,ffffffffffffffff"), "F-1,16", "pread at a negative offset: EINVAL");
+	is_str(call(&st, "vFile:close:0"), "F0", "close");
+	is_str(call(&st, "vFile:close:0"), "F-1,9", "close twice: EBADF");
+	for (int i = 0; i < 4; i++)
+		callf(&st, "vFile:open:%s,0,0", hex);
+	is_str(callf(&st, "vFile:open:%s,0,0", hex), "F-1,18", "fifth open: EMFILE");
+	stub_stop(&st);	/* closes the session's files (ASan/valgrind would see a leak) */
+	unlink(path);
+}
+
 static void test_create(void)
 {
 	struct gdb_fake f;
@@ -490,5 +570,6 @@ int main(void)
 	test_monitor();
 	test_interrupt();
 	test_session_end();
+	test_files();
 	return tap_done();
 }

@@ -371,7 +371,11 @@ static const struct gdb_target_ops fake_ops = {
 
 static inline struct gdb_target fake_target(struct gdb_fake *f)
 {
-	struct gdb_target t = { &fake_ops, f, f->can_reverse ? GDB_TARGET_CAN_REVERSE : 0 };
+	struct gdb_target t = {
+		.ops = &fake_ops,
+		.ctx = f,
+		.flags = f->can_reverse ? GDB_TARGET_CAN_REVERSE : 0,
+	};
 
 	return t;
 }
