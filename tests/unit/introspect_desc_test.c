@@ -91,8 +91,8 @@ static void test_idt(void)
 	size_t n;
 
 	memset(idt, 0, sizeof(idt));
-	/* Vector 14: int gate, selector 0x10, IST 2, offset 0xffffffff81234567. */
-	put64(idt + 14 * 16, 0x81238e0200104567ull);
+	/* Vector 14: int gate, selector 0x10, IST 5, offset 0xffffffff81234567. */
+	put64(idt + 14 * 16, 0x81238e0500104567ull);
 	put64(idt + 14 * 16 + 8, 0xffffffffull);
 	/* Vector 3: trap gate, DPL3. */
 	put64(idt + 3 * 16, 0x0000ef0000080000ull | 0x1000);
@@ -101,13 +101,13 @@ static void test_idt(void)
 	is_int(introspect_decode_idt(idt, sizeof(idt), 1, g, 40, &n), 0, "decode 64-bit IDT");
 	is_int(n, 33, "33 gates");
 	ok(g[14].p && g[14].type == 0xe && !strcmp(g[14].kind, "int64") && g[14].selector == 0x10 &&
-	   g[14].ist == 2 && g[14].offset == 0xffffffff81234567ull && g[14].vector == 14, "#PF gate");
+	   g[14].ist == 5 && g[14].offset == 0xffffffff81234567ull && g[14].vector == 14, "#PF gate");
 	ok(g[3].p && !strcmp(g[3].kind, "trap64") && g[3].dpl == 3 && g[3].offset == 0x1000, "#BP trap gate");
 	is_str(g[32].kind, "invalid", "type 5 invalid in long mode");
 	ok(!g[0].p, "vector 0 not present");
 	introspect_out_buffer(&o, text, sizeof(text));
 	introspect_format_idt(idt, sizeof(idt), 1, NULL, &o);
-	ok(strstr(text, " 14 #PF  int64   0x0010:0xffffffff81234567 ist=2 dpl=0") &&
+	ok(strstr(text, " 14 #PF  int64   0x0010:0xffffffff81234567 ist=5 dpl=0") &&
 	   strstr(text, "3 of 33 gates present"), "IDT text");
 	printf("# %.*s\n", (int)strcspn(text, "\n"), text);
 	is_int(introspect_decode_gate(idt, 15, 1, &g[0]), -EINVAL, "short 64-bit gate: -EINVAL");
