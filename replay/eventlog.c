@@ -91,7 +91,7 @@ const char *replay_log_status_name(enum replay_log_status st)
 }
 
 #define AT(ev, off, T) ((T *)((char *)(ev) + (off)))
-#define CAT(ev, off, T) ((const T *)((const char *)(ev) + (off)))
+#define CAT(ev, off, T) ((T const *)((const char *)(ev) + (off)))
 
 uint64_t replay_field_get(const struct replay_event *ev, const struct replay_field *f)
 {
@@ -423,9 +423,8 @@ enum replay_codec_rc replay_codec_decode_header(const uint8_t *p, size_t n, uint
 	return REPLAY_DEC_OK;
 }
 
-static enum replay_codec_rc decode_pages(struct dec *d, struct replay_codec *c,
-					 const struct replay_field *f, struct replay_event *ev,
-					 struct replay_decode_scratch *s)
+static enum replay_codec_rc decode_pages(struct dec *d, const struct replay_field *f,
+					 struct replay_event *ev, struct replay_decode_scratch *s)
 {
 	const uint8_t *at = d->p;
 	enum replay_codec_rc rc;
@@ -487,7 +486,7 @@ enum replay_codec_rc replay_codec_decode(struct replay_codec *c, const uint8_t *
 		const uint8_t *at = d.p;
 
 		if (f->kind == REPLAY_F_PAGES) {
-			if ((rc = decode_pages(&d, &next, f, ev, s)) != REPLAY_DEC_OK)
+			if ((rc = decode_pages(&d, f, ev, s)) != REPLAY_DEC_OK)
 				return rc;
 			continue;
 		}

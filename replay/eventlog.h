@@ -11,7 +11,8 @@
  * Adding an event type: a row in REPLAY_EVENT_TYPES, a member in the union of
  * struct replay_event and a row in the field table in replay/eventlog.c; the
  * encoder, decoder and text form are driven by that table. Bump
- * REPLAY_LOG_VERSION whenever the encoding of an existing type changes.
+ * REPLAY_LOG_VERSION with every change to the format, a new type included
+ * (an old reader then names the version instead of an unknown type).
  */
 #ifndef RRVM_REPLAY_EVENTLOG_H
 #define RRVM_REPLAY_EVENTLOG_H

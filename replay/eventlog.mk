@@ -17,3 +17,12 @@ check_PROGRAMS += tests/unit/eventlog_test
 TESTS += tests/unit/eventlog_test
 tests_unit_eventlog_test_SOURCES = tests/unit/eventlog_test.c
 tests_unit_eventlog_test_LDADD = replay/libreplay.a $(LZ4_LIBS)
+
+# libFuzzer target for the reader: needs CC=clang; not part of make check.
+eventlog_fuzz_sources = $(srcdir)/tests/fuzz/eventlog_fuzz.c $(srcdir)/replay/eventlog.c \
+	$(srcdir)/replay/eventtext.c $(srcdir)/replay/logwriter.c $(srcdir)/replay/logreader.c
+tests/fuzz/eventlog_fuzz: $(eventlog_fuzz_sources) $(srcdir)/replay/eventlog.h $(srcdir)/replay/eventlog_codec.h
+	@mkdir -p tests/fuzz
+	$(CC) -g -O1 -fsanitize=fuzzer,address,undefined -I$(top_srcdir) $(LZ4_CFLAGS) \
+		-o $@ $(eventlog_fuzz_sources) $(LZ4_LIBS)
+CLEANFILES += tests/fuzz/eventlog_fuzz

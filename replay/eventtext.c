@@ -15,7 +15,7 @@
 
 #include "replay/eventlog_codec.h"
 
-#define CAT(ev, off, T) ((const T *)((const char *)(ev) + (off)))
+#define CAT(ev, off, T) ((T const *)((const char *)(ev) + (off)))
 #define AT(ev, off, T) ((T *)((char *)(ev) + (off)))
 
 static const char *const clock_names[] = { "monotonic", "realtime" };
