@@ -237,8 +237,10 @@ static long feed(struct replay_log_reader *r, size_t n, const char *what)
 	dst = r->d_cap - r->d_len;
 	ret = LZ4F_decompress(r->dctx, r->d + r->d_len, &dst, r->in + r->in_pos, &src, NULL);
 	if (LZ4F_isError(ret)) {
-		finish(r, REPLAY_LOG_CORRUPT, "%s: corrupt LZ4 %s at file offset %llu: %s",
-		       r->name, what, (unsigned long long)file_pos(r), LZ4F_getErrorName(ret));
+		finish(r, REPLAY_LOG_CORRUPT, "%s: corrupt LZ4 %s at file offset %llu "
+		       "(decompressed offset %llu): %s", r->name, what,
+		       (unsigned long long)file_pos(r), (unsigned long long)(r->d_off + r->d_len),
+		       LZ4F_getErrorName(ret));
 		return -1;
 	}
 	if (src != n) {
