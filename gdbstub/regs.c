@@ -8,6 +8,12 @@
  * .segments) so that gdb's amd64 code recognises the registers; the system
  * registers go in org.gnu.gdb.i386.sys as QEMU does. The XML is generated
  * once per server and cached.
+ *
+ * cr0, cr4 and efer are flags types, so gdb prints their bits by name;
+ * gdb then refuses "set $cr0 = 0x..." with "Invalid cast" (it will not
+ * cast a 4-byte int to an 8-byte flags type) and wants "set $cr0 =
+ * (long)0x...". cr3 is an address more than a set of bits, so it stays a
+ * plain integer.
  */
 #include "config.h"
 
@@ -88,7 +94,7 @@ const struct gdb_regdesc gdb_x86_regdesc[GDB_X86_NREGS] = {
 	R(k_gs_base, 64, "int64", NULL, F_SEGMENTS),
 	R(cr0, 64, "i386_cr0", "system", F_SYS),
 	R(cr2, 64, "int64", "system", F_SYS),
-	R(cr3, 64, "i386_cr3", "system", F_SYS),
+	R(cr3, 64, "int64", "system", F_SYS),
 	R(cr4, 64, "i386_cr4", "system", F_SYS),
 	R(cr8, 64, "int64", "system", F_SYS),
 	R(efer, 64, "i386_efer", "system", F_SYS),
@@ -136,10 +142,6 @@ static const struct feature features[F_COUNT] = {
 		FLAG("PE", 0) FLAG("MP", 1) FLAG("EM", 2) FLAG("TS", 3) FLAG("ET", 4)
 		FLAG("NE", 5) FLAG("WP", 16) FLAG("AM", 18) FLAG("NW", 29)
 		FLAG("CD", 30) FLAG("PG", 31)
-		"</flags>\n"
-		"<flags id=\"i386_cr3\" size=\"8\">"
-		FLAG("PWT", 3) FLAG("PCD", 4)
-		"<field name=\"PDBR\" start=\"12\" end=\"63\"/>"
 		"</flags>\n"
 		"<flags id=\"i386_cr4\" size=\"8\">"
 		FLAG("VME", 0) FLAG("PVI", 1) FLAG("TSD", 2) FLAG("DE", 3) FLAG("PSE", 4)

@@ -11,7 +11,8 @@
  * 100000); --run-forever makes it run until interrupted; --exit-status S
  * makes the target exit with S at the step limit; --exec names the ELF
  * gdb may load through the stub (the guest kernel, for a real target). Stub messages go to
- * stderr; when serve() returns it prints "END detached|killed|exited" on
+ * stderr, with a "gdbfake: resume HOW" line each time the target runs;
+ * when serve() returns it prints "END detached|killed|exited" on
  * stdout and the counts of interrupts, kills and detaches, then exits 0.
  */
 #include "config.h"
@@ -27,6 +28,15 @@ static void log_stderr(void *ctx, enum gdb_log_level level, const char *msg)
 	fprintf(stderr, "gdbfake: %s: %s\n", names[level], msg);
 }
 
+/* Say on stderr when the target starts running, so a test knows when to Ctrl-C. */
+static int announced_resume(void *ctx, enum gdb_resume how, struct gdb_stop *stop)
+{
+	static const char *const names[] = { "continue", "step", "reverse-continue", "reverse-step" };
+
+	fprintf(stderr, "gdbfake: resume %s\n", names[how]);
+	return fake_resume(ctx, how, stop);
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: gdbfake [--reverse] [--run-forever] [--step-limit N] "
@@ -40,6 +50,7 @@ int main(int argc, char **argv)
 	struct gdb_server_options opts = { .log = log_stderr };
 	const char *addr = "127.0.0.1:0", *exec_file = NULL;
 	struct gdb_target target;
+	struct gdb_target_ops ops;
 	struct gdb_server *srv;
 	int r;
 
@@ -64,6 +75,9 @@ int main(int argc, char **argv)
 		}
 	}
 	target = fake_target(&fake);
+	ops = fake_ops;
+	ops.resume = announced_resume;
+	target.ops = &ops;
 	target.exec_file = exec_file;
 	srv = gdb_server_create(&target, &opts);
 	if (!srv) {
