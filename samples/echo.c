@@ -93,10 +93,12 @@ void kmain(uint32_t magic, uint32_t info)
 	irq_register(COM1_IRQ, echo_uart_irq, &rx);
 	/*
 	 * Bytes that arrived before this point wait in the UART; enabling the
-	 * receive interrupt with data ready raises IRQ 4 at once.
+	 * receive interrupt with data ready raises IRQ 4 at once. Unmask the
+	 * PIC first so that this edge meets an open line (IF is still clear,
+	 * so it waits in the PIC until the first sti).
 	 */
-	outb(COM1_BASE + UART_IER, UART_IER_RDI);
 	pic_unmask(COM1_IRQ);
+	outb(COM1_BASE + UART_IER, UART_IER_RDI);
 	kprintf("ready: type lines, \"quit\" ends\n");
 
 	while (!eof) {
