@@ -127,11 +127,16 @@ static int listen_unix(const char *path, const struct gdb_log *log)
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			return -errno;
-		r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+		r = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ? 0 : errno;
 		close(fd);
 		if (r == 0) {
 			gdb_logf(log, GDB_LOG_ERROR, "gdb: %s is in use by another server", path);
 			return -EADDRINUSE;
+		}
+		if (r != ECONNREFUSED) {	/* not provably stale: leave it alone */
+			gdb_logf(log, GDB_LOG_ERROR, "gdb: cannot probe existing socket %s: %s",
+				 path, strerror(r));
+			return -r;
 		}
 		unlink(path);
 	}

@@ -97,6 +97,34 @@ static void test_rle(void)
 	is_int(gdb_rle_decode("a*~", 3, out, 8, &n), -E2BIG, "RLE: expansion past the buffer");
 }
 
+static void test_schema(void)
+{
+	struct gdb_args a;
+	char buf[64];
+
+#define PARSE(schema, text) (strcpy(buf, text), gdb_parse_args(schema, buf, strlen(buf), &a))
+	ok(PARSE("x,x", "1f,20") == 0 && a.n == 2 && a.v[0].num == 0x1f && a.v[1].num == 0x20,
+	   "schema x,x");
+	ok(PARSE(":h,x,x", ":6869,0,1c0") == 0 && a.v[0].len == 2 && !memcmp(a.v[0].str, "hi", 2) &&
+		   a.v[2].num == 0x1c0,
+	   "schema :h,x,x: hex field ends at the next literal");
+	ok(PARSE("x,x:b", "10,2:}]a") == 0 && a.v[2].len == 2 && a.v[2].str[0] == '}',
+	   "schema x,x:b unescapes binary");
+	ok(PARSE("?x", "") == 0 && a.n == 0, "optional part absent");
+	ok(PARSE("x?;x", "5;100") == 0 && a.n == 2 && a.v[1].present && a.v[1].num == 0x100,
+	   "optional part present");
+	ok(PARSE(":s:x,x", ":target.xml:0,ffb") == 0 && a.v[0].len == 10 && a.v[2].num == 0xffb,
+	   "string field ends at the next literal");
+	is_int(PARSE("x,x", "1f"), -EINVAL, "missing field refused");
+	is_int(PARSE("x,x", "1f,20,"), -EINVAL, "trailing data refused");
+	is_int(PARSE("x", ""), -EINVAL, "empty number refused");
+	is_int(PARSE("x=h", "1=abc"), -EINVAL, "odd hex refused");
+	is_int(PARSE("x=h", "1=zz"), -EINVAL, "non-hex data refused");
+	is_int(PARSE("x,x:b", "1,1:}"), -EINVAL, "binary with a lone escape refused");
+	is_int(PARSE("x", "-1"), -EINVAL, "negative number refused");
+#undef PARSE
+}
+
 struct stub {
 	struct gdb_fake fake;
 	struct gdb_target target;
@@ -348,6 +376,7 @@ int main(void)
 	test_hex();
 	test_escape();
 	test_rle();
+	test_schema();
 	test_acks();
 	test_binary();
 	test_overlong();
