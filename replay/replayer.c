@@ -366,7 +366,10 @@ static void on_hlt(struct replay *r, const struct vmm_event *ev)
 		finish(r, VMM_STOP_HALTED, 0);
 		return;
 	}
-	/* The recorder always polls a halted guest (or stopped there). */
+	/* An interrupt already pending wakes the guest at once; otherwise the
+	 * recorder polled the halted guest (or was stopped there). */
+	if (vmm_irq_pending(r->vm) >= 0)
+		return;
 	e = peek(r);
 	if (!e) {
 		stop_for_log(r, "a poll");

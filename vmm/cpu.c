@@ -316,14 +316,18 @@ static void seg_to_kvm(struct kvm_segment *d, const struct vmm_segment *s)
 
 static int get_msr(struct vmm *vm, uint32_t index, uint64_t *value)
 {
-	struct {
+	/* struct kvm_msrs ends in a flexible array: give it room for one. */
+	union {
 		struct kvm_msrs hdr;
-		struct kvm_msr_entry e;
-	} m = { .hdr.nmsrs = 1, .e.index = index };
+		uint8_t bytes[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
+	} m;
 
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = 1;
+	m.hdr.entries[0].index = index;
 	if (ioctl(vm->vcpu_fd, KVM_GET_MSRS, &m) != 1)
 		return -EIO;
-	*value = m.e.data;
+	*value = m.hdr.entries[0].data;
 	return 0;
 }
 

@@ -356,7 +356,7 @@ int vmm_live_run(struct vmm_live *l, struct vmm_live_result *res, struct vmm_err
 			/* A halted CPU stays halted until an interrupt: poll
 			 * (each poll is logged at this same exit) until one is
 			 * pending, rather than waking the guest for nothing. */
-			do {
+			while (vmm_irq_pending(l->vm) < 0) {
 				wait_halted(l);
 				now = host_now();
 				if (atomic_load(&l->stop))
@@ -371,7 +371,7 @@ int vmm_live_run(struct vmm_live *l, struct vmm_live_result *res, struct vmm_err
 					res->hook_rc = rc;
 					return 0;
 				}
-			} while (vmm_irq_pending(l->vm) < 0);
+			}
 			break;
 		case VMM_EV_KICK:
 			if (timed_out(l, now)) {
