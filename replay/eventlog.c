@@ -35,6 +35,7 @@ static const struct replay_event_desc event_descs[] = {
 		FLD(HEX, "mem", poll_async.mem_hash),
 		FLD2(PAGES, "pages", poll_async.pages, poll_async.npages) } },
 	[REPLAY_EV_INJECT] = { "inject", {
+		FLD(EXITS, "exits", inject.exits),
 		FLD(U8, "vector", inject.vector) } },
 	[REPLAY_EV_CHECKSUM] = { "checksum", {
 		FLD(EXITS, "exits", checksum.exits),

@@ -81,6 +81,7 @@ struct replay_event {
 			const uint64_t *pages;  /* guest page frame numbers, strictly ascending */
 		} poll_async;
 		struct {
+			uint64_t exits;         /* synchronous exits before the injection */
 			uint8_t vector;
 		} inject;
 		struct {

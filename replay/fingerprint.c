@@ -75,8 +75,12 @@ int replay_fp_rest(struct vmm *vm, const uint64_t *dirty, size_t words, uint64_t
 
 bool replay_event_is_sync(const struct vmm_event *ev)
 {
-	return ev->kind == VMM_EV_IO || ev->kind == VMM_EV_HLT || ev->kind == VMM_EV_IRQ_WINDOW ||
-	       ev->kind == VMM_EV_GUEST_EXIT;
+	return ev->kind == VMM_EV_IO || ev->kind == VMM_EV_HLT || ev->kind == VMM_EV_GUEST_EXIT;
+}
+
+uint64_t replay_inject_exits(const struct vmm_event *ev)
+{
+	return ev->exits - (replay_event_is_sync(ev) ? 1 : 0);
 }
 
 uint64_t replay_checksum_add(uint64_t sum, const struct vmm_event *ev)

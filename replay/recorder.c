@@ -149,6 +149,7 @@ static int on_event(void *ctx, struct vmm *vm, const struct vmm_event *ev)
 	(void)vm;
 	if (ev->injected >= 0) {
 		struct replay_event e = { .type = REPLAY_EV_INJECT };
+		e.inject.exits = replay_inject_exits(ev);
 		e.inject.vector = (uint8_t)ev->injected;
 		rc = log_event(rec, &e);
 	}

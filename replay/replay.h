@@ -73,6 +73,8 @@ int replay_fp_rest(struct vmm *vm, const uint64_t *dirty, size_t words, uint64_t
 /* The running checksum of synchronous exits. */
 uint64_t replay_checksum_add(uint64_t sum, const struct vmm_event *ev);
 bool replay_event_is_sync(const struct vmm_event *ev);
+/* The exit count at which this step's injection happened (on entry). */
+uint64_t replay_inject_exits(const struct vmm_event *ev);
 
 /* ---- recorder ------------------------------------------------------------ */
 

@@ -35,9 +35,16 @@ struct replay {
 	struct vmm *vm;
 	struct replay_log_reader *log;
 
-	struct replay_event next;
-	enum replay_log_status next_status;
-	bool have_next;
+	/* The next events, copied out of the reader: the replayer must see one
+	 * event past an INJECT to arm a search before the injecting entry. */
+	struct lookahead {
+		struct replay_event ev;
+		enum replay_log_status status;
+		uint8_t bytes[REPLAY_SERIAL_IN_MAX];
+		uint64_t *pages;
+	} q[2];
+	unsigned qhead, qn;             /* a ring: q[(qhead + i) % 2] is the i-th next */
+	enum replay_log_status next_status;     /* of q[0], or of the log if qn == 0 */
 	uint64_t events;
 
 	uint64_t *dirty;
@@ -54,6 +61,10 @@ struct replay {
 	struct vmm_debug applied;
 	bool applied_valid;
 	bool searching, stepping_over;
+	/* Injection is allowed only on entries the recording could have
+	 * injected on without logging a point: after a synchronous exit or a
+	 * poll. Never after a breakpoint or single-step exit of our own. */
+	bool may_inject;
 	uint64_t search_rip, search_hits;
 	struct replay_stats stats;
 };
@@ -69,18 +80,57 @@ const char *replay_stop_name(enum replay_stop s)
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
 }
 
+static struct lookahead *slot_at(struct replay *r, unsigned i)
+{
+	return &r->q[(r->qhead + i) % 2];
+}
+
+/* Make the i-th next event valid (reading the log as needed); a final
+ * status repeats. */
+static struct lookahead *fill(struct replay *r, unsigned i)
+{
+	while (r->qn <= i) {
+		struct lookahead *slot = slot_at(r, r->qn);
+
+		if (r->qn > 0 && slot_at(r, r->qn - 1)->status != REPLAY_LOG_EVENT) {
+			slot->status = slot_at(r, r->qn - 1)->status;
+		} else {
+			slot->status = replay_log_next(r->log, &slot->ev);
+			/* Own the variable-length parts: the reader reuses them. */
+			if (slot->status == REPLAY_LOG_EVENT && slot->ev.type == REPLAY_EV_SERIAL_IN) {
+				memcpy(slot->bytes, slot->ev.serial_in.data, slot->ev.serial_in.len);
+				slot->ev.serial_in.data = slot->bytes;
+			} else if (slot->status == REPLAY_LOG_EVENT &&
+				   slot->ev.type == REPLAY_EV_POLL_ASYNC) {
+				memcpy(slot->pages, slot->ev.poll_async.pages,
+				       slot->ev.poll_async.npages * sizeof(uint64_t));
+				slot->ev.poll_async.pages = slot->pages;
+			}
+		}
+		r->qn++;
+	}
+	return slot_at(r, i);
+}
+
+static const struct replay_event *peek_at(struct replay *r, unsigned i)
+{
+	struct lookahead *slot = fill(r, i);
+
+	if (i == 0)
+		r->next_status = slot->status;
+	return slot->status == REPLAY_LOG_EVENT ? &slot->ev : NULL;
+}
+
 static const struct replay_event *peek(struct replay *r)
 {
-	if (!r->have_next) {
-		r->next_status = replay_log_next(r->log, &r->next);
-		r->have_next = true;
-	}
-	return r->next_status == REPLAY_LOG_EVENT ? &r->next : NULL;
+	return peek_at(r, 0);
 }
 
 static void consume(struct replay *r)
 {
-	r->have_next = false;
+	fill(r, 0);
+	r->qhead = (r->qhead + 1) % 2;
+	r->qn--;
 	r->events++;
 }
 
@@ -216,6 +266,7 @@ static void do_poll(struct replay *r)
 		return;
 	}
 	memset(r->dirty, 0, r->dirty_words * sizeof(uint64_t));
+	r->may_inject = true;
 	vmm_poll_devices(r->vm);
 	while (!r->stopped && (e = peek(r)) && e->type == REPLAY_EV_SERIAL_IN) {
 		size_t took = vmm_serial_rx_push(r->vm, e->serial_in.data, e->serial_in.len);
@@ -328,15 +379,18 @@ static void after_step(struct replay *r, const struct vmm_event *ev)
 			stop_for_log(r, "an injection record");
 			return;
 		}
-		if (e->type != REPLAY_EV_INJECT || e->inject.vector != ev->injected) {
+		if (e->type != REPLAY_EV_INJECT || e->inject.vector != ev->injected ||
+		    e->inject.exits != replay_inject_exits(ev)) {
 			describe_next(r, next, sizeof(next));
-			diverge(r, "replay injected vector 0x%x, the recording has '%s'", ev->injected, next);
+			diverge(r, "replay injected vector 0x%x after exit %" PRIu64 ", the recording "
+				"has '%s'", ev->injected, replay_inject_exits(ev), next);
 			return;
 		}
 		consume(r);
-	} else if ((e = peek(r)) && e->type == REPLAY_EV_INJECT) {
-		diverge(r, "the recording injected vector 0x%x here; replay had nothing to inject",
-			e->inject.vector);
+	} else if ((e = peek(r)) && e->type == REPLAY_EV_INJECT &&
+		   e->inject.exits < replay_inject_exits(ev)) {
+		diverge(r, "the recording injected vector 0x%x after exit %" PRIu64 "; replay did "
+			"not", e->inject.vector, e->inject.exits);
 		return;
 	}
 	if (replay_event_is_sync(ev)) {
@@ -442,6 +496,13 @@ int replay_run(struct replay *r, struct replay_result *res)
 			}
 			if (vmm_exits(r->vm) == at && !r->searching)
 				search_begin(r, e);
+		} else if (e->type == REPLAY_EV_INJECT && !r->searching) {
+			/* The recording may have been kicked right after this
+			 * injection: arm the search before the entry that injects. */
+			const struct replay_event *after = peek_at(r, 1);
+			if (after && after->type == REPLAY_EV_POLL_ASYNC &&
+			    after->poll_async.exits == vmm_exits(r->vm))
+				search_begin(r, after);
 		} else if (e->type == REPLAY_EV_END && stopped_from_outside(e->end.reason) &&
 			   vmm_exits(r->vm) >= e->end.exits) {
 			finish_cut(r, e);
@@ -452,11 +513,13 @@ int replay_run(struct replay *r, struct replay_result *res)
 			stop(r, REPLAY_STOP_ERROR, "KVM_SET_GUEST_DEBUG: %s", strerror(-rc));
 			break;
 		}
+		vmm_set_inject_mode(r->vm, r->may_inject ? VMM_INJECT_NOW_ONLY : VMM_INJECT_HOLD);
 		rc = vmm_step(r->vm, &ev, &err);
 		if (rc) {
 			stop(r, REPLAY_STOP_ERROR, "%s", err.msg);
 			break;
 		}
+		r->may_inject = replay_event_is_sync(&ev);
 		r->pending.ev = ev;
 		if (r->stopped)
 			break;          /* a clock read inside the step diverged */
@@ -591,7 +654,9 @@ int replay_open(const char *dir, const struct replay_options *o, struct replay *
 	r->dirty_words = vmm_dirty_words(r->vm);
 	r->dirty = calloc(r->dirty_words, sizeof(uint64_t));
 	r->pages = calloc(REPLAY_PAGES_MAX, sizeof(uint64_t));
-	if (!r->dirty || !r->pages) {
+	r->q[0].pages = calloc(REPLAY_PAGES_MAX, sizeof(uint64_t));
+	r->q[1].pages = calloc(REPLAY_PAGES_MAX, sizeof(uint64_t));
+	if (!r->dirty || !r->pages || !r->q[0].pages || !r->q[1].pages) {
 		rc = -ENOMEM;
 		vmm_error_set(err, "out of memory");
 		goto fail;
@@ -603,6 +668,7 @@ int replay_open(const char *dir, const struct replay_options *o, struct replay *
 		rc = -EINVAL;
 		goto fail;
 	}
+	r->may_inject = true;
 	*out = r;
 	return 0;
 fail:
@@ -619,6 +685,8 @@ void replay_close(struct replay *r)
 		replay_log_reader_free(r->log);
 	free(r->dirty);
 	free(r->pages);
+	free(r->q[0].pages);
+	free(r->q[1].pages);
 	free(r->dir);
 	free(r);
 }

@@ -165,12 +165,12 @@ static int inject_pending(struct vmm *vm, struct vmm_error *err, int *rc)
 	int vec;
 
 	*rc = 0;
-	if (vmm_machine_pending(&vm->m) < 0) {
+	if (vm->inject_mode == VMM_INJECT_HOLD || vmm_machine_pending(&vm->m) < 0) {
 		run->request_interrupt_window = 0;
 		return -1;
 	}
 	if (!run->ready_for_interrupt_injection || !run->if_flag) {
-		run->request_interrupt_window = 1;
+		run->request_interrupt_window = vm->inject_mode == VMM_INJECT_LIVE;
 		return -1;
 	}
 	vec = vmm_machine_ack(&vm->m);
@@ -180,8 +180,20 @@ static int inject_pending(struct vmm *vm, struct vmm_error *err, int *rc)
 		vmm_error_set(err, "KVM_INTERRUPT vector 0x%x: %s", vec, strerror(errno));
 		return -1;
 	}
-	run->request_interrupt_window = vmm_machine_pending(&vm->m) >= 0;
+	run->request_interrupt_window = vm->inject_mode == VMM_INJECT_LIVE &&
+					vmm_machine_pending(&vm->m) >= 0;
 	return vec;
+}
+
+void vmm_set_inject_mode(struct vmm *vm, enum vmm_inject_mode mode)
+{
+	vm->inject_mode = mode;
+}
+
+bool vmm_can_inject(const struct vmm *vm)
+{
+	return vm->inject_mode != VMM_INJECT_HOLD && vmm_machine_pending(&vm->m) >= 0 &&
+	       vm->run->ready_for_interrupt_injection && vm->run->if_flag;
 }
 
 static uint64_t exit_rip(struct vmm *vm)
@@ -239,8 +251,7 @@ int vmm_step(struct vmm *vm, struct vmm_event *ev, struct vmm_error *err)
 		return 0;
 	case KVM_EXIT_IRQ_WINDOW_OPEN:
 		ev->kind = VMM_EV_IRQ_WINDOW;
-		ev->exits = ++vm->exits;
-		return 0;
+		break;
 	case KVM_EXIT_INTR:
 		ev->kind = VMM_EV_KICK;
 		break;

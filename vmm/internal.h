@@ -81,6 +81,7 @@ struct vmm {
 	size_t run_size;
 	char *kernel_path;
 	uint64_t exits;
+	enum vmm_inject_mode inject_mode;
 	bool sync_regs;
 	timer_t kick_timer;
 	bool kick_timer_armed_valid;

@@ -186,6 +186,7 @@ static int do_poll(struct vmm_live *l, bool async, uint64_t now)
 	int rc;
 
 	l->deferred = false;
+	vmm_set_inject_mode(l->vm, VMM_INJECT_LIVE);
 	if (l->hooks.before_poll) {
 		rc = l->hooks.before_poll(l->hooks.ctx, l->vm, async);
 		if (rc)
@@ -283,12 +284,18 @@ static int kick_point(struct vmm_live *l, struct vmm_live_result *res)
 	vmm_take_kick(l->vm);
 	if (now >= l->next_chaos)
 		chaos_preempt(l, now);
-	if (!poll_due(l, now))
+	/* An interrupt the guest can take now will be injected at this
+	 * asynchronous point: that needs a poll too, so that a recording
+	 * names the point (an interrupt-window exit, or a kick that came
+	 * before it). */
+	if (!poll_due(l, now) && !vmm_can_inject(l->vm))
 		return 0;
 	if (l->opt.defer_cpl3) {
 		int cpl = vmm_cpl(l->vm);
 		if (cpl == 3) {
+			/* Hold any injection too, until the next poll. */
 			l->deferred = true;
+			vmm_set_inject_mode(l->vm, VMM_INJECT_HOLD);
 			return 0;
 		}
 	}
@@ -333,7 +340,6 @@ int vmm_live_run(struct vmm_live *l, struct vmm_live_result *res, struct vmm_err
 		now = host_now();
 		switch (ev->kind) {
 		case VMM_EV_IO:
-		case VMM_EV_IRQ_WINDOW:
 			if (timed_out(l, now)) {
 				res->reason = VMM_STOP_TIMEOUT;
 				return 0;
@@ -374,6 +380,7 @@ int vmm_live_run(struct vmm_live *l, struct vmm_live_result *res, struct vmm_err
 			}
 			break;
 		case VMM_EV_KICK:
+		case VMM_EV_IRQ_WINDOW:
 			if (timed_out(l, now)) {
 				res->reason = VMM_STOP_TIMEOUT;
 				return 0;

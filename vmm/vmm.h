@@ -8,7 +8,7 @@
  * machine (no in-kernel irqchip): that is what makes recording possible.
  *
  * Positions: vmm counts the guest's synchronous exits (port I/O, MMIO,
- * HLT, interrupt-window) since reset. Together with the state fingerprint
+ * HLT) since reset. Together with the state fingerprint
  * (vmm_fingerprint) this names every point of an execution; see DESIGN.md.
  */
 #ifndef RRVM_VMM_H
@@ -73,7 +73,9 @@ void vmm_set_clock(struct vmm *vm, struct vmm_clock clock);
 enum vmm_event_kind {
 	VMM_EV_IO,              /* a port or MMIO exit was handled (counted)     */
 	VMM_EV_HLT,             /* the guest executed HLT (counted)              */
-	VMM_EV_IRQ_WINDOW,      /* the guest became interruptible (counted)      */
+	VMM_EV_IRQ_WINDOW,      /* the guest became interruptible (not counted:
+				 * some backends report it late, at no fixed
+				 * instruction) */
 	VMM_EV_KICK,            /* KVM_RUN interrupted by the host (not counted) */
 	VMM_EV_DEBUG,           /* breakpoint, watchpoint or single step         */
 	VMM_EV_GUEST_EXIT,      /* the guest wrote isa-debug-exit (counted)      */
@@ -111,6 +113,17 @@ struct vmm_event {
  * (else ask for an interrupt window), KVM_RUN, handle the exit. Returns 0
  * and fills ev, or -errno on a host failure (message in err). */
 int vmm_step(struct vmm *vm, struct vmm_event *ev, struct vmm_error *err) VMM_MUST_CHECK;
+
+/* When vmm_step injects the PIC's pending interrupt. */
+enum vmm_inject_mode {
+	VMM_INJECT_LIVE,        /* whenever the guest can take it; else ask KVM
+				 * for an interrupt-window exit */
+	VMM_INJECT_NOW_ONLY,    /* whenever the guest can take it; no windows */
+	VMM_INJECT_HOLD,        /* never (replay between logged points) */
+};
+void vmm_set_inject_mode(struct vmm *vm, enum vmm_inject_mode mode);
+/* Would vmm_step inject an interrupt on its next entry? */
+bool vmm_can_inject(const struct vmm *vm);
 
 /* Synchronous exits so far: the machine's position counter. */
 uint64_t vmm_exits(const struct vmm *vm);

@@ -132,6 +132,7 @@ static void random_stream(struct evlist *l, uint64_t seed, size_t n)
 			break;
 		case 4:
 			ev.type = REPLAY_EV_INJECT;
+			ev.inject.exits = exits;
 			ev.inject.vector = (uint8_t)rnd(&s);
 			break;
 		default:
@@ -281,8 +282,8 @@ static void edge_events(struct evlist *l, uint64_t *big, uint32_t nbig)
 	EV({ .type = REPLAY_EV_POLL_ASYNC, .poll_async = { 1, UINT64_MAX, UINT64_MAX, UINT64_MAX, 1, single } });
 	EV({ .type = REPLAY_EV_POLL_ASYNC, .poll_async = { 1, 0xffffffff81000000, 1, 2, 2, two } });
 	EV({ .type = REPLAY_EV_POLL_ASYNC, .poll_async = { 1000, 0x1000, 3, 4, nbig, big } });
-	EV({ .type = REPLAY_EV_INJECT, .inject = { 0 } });
-	EV({ .type = REPLAY_EV_INJECT, .inject = { 255 } });
+	EV({ .type = REPLAY_EV_INJECT, .inject = { 1000, 0 } });
+	EV({ .type = REPLAY_EV_INJECT, .inject = { 1000, 255 } });
 	EV({ .type = REPLAY_EV_CHECKSUM, .checksum = { 1000, 0 } });
 	EV({ .type = REPLAY_EV_CHECKSUM, .checksum = { UINT64_MAX - 1, UINT64_MAX } });
 	EV({ .type = REPLAY_EV_END, .end = { UINT64_MAX, 255, UINT32_MAX, UINT64_MAX } });
@@ -522,7 +523,7 @@ static void test_bad_streams(void)
 	expect_corrupt(&r, "offset 9: unknown event type 0x00", "type 0");
 	rhdr(&r); rb(&r, 1); rv(&r, 2); rv(&r, 5); rend(&r);
 	expect_corrupt(&r, "offset 10: clock: kind 2 out of range", "clock kind 2");
-	rhdr(&r); rb(&r, 5); rv(&r, 256); rend(&r);
+	rhdr(&r); rb(&r, 5); rv(&r, 0); rv(&r, 256); rend(&r);
 	expect_corrupt(&r, "inject: vector 256 out of range", "vector 256");
 	rhdr(&r); rb(&r, 2); rv(&r, 0); rend(&r);
 	expect_corrupt(&r, "serial_in: data length 0 not in 1..4096", "empty serial input");
@@ -613,7 +614,7 @@ static void test_writer_errors(void)
 	ev = (struct replay_event){ .type = REPLAY_EV_END, .end = { 10, 0, 0, 0 } };
 	ok(replay_log_append(w, &ev) == 0, "END accepted");
 	add(&l, &ev);
-	ev = (struct replay_event){ .type = REPLAY_EV_INJECT, .inject = { 32 } };
+	ev = (struct replay_event){ .type = REPLAY_EV_INJECT, .inject = { 10, 32 } };
 	ok(replay_log_append(w, &ev) == -EINVAL && strstr(replay_log_writer_error(w), "after END"),
 	   "an event after END refused: %s", replay_log_writer_error(w));
 	ok(replay_log_close(w) == 0, "close after refused events");
@@ -817,8 +818,8 @@ static void test_text_errors(void)
 		{ "poll_sync exit=1", "poll_sync has no field \"exit\"" },
 		{ "poll_sync exits=-1", "exits: expected a number" },
 		{ "poll_sync exits=18446744073709551616", "out of range" },
-		{ "inject vector=256", "vector: 256 out of range (max 255)" },
-		{ "inject vector=1x", "unexpected \"x\"" },
+		{ "inject exits=1 vector=256", "vector: 256 out of range (max 255)" },
+		{ "inject exits=1 vector=1x", "unexpected \"x\"" },
 		{ "serial_in data=\"abc", "unterminated string" },
 		{ "serial_in data=\"\"", "length 0 not in 1..4096" },
 		{ "serial_in data=\"\\q\"", "unknown escape" },
@@ -879,7 +880,7 @@ static void test_throughput(void)
 		} else if (r < 70) {
 			ev = (struct replay_event){ .type = REPLAY_EV_POLL_SYNC, .poll_sync = { exits } };
 		} else if (r < 80) {
-			ev = (struct replay_event){ .type = REPLAY_EV_INJECT, .inject = { 32 } };
+			ev = (struct replay_event){ .type = REPLAY_EV_INJECT, .inject = { exits, 32 } };
 		} else if (r < 95) {
 			ev = (struct replay_event){ .type = REPLAY_EV_CHECKSUM,
 						    .checksum = { exits, rnd(&s) } };
