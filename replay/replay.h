@@ -151,6 +151,16 @@ int replay_run(struct replay *r, struct replay_result *res) VMM_MUST_CHECK;
 /* Make a running replay_run return REPLAY_STOP_INTERRUPTED (any thread). */
 void replay_interrupt(struct replay *r);
 void replay_get_stats(const struct replay *r, struct replay_stats *st);
+/* Watching a replay (the trace database does): every machine step after the
+ * replayer has checked it, and every log event as the replay consumes it
+ * (with the exit count at that moment). Either may be NULL. */
+struct replay_observer {
+	void *ctx;
+	void (*on_step)(void *ctx, struct vmm *vm, const struct vmm_event *ev);
+	void (*on_log)(void *ctx, const struct replay_event *ev, uint64_t exits);
+};
+void replay_set_observer(struct replay *r, const struct replay_observer *o);
+
 /* Debug registers and single-step wanted by a debugger (gdb); the replayer
  * merges them with its own use of one hardware breakpoint. */
 int replay_set_debug(struct replay *r, const struct vmm_debug *dbg) VMM_MUST_CHECK;

@@ -57,6 +57,7 @@ struct replay {
 	struct replay_result pending;
 	atomic_bool interrupt;
 
+	struct replay_observer observer;
 	struct vmm_debug user_dbg;
 	struct vmm_debug applied;
 	bool applied_valid;
@@ -126,9 +127,17 @@ static const struct replay_event *peek(struct replay *r)
 	return peek_at(r, 0);
 }
 
+void replay_set_observer(struct replay *r, const struct replay_observer *o)
+{
+	r->observer = o ? *o : (struct replay_observer){ 0 };
+}
+
 static void consume(struct replay *r)
 {
-	fill(r, 0);
+	struct lookahead *first = fill(r, 0);
+
+	if (r->observer.on_log && first->status == REPLAY_LOG_EVENT)
+		r->observer.on_log(r->observer.ctx, &first->ev, vmm_exits(r->vm));
 	r->qhead = (r->qhead + 1) % 2;
 	r->qn--;
 	r->events++;
@@ -526,6 +535,8 @@ int replay_run(struct replay *r, struct replay_result *res)
 		after_step(r, &ev);
 		if (r->stopped)
 			break;
+		if (r->observer.on_step)
+			r->observer.on_step(r->observer.ctx, r->vm, &ev);
 		switch (ev.kind) {
 		case VMM_EV_IO:
 		case VMM_EV_IRQ_WINDOW:

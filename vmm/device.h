@@ -32,6 +32,7 @@ enum vmm_clock_kind {
 enum vmm_output_stream {
 	VMM_OUT_SERIAL,         /* COM1 transmit: the user's stdout            */
 	VMM_OUT_DEBUGCON,       /* port 0xe9 debug console                      */
+	VMM_OUT_ANNOTATION,     /* one finished annotation from port 0xe8       */
 };
 
 /* What a device may ask of the machine. All calls come from the vCPU thread. */

@@ -12,6 +12,7 @@ const struct vmm_device *const vmm_devices[] = {
 	&vmm_dev_uart,
 	&vmm_dev_debugexit,
 	&vmm_dev_debugcon,
+	&vmm_dev_rrvmport,
 };
 
 const unsigned vmm_device_count = sizeof(vmm_devices) / sizeof(vmm_devices[0]);

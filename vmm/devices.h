@@ -5,7 +5,7 @@
  *
  * Legacy PC layout: PIC pair 0x20/0xa0 (IRQ2 cascade, vectors set by the
  * guest's ICW2), PIT 0x40-0x43 and 0x61, RTC 0x70-0x71 (IRQ8), COM1 0x3f8
- * (IRQ4), isa-debug-exit 0xf4, debug console 0xe9.
+ * (IRQ4), isa-debug-exit 0xf4, debug console 0xe9, rrvm annotations 0xe8.
  */
 #ifndef RRVM_VMM_DEVICES_H
 #define RRVM_VMM_DEVICES_H
@@ -19,6 +19,7 @@ extern const struct vmm_device vmm_dev_rtc;      /* dev_rtc.c  */
 extern const struct vmm_device vmm_dev_uart;     /* dev_uart.c: COM1 */
 extern const struct vmm_device vmm_dev_debugexit;/* dev_debugexit.c: 0xf4 */
 extern const struct vmm_device vmm_dev_debugcon; /* dev_debugcon.c: 0xe9 */
+extern const struct vmm_device vmm_dev_rrvmport; /* dev_rrvmport.c: 0xe8 annotations */
 
 /* The machine's device table, in reset order, and its length. */
 extern const struct vmm_device *const vmm_devices[];

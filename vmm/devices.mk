@@ -6,7 +6,8 @@ vmm_libvmm_a_SOURCES += \
 	vmm/dev_rtc.c \
 	vmm/dev_uart.c \
 	vmm/dev_debugexit.c \
-	vmm/dev_debugcon.c
+	vmm/dev_debugcon.c \
+	vmm/dev_rrvmport.c
 
 device_tests = \
 	tests/unit/pic_test \

@@ -58,6 +58,8 @@ static void default_output(void *ctx, enum vmm_output_stream stream, const uint8
 {
 	int fd = stream == VMM_OUT_SERIAL ? STDOUT_FILENO : STDERR_FILENO;
 
+	if (stream == VMM_OUT_ANNOTATION)
+		return;         /* for the trace database, not the console */
 	while (len > 0) {
 		ssize_t n = write(fd, buf, len);
 		if (n < 0 && errno == EINTR)

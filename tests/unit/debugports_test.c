@@ -53,14 +53,43 @@ static void test_debugcon(void)
 	fake_dev_free(&d);
 }
 
+static void test_rrvmport(void)
+{
+	struct fake_bus fb;
+	struct fake_dev d;
+	const char *a = "lock taken\nx";
+
+	fake_bus_init(&fb);
+	fake_dev_init(&d, &vmm_dev_rrvmport);
+	for (const char *p = a; *p; p++)
+		fake_out(&d, &fb, 0xe8, 1, (uint8_t)*p);
+	is_int(fb.annotations, 1, "one finished annotation");
+	ok(fb.nout[2] == 10 && memcmp(fb.out[2], "lock taken", 10) == 0, "its text, without the newline");
+	fake_out(&d, &fb, 0xe8, 4, 0x100);      /* low byte 0: NUL ends it too */
+	is_int(fb.annotations, 2, "NUL ends the second one");
+	ok(fb.nout[2] == 11 && fb.out[2][10] == 'x', "second annotation is \"x\"");
+	fake_out(&d, &fb, 0xe8, 1, '\n');
+	is_int(fb.annotations, 2, "an empty annotation is not sent");
+	for (int i = 0; i < 1000; i++)
+		fake_out(&d, &fb, 0xe8, 1, 'y');
+	fake_out(&d, &fb, 0xe8, 1, '\n');
+	is_int(fb.annotations, 3, "an overlong annotation is sent once");
+	is_int(fb.nout[2], 11 + 240, "cut at 240 bytes");
+	is_int(fake_in(&d, &fb, 0xe8, 1), 'R', "reads 'R': running under rrvm");
+	is_int(fb.nout[0] + fb.nout[1] + fb.clock_reads + fb.nedges + fb.nexits, 0,
+	       "no console output, clock, irq or exit");
+	fake_dev_free(&d);
+}
+
 static void test_table(void)
 {
-	static const char *const names[] = { "pic", "pit", "rtc", "uart", "debugexit", "debugcon" };
+	static const char *const names[] = { "pic", "pit", "rtc", "uart", "debugexit", "debugcon",
+					     "rrvm-port" };
 	static uint8_t owner[65536];
 	unsigned overlap = 0, ranges = 0;
 
-	is_int(vmm_device_count, 6, "six devices");
-	for (unsigned i = 0; i < vmm_device_count && i < 6; i++)
+	is_int(vmm_device_count, 7, "seven devices");
+	for (unsigned i = 0; i < vmm_device_count && i < 7; i++)
 		is_str(vmm_devices[i]->name, names[i], "device %u is %s", i, names[i]);
 	ok(vmm_devices[0] == &vmm_dev_pic && vmm_devices[3] == &vmm_dev_uart, "table points at the devices");
 	memset(owner, 0xff, sizeof(owner));
@@ -80,7 +109,7 @@ static void test_table(void)
 		}
 	}
 	is_int(overlap, 0, "no port claimed twice");
-	is_int(ranges, 9, "nine port ranges in all");
+	is_int(ranges, 10, "ten port ranges in all");
 	ok(owner[0x20] == 0 && owner[0xa1] == 0 && owner[0x4d1] == 0, "PIC ports");
 	ok(owner[0x40] == 1 && owner[0x43] == 1 && owner[0x61] == 1, "PIT ports");
 	ok(owner[0x70] == 2 && owner[0x71] == 2, "RTC ports");
@@ -160,6 +189,7 @@ int main(void)
 {
 	test_debugexit();
 	test_debugcon();
+	test_rrvmport();
 	test_table();
 	test_all_devices();
 	return tap_done();

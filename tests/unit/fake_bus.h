@@ -36,8 +36,9 @@ struct fake_bus {
 	unsigned bad_irq;       /* set_irq with irq > 15 or level not 0/1 */
 	struct fake_edge edges[FAKE_MAX_EDGES];
 	unsigned nedges;
-	uint8_t out[2][FAKE_MAX_OUT];
-	size_t nout[2];
+	uint8_t out[3][FAKE_MAX_OUT];  /* serial, debugcon, annotations */
+	size_t nout[3];
+	unsigned annotations;           /* calls on the annotation stream */
 	uint32_t exits[FAKE_MAX_EXITS];
 	unsigned nexits;
 };
@@ -73,7 +74,10 @@ static uint64_t fake_clock_ns(void *ctx, enum vmm_clock_kind kind)
 static void fake_output(void *ctx, enum vmm_output_stream stream, const uint8_t *buf, size_t len)
 {
 	struct fake_bus *f = ctx;
-	unsigned s = stream == VMM_OUT_DEBUGCON ? 1 : 0;
+	unsigned s = stream == VMM_OUT_DEBUGCON ? 1 : stream == VMM_OUT_ANNOTATION ? 2 : 0;
+
+	if (stream == VMM_OUT_ANNOTATION)
+		f->annotations++;
 
 	for (size_t i = 0; i < len && f->nout[s] < FAKE_MAX_OUT; i++)
 		f->out[s][f->nout[s]++] = buf[i];
