@@ -114,6 +114,7 @@ enum replay_stop {
 	REPLAY_STOP_CORRUPT,    /* the log is damaged */
 	REPLAY_STOP_DEBUG,      /* a breakpoint, watchpoint or single step (gdb) */
 	REPLAY_STOP_INTERRUPTED,/* replay_interrupt() */
+	REPLAY_STOP_POSITION,   /* reached the exit count set with replay_stop_at() */
 	REPLAY_STOP_ERROR,      /* a host failure */
 };
 const char *replay_stop_name(enum replay_stop s);
@@ -148,6 +149,10 @@ struct vmm *replay_vm(struct replay *r);
 const struct replay_manifest *replay_manifest(const struct replay *r);
 /* Run until the end of the recording, a divergence, or a debug stop. */
 int replay_run(struct replay *r, struct replay_result *res) VMM_MUST_CHECK;
+/* Make replay_run return REPLAY_STOP_POSITION as soon as the guest has made
+ * `exits` synchronous exits (right after that exit, before any poll there).
+ * UINT64_MAX (the default) for never. */
+void replay_stop_at(struct replay *r, uint64_t exits);
 /* Make a running replay_run return REPLAY_STOP_INTERRUPTED (any thread). */
 void replay_interrupt(struct replay *r);
 void replay_get_stats(const struct replay *r, struct replay_stats *st);

@@ -58,6 +58,7 @@ struct replay {
 	atomic_bool interrupt;
 
 	struct replay_observer observer;
+	uint64_t stop_at;
 	struct vmm_debug user_dbg;
 	struct vmm_debug applied;
 	bool applied_valid;
@@ -76,6 +77,7 @@ const char *replay_stop_name(enum replay_stop s)
 		[REPLAY_STOP_END] = "end", [REPLAY_STOP_DIVERGED] = "diverged",
 		[REPLAY_STOP_TRUNCATED] = "truncated", [REPLAY_STOP_CORRUPT] = "corrupt",
 		[REPLAY_STOP_DEBUG] = "debug", [REPLAY_STOP_INTERRUPTED] = "interrupted",
+		[REPLAY_STOP_POSITION] = "position",
 		[REPLAY_STOP_ERROR] = "error",
 	};
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
@@ -484,6 +486,11 @@ int replay_run(struct replay *r, struct replay_result *res)
 			stop(r, REPLAY_STOP_INTERRUPTED, "interrupted at exit %" PRIu64, vmm_exits(r->vm));
 			break;
 		}
+		if (vmm_exits(r->vm) >= r->stop_at) {
+			r->stop_at = UINT64_MAX;
+			stop(r, REPLAY_STOP_POSITION, "at exit %" PRIu64, vmm_exits(r->vm));
+			break;
+		}
 		e = peek(r);
 		if (!e) {
 			stop_for_log(r, "its next event");
@@ -563,6 +570,11 @@ int replay_run(struct replay *r, struct replay_result *res)
 	res->exits = vmm_exits(r->vm);
 	res->events = r->events;
 	return 0;
+}
+
+void replay_stop_at(struct replay *r, uint64_t exits)
+{
+	r->stop_at = exits;
 }
 
 void replay_interrupt(struct replay *r)
@@ -680,6 +692,7 @@ int replay_open(const char *dir, const struct replay_options *o, struct replay *
 		goto fail;
 	}
 	r->may_inject = true;
+	r->stop_at = UINT64_MAX;
 	*out = r;
 	return 0;
 fail:

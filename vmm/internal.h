@@ -89,6 +89,7 @@ struct vmm {
 	atomic_bool kick_requested;
 	pthread_t vcpu_thread;
 	uint64_t *dirty_bitmap;         /* scratch for KVM_GET_DIRTY_LOG */
+	uint64_t *dirty_trackers[VMM_DIRTY_TRACKERS];
 };
 
 /* cpu.c */

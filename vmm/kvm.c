@@ -317,7 +317,31 @@ int vmm_dirty_collect(struct vmm *vm, uint64_t *acc)
 		return -errno;
 	for (size_t i = 0; i < words; i++)
 		acc[i] |= vm->dirty_bitmap[i];
+	for (int t = 0; t < VMM_DIRTY_TRACKERS; t++) {
+		uint64_t *b = vm->dirty_trackers[t];
+		if (b && b != acc)
+			for (size_t i = 0; i < words; i++)
+				b[i] |= vm->dirty_bitmap[i];
+	}
 	return 0;
+}
+
+int vmm_dirty_track(struct vmm *vm, uint64_t *bitmap)
+{
+	for (int t = 0; t < VMM_DIRTY_TRACKERS; t++) {
+		if (!vm->dirty_trackers[t]) {
+			vm->dirty_trackers[t] = bitmap;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+void vmm_dirty_untrack(struct vmm *vm, uint64_t *bitmap)
+{
+	for (int t = 0; t < VMM_DIRTY_TRACKERS; t++)
+		if (vm->dirty_trackers[t] == bitmap)
+			vm->dirty_trackers[t] = NULL;
 }
 
 void vmm_poll_devices(struct vmm *vm)

@@ -191,10 +191,18 @@ uint64_t vmm_mem_size(const struct vmm *vm);
 /* Direct pointer to guest RAM (mem_size bytes) for hashing and checkpoints. */
 const uint8_t *vmm_ram(const struct vmm *vm);
 
-/* Pages written by the guest since the previous call (KVM dirty log):
- * the bitmap (one bit per 4 KiB page, vmm_mem_size/4096 bits) is ORed into
- * *acc. Returns 0 or -errno. */
+/* Pages written by the guest (KVM's dirty log, one bit per 4 KiB page,
+ * vmm_dirty_words() 64-bit words). KVM clears its log when read, so that
+ * several users (the replayer's fingerprints, introspection's shadow) can
+ * share it, each keeps its own bitmap: vmm_dirty_collect() reads what KVM
+ * logged since the last read and ORs it into acc and into every bitmap
+ * registered with vmm_dirty_track(). Users clear their own bitmaps. */
 int vmm_dirty_collect(struct vmm *vm, uint64_t *acc) VMM_MUST_CHECK;
+/* Register (or with NULL unregister) a bitmap that every collect updates.
+ * At most VMM_DIRTY_TRACKERS. */
+#define VMM_DIRTY_TRACKERS 4
+int vmm_dirty_track(struct vmm *vm, uint64_t *bitmap) VMM_MUST_CHECK;
+void vmm_dirty_untrack(struct vmm *vm, uint64_t *bitmap);
 size_t vmm_dirty_words(const struct vmm *vm);
 
 /* Guest debug (KVM_SET_GUEST_DEBUG): up to 4 hardware breakpoints or
