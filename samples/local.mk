@@ -75,3 +75,7 @@ samples/race.elf: samples/race.o $(sample_lib_objs) $(srcdir)/samples/lib/kernel
 
 TESTS += tests/integration/qemu_samples.sh
 EXTRA_DIST += tests/integration/qemu_samples.sh
+
+# Samples added by other parts of rrvm keep their rules in fragments.
+include $(srcdir)/samples/paging.mk
+include $(srcdir)/samples/ioheavy.mk

@@ -1,0 +1,1 @@
+# samples/ioheavy.elf: heavy port I/O, for trace database benchmarks.

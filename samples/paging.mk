@@ -1,0 +1,1 @@
+# samples/paging.elf: page tables mixing page sizes and permissions (introspection).
