@@ -79,5 +79,6 @@ int cli_cmd_run(int argc, char **argv);
 int cli_cmd_doctor(int argc, char **argv);
 int cli_cmd_record(int argc, char **argv);
 int cli_cmd_replay(int argc, char **argv);
+int cli_cmd_capture(int argc, char **argv);
 
 #endif

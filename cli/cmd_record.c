@@ -24,11 +24,6 @@ static void usage(void)
 	       CLI_GUEST_OPTS_HELP);
 }
 
-static void stop_live(void *ctx)
-{
-	vmm_live_request_stop(ctx);
-}
-
 static uint64_t random_seed(void)
 {
 	uint64_t seed = 0;
@@ -50,12 +45,7 @@ int cli_cmd_record(int argc, char **argv)
 	};
 	struct cli_guest_opts o;
 	struct replay_record_options ro = { .poll_latency_ns = CLI_POLL_LATENCY_NS };
-	struct replay_recorder *rec = NULL;
-	struct replay_manifest m;
-	struct vmm *vm = NULL;
-	struct vmm_live *live = NULL;
-	struct vmm_live_result res;
-	struct vmm_error err = { "" };
+	struct replay_manifest m = { .events = 0 };
 	int c, rc, in_fd = -1;
 	char *end;
 
@@ -97,57 +87,17 @@ int cli_cmd_record(int argc, char **argv)
 		rc = CLI_EXIT_USAGE;
 		goto out;
 	}
-	ro.kernel = o.kernel;
-	ro.cmdline = o.cmdline;
-	ro.mem_size = o.mem_size;
-	ro.trace_io = o.trace_io;
-	if (replay_recorder_create(&ro, &rec, &vm, &err)) {
-		cli_msg("%s", err.msg);
-		rc = CLI_EXIT_USAGE;
-		goto out;
-	}
-	{
-		struct vmm_live_options lo = {
-			.serial_in_fd = in_fd,
-			.timeout_ns = (uint64_t)(o.timeout * 1e9),
-			.poll_latency_ns = ro.poll_latency_ns,
-			.chaos = ro.chaos,
-			.chaos_seed = ro.chaos_seed,
-			.defer_cpl3 = true,
-		};
-		struct vmm_live_hooks hooks = replay_recorder_hooks(rec);
-		if (vmm_live_create(vm, &lo, &hooks, &live, &err)) {
-			cli_msg("%s", err.msg);
-			rc = 1;
-			goto out;
-		}
-	}
-	replay_recorder_attach(rec, live);
 	if (!o.quiet && ro.chaos)
 		cli_msg("chaos mode, seed %" PRIu64, ro.chaos_seed);
-	cli_on_interrupt(stop_live, live);
-	if (vmm_live_run(live, &res, &err)) {
-		cli_msg("%s", err.msg);
-		res.reason = VMM_STOP_ERROR;
-	}
-	rc = cli_guest_report(vm, &res, &o);
-	if (replay_recorder_finish(rec, &res, &m, &err)) {
-		cli_msg("recording %s is incomplete: %s", ro.dir, err.msg);
-		rc = 1;
-		goto out;
-	}
-	if (!o.quiet)
+	rc = cli_record_run(&o, &ro, in_fd, &m);
+	if (!o.quiet && m.events)
 		cli_msg("recorded %" PRIu64 " events, %" PRIu64 " exits to %s (guest %s, status %d)",
 			m.events, m.exits, ro.dir, m.result, m.exit_status);
-	if (o.verbose)
+	if (o.verbose && m.events)
 		cli_msg("final state hash 0x%016" PRIx64, m.state_hash);
 out:
-	cli_on_interrupt(NULL, NULL);
 	if (in_fd > STDIN_FILENO)
 		close(in_fd);
-	vmm_live_destroy(live);
-	vmm_destroy(vm);
-	replay_recorder_free(rec);
 	cli_guest_opts_free(&o);
 	return rc;
 }

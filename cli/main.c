@@ -12,6 +12,7 @@ static const struct cli_command commands[] = {
 	{ "run", "run a guest kernel, no recording", cli_cmd_run },
 	{ "record", "run a guest and record it", cli_cmd_record },
 	{ "replay", "replay a recording exactly", cli_cmd_replay },
+	{ "capture", "record a flaky guest until it fails; keep the failures", cli_cmd_capture },
 	{ "doctor", "report what this host's KVM can do", cli_cmd_doctor },
 };
 

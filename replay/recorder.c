@@ -284,6 +284,7 @@ int replay_recorder_create(const struct replay_record_options *o, struct replay_
 	cfg.kernel_path = o->kernel;
 	cfg.cmdline = o->cmdline;
 	cfg.trace_io = o->trace_io;
+	cfg.output = o->output;
 	rc = vmm_create(&cfg, vm, err);
 	if (rc)
 		goto fail;

@@ -89,6 +89,7 @@ struct replay_record_options {
 	uint64_t chaos_seed;
 	uint64_t poll_latency_ns;
 	bool trace_io;
+	struct vmm_output output;       /* NULL write: serial to stdout */
 };
 
 /* Create DIR (which must not exist or be empty), copy the kernel into it,
