@@ -1,11 +1,14 @@
 # introspect: guest page tables, mappings and their diffs, descriptors,
-# control registers and ELF symbols (no KVM inside; see introspect.h).
+# control registers and ELF symbols (no KVM inside; see introspect.h), and
+# view.c, the same on a running machine (view.h): programs that use the view
+# link vmm/libvmm.a after this library.
 noinst_LIBRARIES += introspect/libintrospect.a
 introspect_libintrospect_a_SOURCES = \
 	introspect/introspect.h introspect/internal.h \
 	introspect/out.c introspect/paging.c introspect/maps.c \
 	introspect/mapdiff.c introspect/shadow.c introspect/cregs.c \
-	introspect/desc.c introspect/symbols.c
+	introspect/desc.c introspect/symbols.c \
+	introspect/view.h introspect/view.c
 
 # Fake guest RAM shared by the unit tests and the benchmark.
 EXTRA_DIST += introspect/testguest.h
@@ -23,3 +26,8 @@ noinst_PROGRAMS += tests/bench/introspect_bench
 tests_bench_introspect_bench_LDADD = introspect/libintrospect.a
 bench_scripts += tests/bench/introspect.sh
 EXTRA_DIST += tests/bench/introspect.sh
+
+# The view on a real machine (needs /dev/kvm and samples/hello.elf, else SKIP).
+check_PROGRAMS += tests/unit/introspect_view_test
+TESTS += tests/unit/introspect_view_test
+tests_unit_introspect_view_test_LDADD = introspect/libintrospect.a vmm/libvmm.a

@@ -7,7 +7,8 @@
  * the dirty log at every stop, so unchanged tables are not re-read), loads
  * the guest kernel's ELF symbols, and runs the introspection monitor
  * commands that gdb's `monitor` (and later the shell) exposes:
- *   pt [VA [VA_END]], pt --raw VA, translate VA, idt, gdt, tss, cr.
+ *   pt [VA [VA_END]], pt --raw VA, translate VA, idt, gdt, tss, cr
+ * (and shadow, the cache's statistics; see introspect_view_help()).
  * It also gives gdb its guest-virtual memory access, so that there is one
  * address translation in rrvm.
  */
@@ -29,6 +30,11 @@ void introspect_view_free(struct introspect_view *v);
 /* The guest has stopped: pick up page-table pages it wrote since the last
  * refresh. Cheap when nothing changed. */
 void introspect_view_refresh(struct introspect_view *v);
+/* Forget every cached page-table page: for when guest RAM changed behind
+ * the guest's back (a checkpoint restored, another writer than this view)
+ * or when the caller must not read the shared dirty log (it would take
+ * the bits from a user that has not registered with vmm_dirty_track). */
+void introspect_view_invalidate(struct introspect_view *v);
 
 /* Run one monitor command line. Returns 1 when it was an introspection
  * command (output written, errors included, as text for the user), 0 when
