@@ -38,3 +38,7 @@ tests_unit_introspect_view_test_LDADD = introspect/libintrospect.a vmm/libvmm.a
 noinst_PROGRAMS += tests/tools/ptview
 tests_tools_ptview_SOURCES = tests/tools/ptview.c cli/monitor_ptdiff.h cli/monitor_ptdiff.c
 tests_tools_ptview_LDADD = replay/libreplay.a introspect/libintrospect.a vmm/libvmm.a $(LZ4_LIBS)
+
+# End to end on samples/paging.elf and race.elf (needs /dev/kvm, else SKIP).
+TESTS += tests/integration/paging.sh
+EXTRA_DIST += tests/integration/paging.sh

@@ -16,6 +16,8 @@
  *       -d FILE     write the guest's debug console (port 0xe9) to FILE
  *       -m MIB      guest RAM (default 64)
  *       -t SECONDS  give up after this long (default 120)
+ *       -E          also run the commands when the guest has stopped for
+ *                   good (after "=== end ...")
  *       -b VA:SIZE  at each stop, benchmark the view: translations per
  *                   second over random addresses in [VA, VA+SIZE), and the
  *                   time of a full `pt` with a cold and a warm shadow
@@ -57,6 +59,7 @@ struct ptview {
 	int stop_stage;                 /* the stop requested, or -1 */
 	uint64_t stop_exits;
 	uint64_t bench_va, bench_size;
+	int at_end;
 };
 
 static void out_stdout(void *ctx, const char *s, size_t len)
@@ -201,7 +204,6 @@ static void at_stop(struct ptview *p, struct introspect_view *v)
 {
 	struct introspect_out o;
 
-	printf("=== stage %d exits %" PRIu64 "\n", p->stop_stage, p->stop_exits);
 	introspect_view_refresh(v);
 	for (int i = 0; i < p->ncmds; i++) {
 		printf("--- %s\n", p->cmds[i]);
@@ -220,7 +222,9 @@ static int run_live(struct ptview *p, const char *kernel, char *cmdline, uint64_
 	struct vmm_config cfg = { .mem_size = mem_mib << 20, .kernel_path = kernel, .cmdline = cmdline,
 				  .output = { guest_output, p } };
 	struct vmm_live_hooks hooks = { .ctx = p, .on_event = on_event };
-	struct vmm_live_options lo = { .serial_in_fd = -1, .timeout_ns = (uint64_t)(timeout * 1e9) };
+	/* As `rrvm run` drives a guest (cli/cmd_run.c). */
+	struct vmm_live_options lo = { .serial_in_fd = -1, .timeout_ns = (uint64_t)(timeout * 1e9),
+				       .poll_latency_ns = 500000, .defer_cpl3 = true };
 	struct vmm_live_result res;
 	struct vmm_error err = { "" };
 	struct introspect_view *v = NULL;
@@ -245,10 +249,13 @@ static int run_live(struct ptview *p, const char *kernel, char *cmdline, uint64_
 		}
 		if (res.reason != VMM_STOP_REQUESTED || p->stop_stage < 0)
 			break;
+		printf("=== stage %d exits %" PRIu64 "\n", p->stop_stage, p->stop_exits);
 		at_stop(p, v);
 	}
 	printf("=== end %s status %d exits %" PRIu64 "\n", vmm_stop_reason_name(res.reason),
 	       vmm_exit_status(res.reason, res.exit_value), vmm_exits(vm));
+	if (p->at_end)
+		at_stop(p, v);
 	rc = 0;
 out:
 	vmm_live_destroy(p->live);
@@ -291,7 +298,7 @@ static int run_stages(struct ptview *p, const char *dir)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: ptview [-c CMD]... [-s STAGE]... [-d FILE] [-m MIB] [-t SECONDS] "
+	fprintf(stderr, "usage: ptview [-c CMD]... [-s STAGE]... [-E] [-d FILE] [-m MIB] [-t SECONDS] "
 			"[-b VA:SIZE] KERNEL [ARGS...]\n"
 			"       ptview --stages DIR\n"
 			"       ptview --ptdiff DIR ARGS\n");
@@ -313,7 +320,7 @@ int main(int argc, char **argv)
 	size_t used;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "+c:s:d:m:t:b:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:s:d:m:t:b:E", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			if (p.ncmds == MAX_CMDS)
@@ -338,6 +345,9 @@ int main(int argc, char **argv)
 			if (sscanf(optarg, "%" SCNx64 ":%" SCNx64, &p.bench_va, &p.bench_size) != 2 ||
 			    !p.bench_size)
 				return usage();
+			break;
+		case 'E':
+			p.at_end = 1;
 			break;
 		case 'S':
 			stages_dir = optarg;
