@@ -42,3 +42,5 @@ tests_tools_ptview_LDADD = replay/libreplay.a introspect/libintrospect.a vmm/lib
 # End to end on samples/paging.elf and race.elf (needs /dev/kvm, else SKIP).
 TESTS += tests/integration/paging.sh
 EXTRA_DIST += tests/integration/paging.sh
+bench_scripts += tests/bench/introspect_view.sh
+EXTRA_DIST += tests/bench/introspect_view.sh
