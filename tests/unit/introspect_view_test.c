@@ -280,6 +280,55 @@ static void test_commands(struct introspect_view *v, uint64_t handler_addr)
 	OKT(t && strstr(t, "translate VA") && t[strlen(t) - 1] == '\n', "help");
 }
 
+/* Random command lines from a vocabulary that reaches every parser path:
+ * whatever they say, the view answers in text and never crashes (the
+ * sanitizer build makes "never" mean something). */
+static void test_fuzz(struct introspect_view *v)
+{
+	static const char *const words[] = {
+		"pt", "translate", "idt", "gdt", "tss", "cr", "shadow", "--raw", "--no-ad", "--",
+		"0x", "0x400000", "0xffffffffffffffff", "18446744073709551616", "-1", "kmain",
+		"0x402000", "0x0000800000000000", "99999999999999999999999", "", "\t", "x",
+	};
+	const size_t nw = sizeof(words) / sizeof(words[0]);
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	int handled = 0, all = 1;
+
+	for (int i = 0; i < 3000; i++) {
+		char cmd[256] = "";
+		int h, nwords;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		nwords = 1 + (int)(x % 5);
+		for (int k = 0; k < nwords; k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			strncat(cmd, words[x % nw], sizeof(cmd) - strlen(cmd) - 2);
+			strcat(cmd, " ");
+		}
+		run(v, cmd, &h);
+		handled += h;
+		if (h && text[0] == '\0')
+			all = 0;
+	}
+	ok(handled > 1000, "3000 random command lines: %d handled", handled);
+	ok(all, "every handled command said something");
+}
+
+/* A PML4 slot pointing at the PML4 itself (recursive mapping, or a hostile
+ * loop): the list ends, bounded, and says what it saw. */
+static void test_recursive(struct introspect_view *v, struct vmm *vm, uint64_t root)
+{
+	uint64_t e = root | TG_P | TG_RW, zero = 0;
+	const char *t;
+
+	ok(introspect_view_write(v, root + 511 * 8, &e, 8, 1) == 0, "PML4[511] -> PML4");
+	t = run(v, "pt", NULL);
+	OKT(strstr(t, "4-level paging") && strstr(t, "mapped:"), "pt over a recursive PML4 ends");
+	t = run(v, "translate 0xffffff8000002000", NULL);
+	OKT(strstr(t, "0xffffff8000002000 -> 0x") == t, "through the recursive slot, a page table is a page");
+	ok(introspect_view_write(v, root + 511 * 8, &zero, 8, 1) == 0, "slot cleared again");
+}
+
 int main(void)
 {
 	const char *top = getenv("top_builddir");
@@ -319,6 +368,8 @@ int main(void)
 	test_read_write(v, vm);
 	test_commands(v, kmain_addr);
 	test_shadow(v, vm, &g, root);
+	test_recursive(v, vm, root);
+	test_fuzz(v);
 
 	v2 = introspect_view_new(vm, NULL);
 	ok(v2 && introspect_view_symbols(v2) == NULL, "no kernel: no symbols");
