@@ -80,5 +80,13 @@ int cli_cmd_doctor(int argc, char **argv);
 int cli_cmd_record(int argc, char **argv);
 int cli_cmd_replay(int argc, char **argv);
 int cli_cmd_capture(int argc, char **argv);
+int cli_cmd_index(int argc, char **argv);
+int cli_cmd_query(int argc, char **argv);
+int cli_cmd_shell(int argc, char **argv);
+/* Open a trace database for query/shell: a recording directory (its
+ * trace.db, checked to be current) or a trace.db file. 0, or the exit
+ * status after printing why (1 no usable database, 2 usage). */
+struct tracedb;
+int cli_tracedb_open(const char *cmd, const char *where, struct tracedb **db);
 
 #endif

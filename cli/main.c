@@ -13,6 +13,9 @@ static const struct cli_command commands[] = {
 	{ "record", "run a guest and record it", cli_cmd_record },
 	{ "replay", "replay a recording exactly", cli_cmd_replay },
 	{ "capture", "record a flaky guest until it fails; keep the failures", cli_cmd_capture },
+	{ "index", "replay a recording into DIR/trace.db (SQLite)", cli_cmd_index },
+	{ "query", "run SQL on a recording's trace database", cli_cmd_query },
+	{ "shell", "interactive SQL on a recording's trace database", cli_cmd_shell },
 	{ "doctor", "report what this host's KVM can do", cli_cmd_doctor },
 };
 

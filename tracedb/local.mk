@@ -1,1 +1,20 @@
-# tracedb: sources, libraries and tests of this directory.
+# tracedb: the trace database (schema and insertion layer, the indexer that
+# replays a recording into DIR/trace.db, and the query layer).
+noinst_LIBRARIES += tracedb/libtracedb.a
+tracedb_libtracedb_a_SOURCES = tracedb/tracedb.h tracedb/internal.h \
+	tracedb/schema.c tracedb/writer.c tracedb/observe.c tracedb/indexer.c \
+	tracedb/query.c
+
+tracedb_test_libs = tracedb/libtracedb.a replay/libreplay.a introspect/libintrospect.a \
+	vmm/libvmm.a $(LZ4_LIBS) $(SQLITE_LIBS)
+
+check_PROGRAMS += tests/unit/tracedb_writer_test tests/unit/tracedb_query_test \
+	tests/unit/tracedb_observe_test
+TESTS += tests/unit/tracedb_writer_test tests/unit/tracedb_query_test \
+	tests/unit/tracedb_observe_test
+tests_unit_tracedb_writer_test_LDADD = $(tracedb_test_libs)
+tests_unit_tracedb_query_test_LDADD = $(tracedb_test_libs)
+tests_unit_tracedb_observe_test_LDADD = $(tracedb_test_libs)
+
+noinst_PROGRAMS += tests/bench/tracedb_bench
+tests_bench_tracedb_bench_LDADD = $(tracedb_test_libs)

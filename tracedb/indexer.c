@@ -1,0 +1,289 @@
+/*
+ * indexer.c — `rrvm index`: replay a recording once with an observer and
+ * write DIR/trace.db.
+ *
+ * The database is written to DIR/trace.db.partial and renamed over
+ * DIR/trace.db only after it is finished and fsynced, then the directory
+ * is fsynced: whatever kills the indexer (SIGKILL, a full disk, a replay
+ * that diverges), DIR/trace.db is either the previous complete database
+ * or the new complete one, never a prefix.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tracedb/internal.h"
+
+#define PROGRESS_EVERY 4096     /* steps between progress callbacks */
+
+struct indexer {
+	struct tracedb_obs *obs;
+	struct replay *r;
+	const struct tracedb_index_options *opt;
+	uint64_t total, steps;
+};
+
+static int m_irq_pending(void *ctx)
+{
+	struct indexer *ix = ctx;
+	return vmm_irq_pending(replay_vm(ix->r));
+}
+
+static int m_cpl(void *ctx)
+{
+	struct indexer *ix = ctx;
+	return vmm_cpl(replay_vm(ix->r));
+}
+
+static bool m_guest_if(void *ctx)
+{
+	struct indexer *ix = ctx;
+	return vmm_guest_if(replay_vm(ix->r));
+}
+
+static void on_step(void *ctx, struct vmm *vm, const struct vmm_event *ev)
+{
+	struct indexer *ix = ctx;
+
+	(void)vm;
+	tracedb_obs_step(ix->obs, ev);
+	if (tracedb_obs_error(ix->obs))
+		replay_interrupt(ix->r);        /* no point replaying further */
+	if (++ix->steps % PROGRESS_EVERY == 0 && ix->opt->progress)
+		ix->opt->progress(ix->opt->ctx, ev->exits, ix->total);
+}
+
+static void on_log(void *ctx, const struct replay_event *ev, uint64_t exits)
+{
+	struct indexer *ix = ctx;
+
+	tracedb_obs_log(ix->obs, ev, exits);
+}
+
+static void on_output(void *ctx, enum vmm_output_stream stream, const uint8_t *buf, size_t len)
+{
+	struct indexer *ix = ctx;
+
+	/* Output comes before the replay is open enough to observe (never in
+	 * practice: the guest has not run yet). */
+	if (ix->obs)
+		tracedb_obs_output(ix->obs, stream, buf, len);
+}
+
+/* The manifest's "key: value" lines as recording rows. */
+static int put_manifest(struct tracedb_writer *w, const char *dir, struct tracedb_error *err)
+{
+	char path[4096], line[4096];
+	FILE *f;
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "%s/manifest", dir);
+	f = fopen(path, "re");
+	if (!f) {
+		tracedb_error_set(err, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	while (!rc && fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':'), *v, *end;
+
+		if (!colon)
+			continue;
+		*colon = 0;
+		v = colon + 1;
+		while (*v == ' ')
+			v++;
+		end = v + strlen(v);
+		while (end > v && (end[-1] == '\n' || end[-1] == '\r'))
+			*--end = 0;
+		rc = tracedb_put_recording(w, line, v);
+	}
+	fclose(f);
+	if (rc)
+		tracedb_error_set(err, "%s", tracedb_writer_error(w));
+	return rc;
+}
+
+static int put_symbols(struct tracedb_writer *w, const struct introspect_symtab *syms,
+		       uint64_t *count)
+{
+	static const char *const types[] = {
+		[INTROSPECT_SYM_NOTYPE] = "notype", [INTROSPECT_SYM_OBJECT] = "object",
+		[INTROSPECT_SYM_FUNC] = "func", [INTROSPECT_SYM_OTHER] = "other",
+	};
+	size_t n = syms ? introspect_symtab_count(syms) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct introspect_sym *s = introspect_symtab_get(syms, i);
+		const char *type = (unsigned)s->type <= INTROSPECT_SYM_OTHER ? types[s->type] : "other";
+		int rc = tracedb_put_symbol(w, s->name, s->addr, s->size, type, s->global);
+		if (rc)
+			return rc;
+	}
+	*count = n;
+	return 0;
+}
+
+/* What is at DIR/trace.db now, and may we replace it? */
+static int check_existing(const char *dir, const char *path, const struct tracedb_index_options *o,
+			  struct tracedb_index_stats *st, struct tracedb_error *err)
+{
+	struct tracedb_error why;
+	struct tracedb *db;
+	int rc;
+
+	switch (tracedb_check_file(path, &why)) {
+	case TRACEDB_FILE_MISSING:
+		return 0;
+	case TRACEDB_FILE_OLD:
+		st->replaced = true;
+		snprintf(st->replaced_why, sizeof(st->replaced_why), "%s", why.msg);
+		return 0;
+	case TRACEDB_FILE_FOREIGN:
+		if (o->force) {
+			st->replaced = true;
+			snprintf(st->replaced_why, sizeof(st->replaced_why), "%s", why.msg);
+			return 0;
+		}
+		tracedb_error_set(err, "%s; not replacing it (--force replaces it)", why.msg);
+		return -EEXIST;
+	case TRACEDB_FILE_CURRENT:
+		break;
+	}
+	rc = tracedb_open(dir, &db, &why);
+	tracedb_close(db);
+	if (rc == -ESTALE) {
+		st->replaced = true;
+		snprintf(st->replaced_why, sizeof(st->replaced_why), "%s", why.msg);
+	}
+	return 0;
+}
+
+static int sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+int tracedb_index(const char *dir, const struct tracedb_index_options *o,
+		  struct tracedb_index_stats *st, struct tracedb_error *err)
+{
+	static const struct tracedb_index_options no_options;
+	struct indexer ix = { .opt = o ? o : &no_options };
+	struct tracedb_writer *w = NULL;
+	struct introspect_symtab *syms = NULL;
+	struct replay_options ropt = { .output = { on_output, &ix } };
+	struct replay_result res;
+	struct vmm_error verr = { "" };
+	struct tracedb_obs_counts counts;
+	char path[4096], partial[4096], kpath[4096], sha[65], symerr[256] = "";
+	uint64_t t0 = tracedb_now_ns();
+	struct stat sb;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	snprintf(path, sizeof(path), "%s/" TRACEDB_FILE, dir);
+	snprintf(partial, sizeof(partial), "%s/" TRACEDB_PARTIAL_FILE, dir);
+	snprintf(kpath, sizeof(kpath), "%s/kernel", dir);
+	rc = check_existing(dir, path, ix.opt, st, err);
+	if (rc)
+		return rc;
+	if (replay_open(dir, &ropt, &ix.r, &verr)) {
+		tracedb_error_set(err, "%s", verr.msg);
+		return -EINVAL;
+	}
+	ix.total = replay_manifest(ix.r)->exits;
+	rc = tracedb_manifest_sha256(dir, sha, err);
+	if (rc)
+		goto out;
+	/* A kernel without symbols is indexed all the same, with NULL symbols. */
+	if (introspect_symtab_load_file(kpath, &syms, symerr, sizeof(symerr)))
+		syms = NULL;
+	rc = tracedb_writer_create(partial, &w, err);
+	if (rc)
+		goto out;
+	{
+		struct tracedb_machine m = { m_irq_pending, m_cpl, m_guest_if, &ix };
+		if (tracedb_obs_create(w, syms, &m, &ix.obs)) {
+			rc = -ENOMEM;
+			tracedb_error_set(err, "out of memory");
+			goto out;
+		}
+	}
+	if ((rc = put_manifest(w, dir, err)))
+		goto out;
+	if ((rc = tracedb_put_recording(w, TRACEDB_KEY_MANIFEST_SHA, sha)) ||
+	    (rc = tracedb_put_recording(w, "symbols", syms ? "kernel" : symerr)) ||
+	    (rc = put_symbols(w, syms, &st->symbols))) {
+		tracedb_error_set(err, "%s", tracedb_writer_error(w));
+		goto out;
+	}
+	replay_set_observer(ix.r, &(struct replay_observer){ &ix, on_step, on_log });
+	if (replay_run(ix.r, &res)) {
+		tracedb_error_set(err, "%s: replay failed: %s", dir, res.msg);
+		rc = -EIO;
+		goto out;
+	}
+	if ((rc = tracedb_obs_finish(ix.obs))) {
+		tracedb_error_set(err, "%s", tracedb_writer_error(w)[0] ? tracedb_writer_error(w)
+									 : strerror(-rc));
+		goto out;
+	}
+	if (res.stop != REPLAY_STOP_END && res.stop != REPLAY_STOP_TRUNCATED) {
+		tracedb_error_set(err, "%s: the replay stopped (%s) at exit %llu: %s; no trace.db "
+				  "written", dir, replay_stop_name(res.stop),
+				  (unsigned long long)res.exits, res.msg);
+		rc = res.stop == REPLAY_STOP_ERROR ? -EIO : -EINVAL;
+		goto out;
+	}
+	st->truncated = res.stop == REPLAY_STOP_TRUNCATED;
+	if ((rc = tracedb_put_recording(w, "indexed-stop", replay_stop_name(res.stop))) ||
+	    (rc = tracedb_put_recording(w, "indexed-result", res.msg))) {
+		tracedb_error_set(err, "%s", tracedb_writer_error(w));
+		goto out;
+	}
+	if (ix.opt->progress)
+		ix.opt->progress(ix.opt->ctx, res.exits, ix.total);
+	rc = tracedb_writer_finish(w, err);
+	if (rc)
+		goto out;
+	if (rename(partial, path) < 0) {
+		rc = -errno;
+		tracedb_error_set(err, "renaming %s to %s: %s", partial, path, strerror(errno));
+		goto out;
+	}
+	rc = sync_dir(dir);
+	if (rc) {
+		tracedb_error_set(err, "%s: fsync: %s", dir, strerror(-rc));
+		goto out;
+	}
+	tracedb_obs_get_counts(ix.obs, &counts);
+	st->exits = counts.exits;
+	st->interrupts = counts.interrupts;
+	st->serial_lines = counts.serial_lines;
+	st->annotations = counts.annotations;
+	st->clock_reads = counts.clock_reads;
+	st->serial_inputs = counts.serial_inputs;
+	st->events = counts.events;
+	tracedb_writer_get_stats(w, &st->writer);
+	if (stat(path, &sb) == 0)
+		st->db_bytes = (uint64_t)sb.st_size;
+out:
+	if (rc)
+		unlink(partial);
+	tracedb_writer_free(w);
+	tracedb_obs_free(ix.obs);
+	replay_close(ix.r);
+	introspect_symtab_free(syms);
+	st->total_ns = tracedb_now_ns() - t0;
+	return rc;
+}

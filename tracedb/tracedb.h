@@ -1,0 +1,240 @@
+/*
+ * tracedb.h — the trace database: an SQLite index of a recording
+ * (DIR/trace.db) and the queries over it.
+ *
+ * Three layers, usable on their own:
+ *   - the writer: the schema and the insertion layer (prepared statements,
+ *     one transaction per batch, indexes and views built at the end). It
+ *     knows nothing about KVM or recordings and is unit-tested on a
+ *     temporary file;
+ *   - the indexer: replays a recording once (replay_open + an observer)
+ *     and feeds every exit, interrupt, output line, annotation and logged
+ *     input to a writer, into DIR/trace.db.partial, renamed to
+ *     DIR/trace.db only when complete;
+ *   - the reader: opens a trace.db read-only after checking that it is an
+ *     rrvm trace database of this schema version made from this recording,
+ *     and runs SQL with table, CSV, JSON or query-plan output.
+ *
+ * The schema is documented in README.md (section "Trace database").
+ * Integers are stored as SQLite's signed 64-bit INTEGER: an address at or
+ * above 2^63 reads back negative (printf('%x', rip) shows it as unsigned).
+ */
+#ifndef RRVM_TRACEDB_H
+#define RRVM_TRACEDB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define TRACEDB_WUR __attribute__((warn_unused_result))
+
+/* Bump with every change to the schema (tables, columns, meanings);
+ * stored in PRAGMA user_version and in recording('tracedb-schema'). */
+#define TRACEDB_SCHEMA_VERSION 1
+/* PRAGMA application_id of every rrvm trace database: "rrvd". */
+#define TRACEDB_APPLICATION_ID 0x72727664
+#define TRACEDB_FILE "trace.db"
+#define TRACEDB_PARTIAL_FILE "trace.db.partial"
+/* The PIC vectors whose irq column is vector - TRACEDB_PIC_BASE. The
+ * samples (and most PC kernels) program the 8259 pair to 0x20-0x2f. */
+#define TRACEDB_PIC_BASE 0x20
+
+/* A message for the user naming the file, table or value that is wrong. */
+struct tracedb_error {
+	char msg[768];
+};
+
+/* ---- writer: schema and insertion --------------------------------------- */
+
+/* X(NAME, text in the exits.kind column). */
+#define TRACEDB_EXIT_KINDS(X)                                                   \
+	X(PIO_IN, "pio_in") X(PIO_OUT, "pio_out") X(MMIO_READ, "mmio_read")      \
+	X(MMIO_WRITE, "mmio_write") X(HLT, "hlt") X(HYPERCALL, "hypercall")      \
+	X(DEBUG_EXIT, "debug_exit")
+
+enum tracedb_exit_kind {
+#define TRACEDB_X_(name, text) TRACEDB_EXIT_##name,
+	TRACEDB_EXIT_KINDS(TRACEDB_X_)
+#undef TRACEDB_X_
+	TRACEDB_EXIT_NKINDS
+};
+/* "pio_in", ...; NULL for a kind that does not exist. */
+const char *tracedb_exit_kind_name(unsigned kind);
+
+/* One guest-visible synchronous exit (a row of `exits`). */
+struct tracedb_exit {
+	uint64_t position;              /* the exit count, this exit included (1-based) */
+	enum tracedb_exit_kind kind;
+	uint64_t addr;                  /* port (pio_*) or guest-physical address (mmio_*) */
+	uint32_t size;                  /* bytes accessed; 0 for hlt and debug_exit */
+	uint64_t value;                 /* written, or returned to the guest; debug_exit: the value */
+	uint64_t rip;
+	const char *symbol;             /* function containing rip, or NULL */
+};
+
+/* One injected interrupt (a row of `interrupts`). */
+struct tracedb_interrupt {
+	uint64_t position;              /* synchronous exits before the injection */
+	uint8_t vector;
+	uint64_t rip;                   /* where it landed (see README) */
+	const char *symbol;             /* function containing rip, or NULL */
+	int cpl;                        /* privilege level it interrupted, -1 unknown */
+	bool deferred;                  /* not taken at the first entry after it was raised */
+	uint64_t raised_position;       /* the point where it became pending */
+	bool have_clock;
+	uint64_t clock_ns;              /* the guest clock last read when it became pending */
+};
+
+struct tracedb_writer;
+
+/*
+ * Create a new database at path (an existing file there is replaced) with
+ * the tables but no indexes, and open the first batch transaction. The
+ * file is written without journal or fsync until tracedb_writer_finish: it
+ * is a scratch file until then (the indexer renames it when complete).
+ * Returns 0 or -errno with a message in err.
+ */
+int tracedb_writer_create(const char *path, struct tracedb_writer **out,
+			  struct tracedb_error *err) TRACEDB_WUR;
+
+/*
+ * Append rows. Each returns 0, or -errno after an SQLite error (sticky: every
+ * later call returns it; tracedb_writer_error says what failed). Strings are
+ * copied before the call returns, except an exit's symbol: exits are held
+ * in groups of 64 rows per INSERT, so e->symbol must stay valid until
+ * tracedb_writer_finish or _free (names from a loaded symbol table do), and
+ * an error in an exit row (a duplicate position) may be reported by a later
+ * put or by finish. Text is stored as given: the indexer escapes the
+ * guest's bytes (serial, annotations) into printable ASCII.
+ */
+int tracedb_put_exit(struct tracedb_writer *w, const struct tracedb_exit *e) TRACEDB_WUR;
+int tracedb_put_interrupt(struct tracedb_writer *w, const struct tracedb_interrupt *i) TRACEDB_WUR;
+/* A finished output line: stream "com1" or "debugcon"; position where it
+ * completed (the exit that wrote its last byte), start where it began. */
+int tracedb_put_serial(struct tracedb_writer *w, uint64_t position, uint64_t start,
+		       const char *stream, const char *text, size_t len) TRACEDB_WUR;
+int tracedb_put_annotation(struct tracedb_writer *w, uint64_t position, const char *text,
+			   size_t len) TRACEDB_WUR;
+/* clock: 0 monotonic, 1 realtime (enum replay_clock_kind). */
+int tracedb_put_clock(struct tracedb_writer *w, uint64_t position, unsigned clock,
+		      uint64_t value_ns) TRACEDB_WUR;
+int tracedb_put_serial_input(struct tracedb_writer *w, uint64_t position, const uint8_t *data,
+			     size_t len) TRACEDB_WUR;
+/* One logged event: its index in the log, the position when the replay
+ * consumed it, its type name and its text form. */
+int tracedb_put_event(struct tracedb_writer *w, uint64_t seq, uint64_t position, const char *type,
+		      const char *detail) TRACEDB_WUR;
+/* type: "func", "object", "notype" or "other". */
+int tracedb_put_symbol(struct tracedb_writer *w, const char *name, uint64_t address, uint64_t size,
+		       const char *type, bool global) TRACEDB_WUR;
+int tracedb_put_recording(struct tracedb_writer *w, const char *key, const char *value) TRACEDB_WUR;
+
+/*
+ * Commit the last batch, build the indexes and views, ANALYZE, record the
+ * schema version (user_version, application_id and the recording row
+ * 'tracedb-schema'), close the database and fsync the file. Returns 0 or
+ * -errno with a message. The writer must still be freed.
+ */
+int tracedb_writer_finish(struct tracedb_writer *w, struct tracedb_error *err) TRACEDB_WUR;
+/* Close (without finishing: the file stays incomplete) and free. */
+void tracedb_writer_free(struct tracedb_writer *w);
+/* The first error, naming what failed ("" if none). */
+const char *tracedb_writer_error(const struct tracedb_writer *w);
+
+struct tracedb_writer_stats {
+	uint64_t rows;                  /* rows inserted, all tables */
+	uint64_t insert_ns;             /* time spent in the put functions and commits */
+	uint64_t finish_ns;             /* indexes, views, ANALYZE, fsync */
+	uint64_t batches;               /* transactions committed */
+};
+void tracedb_writer_get_stats(const struct tracedb_writer *w, struct tracedb_writer_stats *st);
+
+/* Rows per transaction: large enough that commits cost nothing, small
+ * enough to keep SQLite's dirty page cache bounded. */
+#define TRACEDB_BATCH_ROWS 50000
+
+/* ---- indexer: a recording -> DIR/trace.db -------------------------------- */
+
+struct tracedb_index_options {
+	/* Called every few thousand steps with the exit count reached and the
+	 * manifest's total (0 when unknown); may be NULL. */
+	void (*progress)(void *ctx, uint64_t position, uint64_t total);
+	void *ctx;
+	/* Replace DIR/trace.db even when it is not an rrvm trace database. */
+	bool force;
+};
+
+struct tracedb_index_stats {
+	uint64_t exits, interrupts, serial_lines, annotations, clock_reads, serial_inputs, events,
+		symbols;
+	struct tracedb_writer_stats writer;
+	uint64_t total_ns;              /* the whole run, replay included */
+	uint64_t db_bytes;              /* size of the finished trace.db */
+	bool truncated;                 /* the recording ended early; indexed up to there */
+	bool replaced;                  /* an older trace.db was replaced */
+	char replaced_why[768];         /* ... and why it was not current */
+};
+
+/*
+ * Replay the recording in dir once and write dir/trace.db. The database is
+ * built in dir/trace.db.partial (removed first if a previous run left one)
+ * and renamed over dir/trace.db only once finished and fsynced, so an
+ * interrupted run never leaves a trace.db that looks complete. An existing
+ * trace.db of another schema version or of another recording is replaced
+ * (st->replaced); a file that is not an rrvm trace database is refused
+ * unless o->force. A replay that diverges or hits a damaged log is an
+ * error; a truncated recording is indexed up to its end (st->truncated).
+ * Returns 0 or -errno with a message in err.
+ */
+int tracedb_index(const char *dir, const struct tracedb_index_options *o,
+		  struct tracedb_index_stats *st, struct tracedb_error *err) TRACEDB_WUR;
+
+/* ---- reader ----------------------------------------------------------------- */
+
+/* What a file at a trace.db path is. */
+enum tracedb_file_state {
+	TRACEDB_FILE_CURRENT,           /* rrvm trace database, this schema version */
+	TRACEDB_FILE_MISSING,
+	TRACEDB_FILE_OLD,               /* rrvm trace database, another schema version */
+	TRACEDB_FILE_FOREIGN,           /* not an rrvm trace database (or not SQLite) */
+};
+/* Classify the file at path; err says why it is not current. */
+enum tracedb_file_state tracedb_check_file(const char *path, struct tracedb_error *err);
+
+struct tracedb;
+
+/*
+ * Open dir/trace.db read-only. Refused (with a message that says to run
+ * `rrvm index DIR`) when it is missing (-ENOENT), of another schema version
+ * (-ESTALE), indexed from a different recording than dir/manifest describes
+ * (-ESTALE), or not an rrvm trace database (-EPROTO).
+ */
+int tracedb_open(const char *dir, struct tracedb **out, struct tracedb_error *err) TRACEDB_WUR;
+/* Open a database file read-only, checking only the schema version. */
+int tracedb_open_file(const char *path, struct tracedb **out, struct tracedb_error *err) TRACEDB_WUR;
+void tracedb_close(struct tracedb *db);
+/* The SQLite handle (sqlite3 *), for callers that need more. */
+void *tracedb_handle(struct tracedb *db);
+
+enum tracedb_format {
+	TRACEDB_FORMAT_TABLE,           /* aligned columns with a header */
+	TRACEDB_FORMAT_CSV,             /* RFC 4180, header row, CRLF like sqlite3 -csv */
+	TRACEDB_FORMAT_JSON,            /* an array of objects per statement */
+};
+
+/*
+ * Run every statement in sql and print each result to out in fmt. NULL is
+ * printed as an empty field (table, CSV) or null (JSON); REAL values as
+ * SQLite renders them, BLOBs as X'hex'. Returns 0; -EINVAL when SQLite
+ * rejects a statement (err holds SQLite's message, nothing more of sql
+ * runs); -EIO when out cannot be written.
+ */
+int tracedb_query(struct tracedb *db, const char *sql, enum tracedb_format fmt, FILE *out,
+		  struct tracedb_error *err) TRACEDB_WUR;
+/* Print the query plan (EXPLAIN QUERY PLAN) of every statement in sql as a
+ * tree, the way the sqlite3 program does. Errors as tracedb_query. */
+int tracedb_explain(struct tracedb *db, const char *sql, FILE *out,
+		    struct tracedb_error *err) TRACEDB_WUR;
+
+#endif
