@@ -108,6 +108,9 @@ int vmm_kick_at(struct vmm *vm, uint64_t deadline_ns)
 bool vmm_take_kick(struct vmm *vm)
 {
 	vm->run->immediate_exit = 0;
+	/* The timer has fired (or someone kicked): arm it afresh next time,
+	 * even for the same deadline. */
+	vm->kick_deadline = UINT64_MAX - 1;
 	return atomic_exchange(&vm->kick_requested, false);
 }
 
@@ -188,6 +191,11 @@ static int inject_pending(struct vmm *vm, struct vmm_error *err, int *rc)
 void vmm_set_inject_mode(struct vmm *vm, enum vmm_inject_mode mode)
 {
 	vm->inject_mode = mode;
+}
+
+bool vmm_interrupt_blocked(const struct vmm *vm)
+{
+	return vm->run->if_flag && !vm->run->ready_for_interrupt_injection;
 }
 
 bool vmm_can_inject(const struct vmm *vm)

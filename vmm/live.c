@@ -29,6 +29,8 @@
 #define INPUT_CHECK_NS 5000000ull      /* how often an idle input fd is looked at */
 #define CHAOS_MAX_LATENCY_NS 2000000ull
 #define CHAOS_MAX_GAP_NS 3000000ull
+#define KICK_RETRY_NS 20000ull
+#define KICK_RETRY_MAX_NS 5000000ull
 
 struct vmm_live {
 	struct vmm *vm;
@@ -48,6 +50,8 @@ struct vmm_live {
 	uint64_t rng;
 	uint64_t latency;               /* current delivery latency */
 	uint64_t next_chaos;            /* host time of the next chaos kick */
+	uint64_t retry_at;              /* a blocked kick point: no kick before then */
+	uint64_t retry_gap;             /* doubles while kicks keep finding it blocked */
 };
 
 static uint64_t host_now(void)
@@ -127,6 +131,7 @@ int vmm_live_create(struct vmm *vm, const struct vmm_live_options *opts,
 	l->rng = opts->chaos_seed * 0x9e3779b97f4a7c15ull + 1;
 	l->latency = opts->poll_latency_ns;
 	l->next_chaos = opts->chaos ? l->start_ns + rng_below(l, CHAOS_MAX_GAP_NS) : UINT64_MAX;
+	l->retry_at = UINT64_MAX;
 	*out = l;
 	return 0;
 }
@@ -186,6 +191,8 @@ static int do_poll(struct vmm_live *l, bool async, uint64_t now)
 	int rc;
 
 	l->deferred = false;
+	l->retry_at = UINT64_MAX;
+	l->retry_gap = 0;
 	vmm_set_inject_mode(l->vm, VMM_INJECT_LIVE);
 	if (l->hooks.before_poll) {
 		rc = l->hooks.before_poll(l->hooks.ctx, l->vm, async);
@@ -226,6 +233,8 @@ static uint64_t next_kick(struct vmm_live *l)
 		t = l->start_ns + l->opt.timeout_ns;
 	if (l->next_chaos < t)
 		t = l->next_chaos;
+	if (l->retry_at != UINT64_MAX && t < l->retry_at)
+		t = l->retry_at;
 	return t;
 }
 
@@ -288,8 +297,23 @@ static int kick_point(struct vmm_live *l, struct vmm_live_result *res)
 	 * asynchronous point: that needs a poll too, so that a recording
 	 * names the point (an interrupt-window exit, or a kick that came
 	 * before it). */
+	l->retry_at = UINT64_MAX;
 	if (!poll_due(l, now) && !vmm_can_inject(l->vm))
 		return 0;
+	/* Just after an injection, before the guest took it, or inside an
+	 * interrupt shadow: no fingerprint names this point. Let the guest
+	 * move on a little and try again. */
+	if (vmm_interrupt_blocked(l->vm)) {
+		/* Back off: delivering the interrupt may take the backend
+		 * longer than a short gap, and kicking again too soon would
+		 * keep it from ever getting there. */
+		l->retry_gap = l->retry_gap ? l->retry_gap * 2 : KICK_RETRY_NS;
+		if (l->retry_gap > KICK_RETRY_MAX_NS)
+			l->retry_gap = KICK_RETRY_MAX_NS;
+		l->retry_at = now + l->retry_gap;
+		return 0;
+	}
+	l->retry_gap = 0;
 	if (l->opt.defer_cpl3) {
 		int cpl = vmm_cpl(l->vm);
 		if (cpl == 3) {

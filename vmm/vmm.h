@@ -124,6 +124,10 @@ enum vmm_inject_mode {
 void vmm_set_inject_mode(struct vmm *vm, enum vmm_inject_mode mode);
 /* Would vmm_step inject an interrupt on its next entry? */
 bool vmm_can_inject(const struct vmm *vm);
+/* Is the vCPU at a point that a state fingerprint cannot name: interrupts
+ * enabled but blocked, i.e. an injected interrupt not yet delivered or an
+ * interrupt shadow (sti, mov ss)? A poll must not be placed there. */
+bool vmm_interrupt_blocked(const struct vmm *vm);
 
 /* Synchronous exits so far: the machine's position counter. */
 uint64_t vmm_exits(const struct vmm *vm);
