@@ -174,11 +174,22 @@ static void read_input(struct vmm_live *l, uint64_t now)
 		l->in_eof = true;
 }
 
+/* When serial input wants a poll (host time), or UINT64_MAX: bytes already
+ * read wait for room in the UART; more are looked for every INPUT_CHECK_NS.
+ * With the FIFO full only the guest can make room, at an exit, so no kick
+ * is needed: kicking for it would only stop the guest from draining it. */
+static uint64_t input_due(struct vmm_live *l)
+{
+	if (vmm_serial_rx_space(l->vm) == 0)
+		return UINT64_MAX;
+	if (l->in_len > 0)
+		return 0;
+	return l->in_eof ? UINT64_MAX : l->next_input_check;
+}
+
 static bool input_waiting(struct vmm_live *l, uint64_t now)
 {
-	if (l->in_len > 0 && vmm_serial_rx_space(l->vm) > 0)
-		return true;
-	return !l->in_eof && now >= l->next_input_check && vmm_serial_rx_space(l->vm) > 0;
+	return now >= input_due(l);
 }
 
 static bool poll_due(struct vmm_live *l, uint64_t now)
@@ -227,8 +238,8 @@ static uint64_t next_kick(struct vmm_live *l)
 
 	if (due != UINT64_MAX)
 		t = due + l->latency;
-	if (!l->in_eof && l->next_input_check < t)
-		t = l->next_input_check + l->latency;
+	if (input_due(l) != UINT64_MAX && input_due(l) + l->latency < t)
+		t = input_due(l) + l->latency;
 	if (l->opt.timeout_ns && l->start_ns + l->opt.timeout_ns < t)
 		t = l->start_ns + l->opt.timeout_ns;
 	if (l->next_chaos < t)

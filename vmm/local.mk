@@ -9,3 +9,9 @@ check_PROGRAMS += tests/unit/multiboot_test tests/unit/dispatch_test
 TESTS += tests/unit/multiboot_test tests/unit/dispatch_test
 tests_unit_multiboot_test_LDADD = vmm/libvmm.a
 tests_unit_dispatch_test_LDADD = vmm/libvmm.a
+
+# Small good and broken kernels for the command-line tests.
+check_PROGRAMS += tests/tools/mkkernel
+tests_tools_mkkernel_SOURCES = tests/tools/mkkernel.c
+TESTS += tests/integration/run.sh
+EXTRA_DIST += tests/integration/run.sh tests/integration/lib.sh
