@@ -8,7 +8,9 @@
 # `pt-diff` between stages equals the changes the guest says it made; idt,
 # gdt, tss and cr name what the guest set up (symbols from its ELF); the
 # shadow re-reads only changed tables; race.elf shows the runtime's
-# identity map; under QEMU the guest gives the same account. TAP; skipped
+# identity map; under QEMU the guest gives the same account; and through
+# the real gdb on `rrvm run --gdb`, monitor pt and translate and x/gx on
+# virtual addresses (skipped while rrvm has no gdb stub). TAP; skipped
 # without /dev/kvm.
 set -u
 
@@ -141,9 +143,9 @@ check "pt VA: the range holding VA, with its flags (stage 2: read-only user page
 # ---- descriptors and control registers (stage 1) ---------------------------
 
 view_out "$tmp/view" 1 idt >"$tmp/idt"
-check "idt: #PF's handler is isr_stub_14 at its ELF address" \
+check "idt: the page-fault gate (14) goes to isr_stub_14 at its ELF address" \
 	has "$tmp/idt" " 14 #PF  int64   0x0008:0x$(sym isr_stub_14) dpl=0 <isr_stub_14>"
-check "idt: #DF runs on IST1" has "$tmp/idt" "  8 #DF  int64   0x0008:0x$(sym isr_stub_8) ist=1 dpl=0 <isr_stub_8>"
+check "idt: the double-fault gate (8) runs on IST1" has "$tmp/idt" "  8 #DF  int64   0x0008:0x$(sym isr_stub_8) ist=1 dpl=0 <isr_stub_8>"
 check "idt: all 48 gates present and symbolised" \
 	sh -c "[ \$(grep -c '<isr_stub_[0-9]*>\$' '$tmp/idt') = 48 ] && grep -q '^48 of 256 gates present\$' '$tmp/idt'"
 view_out "$tmp/view" 1 gdt >"$tmp/gdt"
@@ -210,6 +212,66 @@ check "race.elf: pt shows boot.S's 1 GiB identity map in 2M pages" same "$tmp/ra
 addr=$(nm "$RACE" | awk '$3 == "account_transfer_fast" { print $1 }' | sed 's/^0*//')
 check "race.elf: translate SYMBOL is the identity" \
 	has "$tmp/race" "0x$addr -> 0x$addr (2M page 0x0 at 0x0, rwx s"
+
+# ---- the same views through the real gdb (rrvm run --gdb) -------------------
+
+gdb_views() {
+	sock=$tmp/gdb.sock
+	"$RRVM" run -q --timeout 120 --gdb="unix:$sock" "$K" >/dev/null 2>"$tmp/gdb.rrvm" &
+	rpid=$!
+	i=0
+	while [ ! -S "$sock" ] && [ $i -lt 100 ] && kill -0 $rpid 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	# -ex, not a command file: gdb stops a file at its first error, and
+	# reading the guard page is meant to fail.
+	set -- -ex "set pagination off" -ex "set confirm off" -ex "target remote $sock" \
+		-ex "break paging_stage_reached"
+	for s in 0 1 2 3; do
+		set -- "$@" -ex continue -ex 'printf "=== stage %d\n", stage' \
+			-ex "monitor pt --no-ad" \
+			-ex 'echo --- translate\n' -ex "monitor translate 0x400008000" \
+			-ex 'echo --- x alias\n' -ex "x/gx 0x500200000" \
+			-ex 'echo --- x guard\n' -ex "x/gx 0x400008000" -ex 'echo --- end\n'
+	done
+	timeout 120 gdb -q -batch -nx "$@" -ex kill "$K" >"$tmp/gdb.out" 2>&1
+	kill $rpid 2>/dev/null
+	wait $rpid 2>/dev/null
+}
+# gdb_part STAGE MARK: gdb's output at STAGE after "--- MARK" (or the
+# monitor pt output with MARK "pt") up to the next marker.
+gdb_part() {
+	awk -v s="=== stage $1" -v m="$2" '
+		/^=== stage / { in_s = ($0 == s); f = in_s && m == "pt"; next }
+		/^--- / { f = in_s && $0 == "--- " m; next }
+		f { print }' "$tmp/gdb.out"
+}
+
+if ! command -v gdb >/dev/null 2>&1; then
+	ok "# SKIP gdb not installed"
+else
+	gdb_views
+	if ! grep -q '^=== stage 0$' "$tmp/gdb.out"; then
+		ok "# SKIP rrvm run --gdb did not stop at paging_stage_reached: $(head -c 200 "$tmp/gdb.rrvm" | tr '\n' ' ')"
+	else
+		bad=0
+		for s in 0 1 2 3; do
+			gdb_part $s pt | no_entries >"$tmp/gdb_pt.$s"
+			cmp -s "$tmp/want.$s" "$tmp/gdb_pt.$s" ||
+				{ bad=1; diff -u "$tmp/want.$s" "$tmp/gdb_pt.$s" | sed 's/^/# /'; }
+		done
+		check "gdb: monitor pt at each breakpoint on paging_stage_reached equals the guest's account" [ $bad = 0 ]
+		check "gdb: monitor translate names the guard page's PTE (stage 1)" \
+			[ "$(gdb_part 1 translate)" = "0x400008000: not present at PTE" ]
+		check "gdb: x/gx through the alias reads what the guest wrote through its twin" \
+			sh -c "printf '%s\n' \"$(gdb_part 1 'x alias')\" | grep -q '^0x500200000:[[:space:]]*0x05ca1ab1e0ddba11\$'"
+		check "gdb: x/gx on the guard page: cannot access memory" \
+			sh -c "printf '%s\n' \"$(gdb_part 1 'x guard')\" | grep -q 'Cannot access memory at address 0x400008000'"
+		check "gdb: after stage 2 retargets the alias, x/gx reads the other frame" \
+			sh -c "printf '%s\n' \"$(gdb_part 2 'x alias')\" | grep -q '^0x500200000:[[:space:]]*0x0*\$'"
+	fi
+fi
 
 # ---- the same account under QEMU --------------------------------------------
 
