@@ -35,20 +35,7 @@
 
 #include "io.h"
 #include "kernel.h"
-
-#define PTE_P   0x1ull
-#define PTE_W   0x2ull
-#define PTE_U   0x4ull
-#define PTE_PWT 0x8ull
-#define PTE_PCD 0x10ull
-#define PTE_PS  0x80ull
-#define PTE_G   0x100ull
-#define PTE_NX  (1ull << 63)
-#define PTE_ADDR 0x000ffffffffff000ull
-
-#define PG_4K 0x1000ull
-#define PG_2M 0x200000ull
-#define PG_1G 0x40000000ull
+#include "paging.h"
 
 /* Page-table pages come from here; it is identity-mapped in every stage. */
 #define POOL_BASE 0x400000ull
@@ -66,22 +53,9 @@
 #define VA_DIRECT 0xffff888000000000ull
 #define VA_TEXT 0xffffffff80000000ull
 
-#define DEBUGCON 0xe9
 #define RRVM_PORT 0xe8
 #define MSR_EFER 0xc0000080u
 #define EFER_NXE (1u << 11)
-
-#define MAX_REGIONS 48
-
-/* One intended mapping; flags are PTE bits among W, U, NX, G, PWT, PCD. */
-struct region {
-	uint64_t va, pa, size, pgsize, flags;
-};
-
-struct account {
-	struct region r[MAX_REGIONS];
-	unsigned n;
-};
 
 struct paging {
 	uint64_t *pml4;
@@ -90,7 +64,7 @@ struct paging {
 	bool gb_pages;
 	struct account now;             /* what is mapped, as intended */
 	struct account prev;            /* the previous stage, coalesced */
-	struct account tmp[2];
+	struct account cur;             /* this stage, coalesced */
 };
 
 /* The TSS and its stacks (named for tests: RSP0 and IST1 point at the tops). */
@@ -109,101 +83,6 @@ uint8_t paging_ist1_stack[4096] __attribute__((aligned(16)));
 static struct tss64 tss __attribute__((aligned(16)));
 static uint64_t gdt[5] __attribute__((aligned(16)));
 
-/* ---- output on the debug console -------------------------------------- */
-
-static void dputs(const char *s)
-{
-	while (*s)
-		outb(DEBUGCON, (uint8_t)*s++);
-}
-
-static void dhex(uint64_t v, int width)
-{
-	char b[17];
-	int n = 0;
-
-	do {
-		b[n++] = "0123456789abcdef"[v & 15];
-		v >>= 4;
-	} while (v && n < 16);
-	while (n < width && n < 16)
-		b[n++] = '0';
-	while (n)
-		outb(DEBUGCON, (uint8_t)b[--n]);
-}
-
-static void ddec(uint64_t v)
-{
-	char b[21];
-	int n = 0;
-
-	do {
-		b[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		outb(DEBUGCON, (uint8_t)b[--n]);
-}
-
-/* Right-justified in width (rrvm's "%7s"). */
-static void dpad(const char *s, int width)
-{
-	for (int n = (int)strlen(s); n < width; n++)
-		outb(DEBUGCON, ' ');
-	dputs(s);
-}
-
-/* Sizes exactly as rrvm prints them: largest unit that divides evenly. */
-static void size_str(uint64_t n, char *buf)
-{
-	static const char units[] = "KMGTPE";
-	char tmp[24];
-	int u = -1, k = 0, i = 0;
-
-	while (n && n % 1024 == 0 && u < 5) {
-		n /= 1024;
-		u++;
-	}
-	do {
-		tmp[k++] = (char)('0' + n % 10);
-		n /= 10;
-	} while (n);
-	while (k)
-		buf[i++] = tmp[--k];
-	buf[i++] = u < 0 ? 'B' : units[u];
-	buf[i] = '\0';
-}
-
-static const char *pgsize_name(uint64_t pgsize)
-{
-	return pgsize == PG_1G ? "1G" : pgsize == PG_2M ? "2M" : "4K";
-}
-
-/* "rw- u G PWT PCD", the order rrvm uses. */
-static void dflags(uint64_t f)
-{
-	outb(DEBUGCON, 'r');
-	outb(DEBUGCON, f & PTE_W ? 'w' : '-');
-	outb(DEBUGCON, f & PTE_NX ? '-' : 'x');
-	outb(DEBUGCON, ' ');
-	outb(DEBUGCON, f & PTE_U ? 'u' : 's');
-	if (f & PTE_G)
-		dputs(" G");
-	if (f & PTE_PWT)
-		dputs(" PWT");
-	if (f & PTE_PCD)
-		dputs(" PCD");
-}
-
-static void fail(const char *what, uint64_t value)
-{
-	kprintf("paging: FAILED: %s 0x%lx\n", what, (unsigned long)value);
-	dputs("paging: FAILED: ");
-	dputs(what);
-	dputs("\n");
-	kexit(0x7e);
-}
-
 /* ---- page tables ------------------------------------------------------- */
 
 /* A page from the pool, not cleared (for tables written in full). */
@@ -212,7 +91,7 @@ static uint64_t *alloc_page(struct paging *pg)
 	uint64_t *t = (uint64_t *)(uintptr_t)pg->pool_next;
 
 	if (pg->pool_next >= POOL_END)
-		fail("page-table pool exhausted at", pg->pool_next);
+		paging_fail("page-table pool exhausted at", pg->pool_next);
 	pg->pool_next += PG_4K;
 	return t;
 }
@@ -242,7 +121,7 @@ static uint64_t *pt_entry(struct paging *pg, uint64_t va, int level)
 		if (!(*e & PTE_P))
 			*e = (uint64_t)(uintptr_t)alloc_table(pg) | PTE_P | PTE_W | PTE_U;
 		else if (*e & PTE_PS)
-			fail("a large page is in the way at va", va);
+			paging_fail("a large page is in the way at va", va);
 		table = (uint64_t *)(uintptr_t)(*e & PTE_ADDR);
 	}
 	return &table[pt_index(va, level)];
@@ -274,248 +153,6 @@ static void load_cr3(uint64_t cr3)
 	__asm__ volatile("mov %0, %%cr3" : : "r"(cr3) : "memory");
 }
 
-/* ---- the account: what the guest means to have mapped ------------------ */
-
-static void acct_add(struct account *a, uint64_t va, uint64_t pa, uint64_t size,
-		     uint64_t pgsize, uint64_t flags)
-{
-	if (a->n == MAX_REGIONS)
-		fail("too many regions at va", va);
-	a->r[a->n++] = (struct region){ va, pa, size, pgsize, flags };
-}
-
-/* Forget [va, va+size): regions overlapping it keep their other parts. */
-static void acct_remove(struct account *a, uint64_t va, uint64_t size)
-{
-	struct account out = { .n = 0 };
-
-	for (unsigned i = 0; i < a->n; i++) {
-		struct region r = a->r[i];
-		uint64_t end = r.va + r.size;
-
-		if (end <= va || r.va >= va + size) {
-			acct_add(&out, r.va, r.pa, r.size, r.pgsize, r.flags);
-			continue;
-		}
-		if (r.va < va)
-			acct_add(&out, r.va, r.pa, va - r.va, r.pgsize, r.flags);
-		if (end > va + size)
-			acct_add(&out, va + size, r.pa + (va + size - r.va), end - (va + size),
-				 r.pgsize, r.flags);
-	}
-	*a = out;
-}
-
-static const struct region *acct_find(const struct account *a, uint64_t va)
-{
-	for (unsigned i = 0; i < a->n; i++)
-		if (va >= a->r[i].va && va - a->r[i].va < a->r[i].size)
-			return &a->r[i];
-	return NULL;
-}
-
-/* Sorted by va, runs contiguous in va and pa with one page size and the
- * same flags merged: how rrvm coalesces. */
-static void acct_coalesce(const struct account *in, struct account *out)
-{
-	struct account s = *in;
-
-	for (unsigned i = 1; i < s.n; i++)
-		for (unsigned j = i; j > 0 && s.r[j - 1].va > s.r[j].va; j--) {
-			struct region t = s.r[j];
-
-			s.r[j] = s.r[j - 1];
-			s.r[j - 1] = t;
-		}
-	out->n = 0;
-	for (unsigned i = 0; i < s.n; i++) {
-		struct region *p = out->n ? &out->r[out->n - 1] : NULL;
-		const struct region *r = &s.r[i];
-
-		if (p && p->va + p->size == r->va && p->pa + p->size == r->pa &&
-		    p->pgsize == r->pgsize && p->flags == r->flags)
-			p->size += r->size;
-		else
-			acct_add(out, r->va, r->pa, r->size, r->pgsize, r->flags);
-	}
-}
-
-static void print_range(const struct region *r)
-{
-	char sz[24];
-
-	dhex(r->va, 16);
-	outb(DEBUGCON, '-');
-	dhex(r->va + r->size - 1, 16);
-	dputs(" -> ");
-	dhex(r->pa, 16);
-	outb(DEBUGCON, ' ');
-	size_str(r->size, sz);
-	dpad(sz, 7);
-	outb(DEBUGCON, ' ');
-	dputs(pgsize_name(r->pgsize));
-	outb(DEBUGCON, ' ');
-	dflags(r->flags);
-	dputs("\n");
-}
-
-static void print_list(const struct account *c)
-{
-	static const uint64_t sizes[] = { PG_4K, PG_2M, PG_1G };
-	uint64_t total = 0, pages = 0;
-	char sz[24];
-
-	dputs("4-level paging, ");
-	ddec(c->n);
-	dputs(c->n == 1 ? " range\n" : " ranges\n");
-	for (unsigned i = 0; i < c->n; i++) {
-		dputs("map ");
-		print_range(&c->r[i]);
-		pages += c->r[i].size / c->r[i].pgsize;
-	}
-	dputs("mapped:");
-	for (unsigned k = 0; k < 3; k++) {
-		uint64_t bytes = 0;
-
-		for (unsigned i = 0; i < c->n; i++)
-			if (c->r[i].pgsize == sizes[k])
-				bytes += c->r[i].size;
-		if (!bytes)
-			continue;
-		total += bytes;
-		size_str(bytes, sz);
-		dputs(" ");
-		dputs(sz);
-		dputs(" in ");
-		dputs(pgsize_name(sizes[k]));
-		dputs(" pages,");
-	}
-	size_str(total, sz);
-	dputs(" total ");
-	dputs(sz);
-	dputs(" (");
-	ddec(pages);
-	dputs(" pages\n");
-}
-
-/* ---- the differences between two stages, as rrvm's pt-diff shows them --- */
-
-enum { D_ADDED, D_REMOVED, D_CHANGED };
-
-struct piece {
-	int kind;
-	uint64_t va, size;
-	struct region before, after;
-};
-
-static bool continues(const struct region *p, uint64_t psize, const struct region *n)
-{
-	return p->pa + psize == n->pa && p->pgsize == n->pgsize && p->flags == n->flags;
-}
-
-static void print_piece(const struct piece *p)
-{
-	if (p->kind == D_ADDED || p->kind == D_REMOVED) {
-		struct region r = p->kind == D_ADDED ? p->after : p->before;
-
-		r.va = p->va;
-		r.size = p->size;
-		dputs(p->kind == D_ADDED ? "diff + " : "diff - ");
-		print_range(&r);
-		return;
-	}
-	dputs("diff ~ ");
-	dhex(p->va, 16);
-	outb(DEBUGCON, '-');
-	dhex(p->va + p->size - 1, 16);
-	dputs(": ");
-	dhex(p->before.pa, 16);
-	outb(DEBUGCON, ' ');
-	dputs(pgsize_name(p->before.pgsize));
-	outb(DEBUGCON, ' ');
-	dflags(p->before.flags);
-	dputs(" => ");
-	dhex(p->after.pa, 16);
-	outb(DEBUGCON, ' ');
-	dputs(pgsize_name(p->after.pgsize));
-	outb(DEBUGCON, ' ');
-	dflags(p->after.flags);
-	dputs("\n");
-}
-
-/*
- * Cut the address space at every range boundary of either list; classify
- * each piece; merge pieces of one kind that continue each other. The
- * pieces are collected first because the header line counts them.
- */
-static void print_diff(const struct account *a, const struct account *b)
-{
-	static struct piece out[2 * MAX_REGIONS * 2];
-	uint64_t cut[4 * MAX_REGIONS];
-	unsigned ncut = 0, nout = 0, count[3] = { 0, 0, 0 };
-
-	for (unsigned i = 0; i < a->n; i++) {
-		cut[ncut++] = a->r[i].va;
-		cut[ncut++] = a->r[i].va + a->r[i].size;
-	}
-	for (unsigned i = 0; i < b->n; i++) {
-		cut[ncut++] = b->r[i].va;
-		cut[ncut++] = b->r[i].va + b->r[i].size;
-	}
-	for (unsigned i = 1; i < ncut; i++)
-		for (unsigned j = i; j > 0 && cut[j - 1] > cut[j]; j--) {
-			uint64_t t = cut[j];
-
-			cut[j] = cut[j - 1];
-			cut[j - 1] = t;
-		}
-	for (unsigned i = 0; i + 1 < ncut; i++) {
-		uint64_t x = cut[i], size = cut[i + 1] - cut[i];
-		const struct region *ra = acct_find(a, x), *rb = acct_find(b, x);
-		struct piece p = { .va = x, .size = size };
-
-		if (!size || (!ra && !rb))
-			continue;
-		if (ra) {
-			p.before = *ra;
-			p.before.pa = ra->pa + (x - ra->va);
-		}
-		if (rb) {
-			p.after = *rb;
-			p.after.pa = rb->pa + (x - rb->va);
-		}
-		if (ra && rb) {
-			if (p.before.pa == p.after.pa && ra->pgsize == rb->pgsize &&
-			    ra->flags == rb->flags)
-				continue;
-			p.kind = D_CHANGED;
-		} else {
-			p.kind = ra ? D_REMOVED : D_ADDED;
-		}
-		if (nout) {
-			struct piece *q = &out[nout - 1];
-
-			if (q->kind == p.kind && q->va + q->size == p.va &&
-			    (!ra || continues(&q->before, q->size, &p.before)) &&
-			    (!rb || continues(&q->after, q->size, &p.after))) {
-				q->size += p.size;
-				continue;
-			}
-		}
-		out[nout++] = p;
-	}
-	for (unsigned i = 0; i < nout; i++)
-		count[out[i].kind]++;
-	ddec(count[D_ADDED]);
-	dputs(" added, ");
-	ddec(count[D_REMOVED]);
-	dputs(" removed, ");
-	ddec(count[D_CHANGED]);
-	dputs(" changed\n");
-	for (unsigned i = 0; i < nout; i++)
-		print_piece(&out[i]);
-}
-
 /* ---- stages -------------------------------------------------------------- */
 
 /* Both the tables and the account, so that they can only differ through a
@@ -538,16 +175,16 @@ static void probe(struct paging *pg, uint64_t va, const char *unmapped_at)
 {
 	const struct region *r = acct_find(&pg->now, va);
 
-	dputs("probe 0x");
-	dhex(va, 1);
+	dcon_puts("probe 0x");
+	dcon_hex(va, 1);
 	if (r) {
-		dputs(" -> 0x");
-		dhex(r->pa + (va - r->va), 1);
+		dcon_puts(" -> 0x");
+		dcon_hex(r->pa + (va - r->va), 1);
 	} else {
-		dputs(" not present at ");
-		dputs(unmapped_at);
+		dcon_puts(" not present at ");
+		dcon_puts(unmapped_at);
 	}
-	dputs("\n");
+	dcon_puts("\n");
 }
 
 __attribute__((noinline)) void paging_stage_reached(int stage)
@@ -557,24 +194,24 @@ __attribute__((noinline)) void paging_stage_reached(int stage)
 
 static void stage_end(struct paging *pg, int stage)
 {
-	struct account *cur = &pg->tmp[0];
+	struct account *cur = &pg->cur;
 	char note[] = "stage 0\n";
 
 	acct_coalesce(&pg->now, cur);
-	dputs("paging: stage ");
-	ddec((uint64_t)stage);
-	dputs(" account\n");
-	print_list(cur);
+	dcon_puts("paging: stage ");
+	dcon_dec((uint64_t)stage);
+	dcon_puts(" account\n");
+	acct_print_list(cur);
 	if (stage > 0) {
-		dputs("paging: stage ");
-		ddec((uint64_t)stage);
-		dputs(" changes\n");
-		print_diff(&pg->prev, cur);
+		dcon_puts("paging: stage ");
+		dcon_dec((uint64_t)stage);
+		dcon_puts(" changes\n");
+		acct_print_diff(&pg->prev, cur);
 	}
 	pg->prev = *cur;
-	dputs("paging: stage ");
-	ddec((uint64_t)stage);
-	dputs(" end\n");
+	dcon_puts("paging: stage ");
+	dcon_dec((uint64_t)stage);
+	dcon_puts(" end\n");
 	kprintf("paging: stage %d: %u ranges\n", stage, cur->n);
 	note[6] = (char)('0' + stage);
 	for (const char *s = note; *s; s++)
@@ -623,15 +260,15 @@ static void stage1_own_tables(struct paging *pg)
 	load_cr3((uint64_t)(uintptr_t)pg->pml4);
 	*a = 0x5ca1ab1e0ddba11ull;
 	if (*b != 0x5ca1ab1e0ddba11ull)
-		fail("the alias does not show the write, read", *b);
+		paging_fail("the alias does not show the write, read", *b);
 	/* Touch user data so that rrvm sees accessed and dirty bits. */
 	*(volatile uint64_t *)(VA_USER + 0x4000) = 1;
 	/* Stage 2 splits this 2M page: the marker must survive the split. */
 	*(volatile uint64_t *)(VA_DATA2M + 0x3008) = 0x2d2d2d2dull;
-	dputs(pg->gb_pages ? "paging: 1G pages available\n"
+	dcon_puts(pg->gb_pages ? "paging: 1G pages available\n"
 			   : "paging: no 1G pages (CPUID pdpe1gb clear): direct map in 2M pages\n");
-	dputs(pg->nx ? "paging: NX in use\n" : "paging: no NX (EFER.NXE clear): no XD bits\n");
-	dputs("paging: alias check ok\n");
+	dcon_puts(pg->nx ? "paging: NX in use\n" : "paging: no NX (EFER.NXE clear): no XD bits\n");
+	dcon_puts("paging: alias check ok\n");
 	probe(pg, VA_ALIAS_A + 0x123, NULL);
 	probe(pg, VA_ALIAS_B + 0x123, NULL);
 	probe(pg, VA_GUARD, "PTE");
@@ -664,7 +301,7 @@ static void stage2_changes(struct paging *pg)
 	/* No global page changed: reloading CR3 flushes everything else. */
 	load_cr3((uint64_t)(uintptr_t)pg->pml4);
 	if (*(volatile uint64_t *)(VA_DATA2M + 0x3008) != 0x2d2d2d2dull)
-		fail("the split page lost its contents, read", *(volatile uint64_t *)(VA_DATA2M + 0x3008));
+		paging_fail("the split page lost its contents, read", *(volatile uint64_t *)(VA_DATA2M + 0x3008));
 	probe(pg, VA_ALIAS_B + 0x123, NULL);
 	probe(pg, VA_USER + 0x5000, "PTE");
 	probe(pg, VA_DATA2M + 0x3008, NULL);
@@ -788,7 +425,7 @@ void kmain(uint32_t magic, uint32_t info)
 	stage3_teardown(&pg);
 	if (big)
 		stage4_big(&pg);
-	dputs("paging: done\n");
+	dcon_puts("paging: done\n");
 	kprintf("paging: done\n");
 	kexit(0);
 }
