@@ -42,5 +42,7 @@ tests_tools_ptview_LDADD = replay/libreplay.a introspect/libintrospect.a vmm/lib
 # End to end on samples/paging.elf and race.elf (needs /dev/kvm, else SKIP).
 TESTS += tests/integration/paging.sh
 EXTRA_DIST += tests/integration/paging.sh
+
+# The view on a live guest mapping 1 GiB in 4K pages (paging.elf big).
 bench_scripts += tests/bench/introspect_view.sh
 EXTRA_DIST += tests/bench/introspect_view.sh

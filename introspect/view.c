@@ -530,10 +530,12 @@ int introspect_view_command(struct introspect_view *v, const char *cmd, struct i
 {
 	static const char *const names[] = { "pt", "translate", "idt", "gdt", "tss", "cr", "shadow" };
 	char buf[MAX_CMD], *argv[MAX_ARGS], *p, *save = NULL;
-	size_t n = strspn(cmd, " \t"), i;
+	size_t n, i;
 	int argc = 0;
 
-	cmd += n;
+	if (!cmd)
+		return 0;
+	cmd += strspn(cmd, " \t");
 	n = strcspn(cmd, " \t\r\n");
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strlen(names[i]) == n && strncmp(cmd, names[i], n) == 0)
