@@ -8,3 +8,5 @@ replay_libreplay_a_SOURCES += replay/replay.h replay/sha256.c replay/manifest.c 
 check_PROGRAMS += tests/unit/replay_test
 TESTS += tests/unit/replay_test
 tests_unit_replay_test_LDADD = replay/libreplay.a vmm/libvmm.a $(LZ4_LIBS)
+TESTS += tests/integration/record_replay.sh
+EXTRA_DIST += tests/integration/record_replay.sh

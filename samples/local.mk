@@ -20,17 +20,18 @@ sample_lib_objs = samples/lib/boot.o samples/lib/isr.o samples/lib/kernel.o \
 	samples/lib/serial.o samples/lib/kprintf.o samples/lib/string.o \
 	samples/lib/idt.o samples/lib/pic.o samples/lib/pit.o
 sample_kernels = samples/hello.elf samples/echo.elf samples/ticks.elf \
-	samples/race.elf
+	samples/race.elf samples/tsc.elf samples/compute.elf
 
 noinst_DATA += $(sample_kernels)
 CLEANFILES += $(sample_kernels) $(sample_lib_objs) samples/hello.o \
-	samples/echo.o samples/ticks.o samples/race.o
+	samples/echo.o samples/ticks.o samples/race.o samples/tsc.o samples/compute.o
 EXTRA_DIST += samples/README.md samples/lib/kernel.ld \
 	samples/lib/io.h samples/lib/kernel.h \
 	samples/lib/boot.S samples/lib/isr.S samples/lib/kernel.c \
 	samples/lib/serial.c samples/lib/kprintf.c samples/lib/string.c \
 	samples/lib/idt.c samples/lib/pic.c samples/lib/pit.c \
-	samples/hello.c samples/echo.c samples/ticks.c samples/race.c
+	samples/hello.c samples/echo.c samples/ticks.c samples/race.c \
+	samples/tsc.c samples/compute.c
 
 SAMPLE_COMPILE = $(AM_V_GEN)$(MKDIR_P) samples/lib && \
 	$(SAMPLE_CC) $(SAMPLE_KERNEL_FLAGS) -c -o $@
@@ -63,6 +64,10 @@ samples/ticks.o: $(srcdir)/samples/ticks.c $(sample_headers)
 	$(SAMPLE_COMPILE) $(srcdir)/samples/ticks.c
 samples/race.o: $(srcdir)/samples/race.c $(sample_headers)
 	$(SAMPLE_COMPILE) $(srcdir)/samples/race.c
+samples/tsc.o: $(srcdir)/samples/tsc.c $(sample_headers)
+	$(SAMPLE_COMPILE) $(srcdir)/samples/tsc.c
+samples/compute.o: $(srcdir)/samples/compute.c $(sample_headers)
+	$(SAMPLE_COMPILE) $(srcdir)/samples/compute.c
 
 samples/hello.elf: samples/hello.o $(sample_lib_objs) $(srcdir)/samples/lib/kernel.ld
 	$(SAMPLE_LINK) samples/hello.o $(sample_lib_objs)
@@ -72,6 +77,10 @@ samples/ticks.elf: samples/ticks.o $(sample_lib_objs) $(srcdir)/samples/lib/kern
 	$(SAMPLE_LINK) samples/ticks.o $(sample_lib_objs)
 samples/race.elf: samples/race.o $(sample_lib_objs) $(srcdir)/samples/lib/kernel.ld
 	$(SAMPLE_LINK) samples/race.o $(sample_lib_objs)
+samples/tsc.elf: samples/tsc.o $(sample_lib_objs) $(srcdir)/samples/lib/kernel.ld
+	$(SAMPLE_LINK) samples/tsc.o $(sample_lib_objs)
+samples/compute.elf: samples/compute.o $(sample_lib_objs) $(srcdir)/samples/lib/kernel.ld
+	$(SAMPLE_LINK) samples/compute.o $(sample_lib_objs)
 
 TESTS += tests/integration/qemu_samples.sh
 EXTRA_DIST += tests/integration/qemu_samples.sh

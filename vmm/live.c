@@ -27,8 +27,8 @@
 #include "vmm/internal.h"
 
 #define INPUT_CHECK_NS 5000000ull      /* how often an idle input fd is looked at */
-#define CHAOS_MAX_LATENCY_NS 2000000ull
-#define CHAOS_MAX_GAP_NS 3000000ull
+#define CHAOS_MAX_LATENCY_NS 500000ull
+#define CHAOS_MAX_GAP_NS 1000000ull
 #define KICK_RETRY_NS 20000ull
 #define KICK_RETRY_MAX_NS 5000000ull
 
