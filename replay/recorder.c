@@ -316,6 +316,11 @@ int replay_recorder_create(const struct replay_record_options *o, struct replay_
 		rc = -ENOMEM;
 		goto fail;
 	}
+	rc = vmm_dirty_track(*vm, rec->dirty);
+	if (rc) {
+		vmm_error_set(err, "no room to track dirty pages");
+		goto fail;
+	}
 	snprintf(path, sizeof(path), "%s/events.lz4", o->dir);
 	rc = replay_log_writer_open(rec->log, path);
 	if (rc) {

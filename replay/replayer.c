@@ -28,6 +28,7 @@
 #include "replay/replay.h"
 
 #define SEARCH_SLOT 3
+#define DR6_BS (1ull << 14)     /* single-step trap */
 
 struct replay {
 	char *dir;
@@ -105,8 +106,9 @@ static struct lookahead *fill(struct replay *r, unsigned i)
 				slot->ev.serial_in.data = slot->bytes;
 			} else if (slot->status == REPLAY_LOG_EVENT &&
 				   slot->ev.type == REPLAY_EV_POLL_ASYNC) {
-				memcpy(slot->pages, slot->ev.poll_async.pages,
-				       slot->ev.poll_async.npages * sizeof(uint64_t));
+				if (slot->ev.poll_async.npages)
+					memcpy(slot->pages, slot->ev.poll_async.pages,
+					       slot->ev.poll_async.npages * sizeof(uint64_t));
 				slot->ev.poll_async.pages = slot->pages;
 			}
 		}
@@ -447,13 +449,36 @@ static void on_hlt(struct replay *r, const struct vmm_event *ev)
 	diverge(r, "the guest halted, but the recording has '%s' next", next);
 }
 
+/* Was this debug exit asked for by the debugger (replay_set_debug): one of
+ * its breakpoints or watchpoints (DR6.B0-B2), or its single step (DR6.BS)? */
+static bool user_debug_hit(const struct replay *r, const struct vmm_event *ev)
+{
+	uint64_t dr6 = ev->u.debug.dr6;
+
+	if (r->user_dbg.single_step && (dr6 & DR6_BS))
+		return true;
+	for (int i = 0; i < 4; i++)
+		if (i != SEARCH_SLOT && r->user_dbg.hw[i].enabled && (dr6 & (1ull << i)))
+			return true;
+	return false;
+}
+
+/*
+ * A debug exit is the replayer's own (its search breakpoint, its step over
+ * it), the debugger's, or both at once: a user step can land on the
+ * searched rip, a user breakpoint can sit there. The replayer's part is
+ * done first, so that the recorded point is never missed; then the
+ * debugger gets its stop. A search hit with no progress (the breakpoint
+ * fired before the stepped instruction ran) is not the user's step.
+ */
 static void on_debug(struct replay *r, const struct vmm_event *ev)
 {
 	const struct replay_event *e = peek(r);
+	bool user = user_debug_hit(r, ev);
 
 	if (r->stepping_over) {
 		r->stepping_over = false;
-		if (!r->user_dbg.single_step)
+		if (!user)
 			return;
 	} else if (r->searching && ev->u.debug.pc == r->search_rip && e &&
 		   e->type == REPLAY_EV_POLL_ASYNC) {
@@ -463,10 +488,11 @@ static void on_debug(struct replay *r, const struct vmm_event *ev)
 			consume(r);
 			search_end(r);
 			do_poll(r);
-			return;
+		} else {
+			r->stepping_over = true;
 		}
-		r->stepping_over = true;
-		return;
+		if (!user)
+			return;
 	}
 	stop(r, REPLAY_STOP_DEBUG, "debug stop at rip 0x%" PRIx64, ev->u.debug.pc);
 }
@@ -684,6 +710,13 @@ int replay_open(const char *dir, const struct replay_options *o, struct replay *
 		vmm_error_set(err, "out of memory");
 		goto fail;
 	}
+	/* Others (introspection at a gdb stop) may read the dirty log too:
+	 * see every bit they take. */
+	rc = vmm_dirty_track(r->vm, r->dirty);
+	if (rc) {
+		vmm_error_set(err, "no room to track dirty pages");
+		goto fail;
+	}
 	/* Read the first event now, so a damaged log is refused before the
 	 * guest runs at all. */
 	if (!peek(r) && r->next_status != REPLAY_LOG_TRUNCATED) {
@@ -704,6 +737,8 @@ void replay_close(struct replay *r)
 {
 	if (!r)
 		return;
+	if (r->vm && r->dirty)
+		vmm_dirty_untrack(r->vm, r->dirty);
 	vmm_destroy(r->vm);
 	if (r->log)
 		replay_log_reader_free(r->log);
