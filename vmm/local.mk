@@ -15,3 +15,5 @@ check_PROGRAMS += tests/tools/mkkernel
 tests_tools_mkkernel_SOURCES = tests/tools/mkkernel.c
 TESTS += tests/integration/run.sh
 EXTRA_DIST += tests/integration/run.sh tests/integration/lib.sh
+TESTS += tests/integration/qemu_compare.sh
+EXTRA_DIST += tests/integration/qemu_compare.sh
