@@ -10,3 +10,5 @@ TESTS += tests/unit/replay_test
 tests_unit_replay_test_LDADD = replay/libreplay.a vmm/libvmm.a $(LZ4_LIBS)
 TESTS += tests/integration/record_replay.sh
 EXTRA_DIST += tests/integration/record_replay.sh
+bench_scripts += tests/bench/record_replay.sh
+EXTRA_DIST += tests/bench/record_replay.sh
