@@ -7,15 +7,21 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
+#include "cli/gdb_common.h"
 #include "replay/replay.h"
 
 static void usage(void)
 {
-	printf("Usage: rrvm replay [OPTIONS] DIR\n"
+	printf("Usage: rrvm replay [OPTIONS] [--gdb[=ADDR]] DIR\n"
 	       "Re-execute the recording in DIR exactly: the same serial output, the same exit\n"
 	       "status, the same final state, with no access to the original kernel, input or\n"
 	       "clock. The first difference from the recording stops the replay.\n\n"
 	       "Options:\n"
+	       "      --gdb[=ADDR]  serve gdb on ADDR (default 127.0.0.1:1234; HOST:PORT, :PORT or\n"
+	       "                    unix:PATH) and wait for it before the first instruction; gdb\n"
+	       "                    then breaks, steps and continues through the replay (forward\n"
+	       "                    only; register and memory writes are refused). `--gdb ADDR DIR`\n"
+	       "                    works too\n"
 	       "  -v, --verbose   print the final state hash and replay statistics\n"
 	       "  -q, --quiet     no messages from rrvm itself\n"
 	       "  -h, --help      show this help and exit\n\n"
@@ -33,13 +39,15 @@ int cli_cmd_replay(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "verbose", no_argument, 0, 'v' }, { "quiet", no_argument, 0, 'q' },
+		{ "gdb", optional_argument, 0, 'g' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	struct replay *r = NULL;
 	struct replay_result res;
 	struct replay_stats st;
 	struct vmm_error err = { "" };
-	bool verbose = false, quiet = false;
+	bool verbose = false, quiet = false, gdb = false;
+	const char *gdb_addr = NULL;
 	int c, rc;
 
 	optind = 1;
@@ -54,20 +62,35 @@ int cli_cmd_replay(int argc, char **argv)
 		case 'q':
 			quiet = true;
 			break;
+		case 'g':
+			gdb = true;
+			gdb_addr = optarg;
+			break;
 		default:
 			return cli_usage_error("replay", "bad option");
 		}
 	}
+	/* `--gdb ADDR DIR`: with two operands the first is the address. */
+	if (gdb && !gdb_addr && argc - optind == 2)
+		gdb_addr = argv[optind++];
+	if (gdb && !gdb_addr)
+		gdb_addr = GDB_DEFAULT_ADDR;
 	if (optind != argc - 1)
 		return cli_usage_error("replay", optind >= argc ? "missing DIR" : "too many arguments");
 	if (replay_open(argv[optind], NULL, &r, &err)) {
 		cli_msg("%s", err.msg);
 		return CLI_EXIT_USAGE;
 	}
-	cli_on_interrupt(stop_replay, r);
-	if (replay_run(r, &res)) {
-		rc = 1;
-		goto out;
+	if (gdb) {
+		rc = cli_gdb_replay(r, argv[optind], gdb_addr, quiet, &res);
+		if (rc)
+			goto out;
+	} else {
+		cli_on_interrupt(stop_replay, r);
+		if (replay_run(r, &res)) {
+			rc = 1;
+			goto out;
+		}
 	}
 	replay_get_stats(r, &st);
 	switch (res.stop) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "cli/gdb_common.h"
 #include "cli/guest.h"
 
 static void usage(void)
@@ -68,11 +69,18 @@ int cli_cmd_run(int argc, char **argv)
 		}
 	}
 	vmm_set_clock(vm, (struct vmm_clock){ vmm_live_clock, live });
-	cli_on_interrupt(stop_live, live);
-	if (vmm_live_run(live, &res, &err)) {
-		cli_msg("%s", err.msg);
-		rc = 1;
-		goto out;
+	if (o.gdb) {
+		/* Stopped before the first instruction until gdb says go. */
+		rc = cli_gdb_live(vm, live, &o, &res);
+		if (rc)
+			goto out;
+	} else {
+		cli_on_interrupt(stop_live, live);
+		if (vmm_live_run(live, &res, &err)) {
+			cli_msg("%s", err.msg);
+			rc = 1;
+			goto out;
+		}
 	}
 	rc = cli_guest_report(vm, &res, &o);
 out:

@@ -7,3 +7,6 @@ cli_rrvm_LDADD = tracedb/libtracedb.a replay/libreplay.a gdbstub/libgdbstub.a in
 	vmm/libvmm.a $(LZ4_LIBS) $(SQLITE_LIBS) $(LIBEDIT_LIBS)
 # monitor pt-diff on a recording (introspection; cli/monitor_ptdiff.h).
 cli_rrvm_SOURCES += cli/monitor_ptdiff.h cli/monitor_ptdiff.c
+
+# gdb targets: rrvm run --gdb, rrvm replay --gdb (cli/gdb_common.h).
+include $(srcdir)/cli/gdb.mk

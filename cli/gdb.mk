@@ -1,0 +1,4 @@
+# cli/gdb.mk — rrvm's gdb targets (`run --gdb`, `replay --gdb`), their
+# integration tests against the real gdb, and the gdb benchmark.
+cli_rrvm_SOURCES += cli/gdb_common.h cli/gdb_common.c cli/gdb_bp.c cli/gdb_probe.c \
+	cli/gdb_live.c cli/gdb_replay.c
