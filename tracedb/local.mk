@@ -16,5 +16,11 @@ tests_unit_tracedb_writer_test_LDADD = $(tracedb_test_libs)
 tests_unit_tracedb_query_test_LDADD = $(tracedb_test_libs)
 tests_unit_tracedb_observe_test_LDADD = $(tracedb_test_libs)
 
+TESTS += tests/integration/tracedb.sh tests/integration/tracedb_robust.sh
+EXTRA_DIST += tests/integration/tracedb.sh tests/integration/tracedb_robust.sh \
+	tests/integration/tracedb_lib.sh
+
 noinst_PROGRAMS += tests/bench/tracedb_bench
 tests_bench_tracedb_bench_LDADD = $(tracedb_test_libs)
+bench_scripts += tests/bench/tracedb.sh
+EXTRA_DIST += tests/bench/tracedb.sh

@@ -5,8 +5,9 @@
  *
  * CSV follows the sqlite3 program's rules byte for byte (quote a field
  * that is empty or holds a space, a control character, a quote, a comma or
- * a non-ASCII byte; CRLF line ends), so scripts and tests can compare
- * `rrvm query --csv` with `sqlite3 -csv -header` directly. The table form
+ * a non-ASCII byte; LF line ends; no header for an empty result), so
+ * scripts and tests can compare `rrvm query --csv` with
+ * `sqlite3 -csv -header` directly. The table form
  * sizes its columns from the first TABLE_SAMPLE rows and then streams, so
  * a query over millions of exits does not hold them all in memory.
  */
@@ -166,7 +167,7 @@ static void csv_field(FILE *out, const char *z, bool last)
 	} else if (z) {
 		fputs(z, out);
 	}
-	fputs(last ? "\r\n" : ",", out);
+	fputs(last ? "\n" : ",", out);
 }
 
 static void json_string(FILE *out, const char *z)
@@ -339,9 +340,6 @@ static int run_statement(sqlite3 *db, sqlite3_stmt *st, enum tracedb_format fmt,
 		for (int i = 0; i < ncol; i++)
 			t.width[i] = strlen(sqlite3_column_name(st, i));
 	}
-	if (fmt == TRACEDB_FORMAT_CSV && ncol > 0)
-		for (int i = 0; i < ncol; i++)
-			csv_field(out, sqlite3_column_name(st, i), i == ncol - 1);
 	if (fmt == TRACEDB_FORMAT_JSON && ncol > 0)
 		fputc('[', out);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -353,6 +351,10 @@ static int run_statement(sqlite3 *db, sqlite3_stmt *st, enum tracedb_format fmt,
 				break;
 			}
 		} else if (fmt == TRACEDB_FORMAT_CSV) {
+			/* Like sqlite3: the header comes with the first row, so
+			 * an empty result prints nothing at all. */
+			for (int i = 0; i < ncol && rows == 0; i++)
+				csv_field(out, sqlite3_column_name(st, i), i == ncol - 1);
 			for (int i = 0; i < ncol; i++)
 				csv_field(out, value_text(st, i, &blobbuf), i == ncol - 1);
 		} else {

@@ -79,6 +79,30 @@ const char tracedb_schema_tables[] =
 	"  type TEXT NOT NULL,\n"
 	"  global INTEGER NOT NULL);\n";
 
+/* The branches of the timeline: everything that happened, in order.
+ * Within one position: the exit, then the output it completed, then
+ * interrupts injected after it (ord). */
+#define TIMELINE_EXITS                                                                  \
+	"SELECT position, 0 AS ord, 'exit' AS source,\n"                               \
+	"         kind || CASE WHEN port IS NOT NULL THEN printf(' port 0x%x', port)\n"  \
+	"                      WHEN address IS NOT NULL THEN printf(' address 0x%x', address)\n" \
+	"                      ELSE '' END\n"                                           \
+	"              || CASE WHEN size > 0 OR kind = 'debug_exit'\n"                  \
+	"                      THEN printf(' value 0x%x', value) ELSE '' END AS detail,\n" \
+	"         rip, symbol FROM exits"
+#define TIMELINE_SERIAL                                                                 \
+	"SELECT position, 1, 'serial', stream || ': ' || text, NULL, NULL FROM serial"
+#define TIMELINE_ANNOTATIONS                                                            \
+	"SELECT position, 1, 'annotation', text, NULL, NULL FROM annotations"
+#define TIMELINE_INTERRUPTS                                                             \
+	"SELECT position, 2, 'interrupt',\n"                                            \
+	"         printf('vector 0x%x', vector) || CASE WHEN irq IS NOT NULL\n"         \
+	"              THEN printf(' (irq %d)', irq) ELSE '' END\n"                     \
+	"              || CASE WHEN deferred THEN ' deferred' ELSE '' END,\n"           \
+	"         rip, symbol FROM interrupts"
+/* The first position of the last_events view: the last 1000 exits. */
+#define LAST_FROM "(SELECT max(position) - 1000 FROM exits)"
+
 const char tracedb_schema_finish[] =
 	/* exits(port, kind) also carries the rowid (position): "writes to
 	 * port P between positions A and B" is one index range. Partial
@@ -104,27 +128,19 @@ const char tracedb_schema_finish[] =
 	"  SELECT port, count(*) AS accesses, sum(kind = 'pio_in') AS reads,\n"
 	"         sum(kind = 'pio_out') AS writes\n"
 	"  FROM exits WHERE port IS NOT NULL GROUP BY port ORDER BY accesses DESC, port;\n"
-	/* Everything that happened, in order. Within one position: the exit,
-	 * then the output it completed, then interrupts injected after it. */
 	"CREATE VIEW timeline AS\n"
-	"  SELECT position, 0 AS ord, 'exit' AS source,\n"
-	"         kind || CASE WHEN port IS NOT NULL THEN printf(' port 0x%x', port)\n"
-	"                      WHEN address IS NOT NULL THEN printf(' address 0x%x', address)\n"
-	"                      ELSE '' END\n"
-	"              || CASE WHEN size > 0 OR kind = 'debug_exit'\n"
-	"                      THEN printf(' value 0x%x', value) ELSE '' END AS detail,\n"
-	"         rip, symbol FROM exits\n"
-	"  UNION ALL SELECT position, 1, 'serial', stream || ': ' || text, NULL, NULL FROM serial\n"
-	"  UNION ALL SELECT position, 1, 'annotation', text, NULL, NULL FROM annotations\n"
-	"  UNION ALL SELECT position, 2, 'interrupt',\n"
-	"         printf('vector 0x%x', vector) || CASE WHEN irq IS NOT NULL\n"
-	"              THEN printf(' (irq %d)', irq) ELSE '' END\n"
-	"              || CASE WHEN deferred THEN ' deferred' ELSE '' END,\n"
-	"         rip, symbol FROM interrupts;\n"
+	TIMELINE_EXITS "\n  UNION ALL " TIMELINE_SERIAL "\n  UNION ALL " TIMELINE_ANNOTATIONS
+	"\n  UNION ALL " TIMELINE_INTERRUPTS ";\n"
+	/* The same branches, each filtered itself: SQLite does not push a
+	 * condition with a subquery down into a compound view, and a filter
+	 * on the view would scan every table. */
 	"CREATE VIEW last_events AS\n"
-	"  SELECT position, source, detail, rip, symbol FROM timeline\n"
-	"  WHERE position > (SELECT max(position) FROM exits) - 1000\n"
-	"  ORDER BY position, ord;\n";
+	"  SELECT position, source, detail, rip, symbol FROM (\n  "
+	TIMELINE_EXITS " WHERE position > " LAST_FROM
+	"\n  UNION ALL " TIMELINE_SERIAL " WHERE position > " LAST_FROM
+	"\n  UNION ALL " TIMELINE_ANNOTATIONS " WHERE position > " LAST_FROM
+	"\n  UNION ALL " TIMELINE_INTERRUPTS " WHERE position > " LAST_FROM
+	")\n  ORDER BY position, ord;\n";
 
 void tracedb_error_set(struct tracedb_error *err, const char *fmt, ...)
 {

@@ -219,7 +219,7 @@ void *tracedb_handle(struct tracedb *db);
 
 enum tracedb_format {
 	TRACEDB_FORMAT_TABLE,           /* aligned columns with a header */
-	TRACEDB_FORMAT_CSV,             /* RFC 4180, header row, CRLF like sqlite3 -csv */
+	TRACEDB_FORMAT_CSV,             /* header row, quoting and LF line ends as sqlite3 -csv */
 	TRACEDB_FORMAT_JSON,            /* an array of objects per statement */
 };
 

@@ -86,11 +86,11 @@ static void test_formats(struct tracedb *db)
 
 	out = run(db, "SELECT position, kind, symbol, port FROM exits ORDER BY position",
 		  TRACEDB_FORMAT_CSV, &rc, &err);
-	is_str(out, "position,kind,symbol,port\r\n1,pio_out,\"a b\",1016\r\n2,hlt,,\r\n",
-	       "csv: header, quoted space, NULL empty, CRLF");
+	is_str(out, "position,kind,symbol,port\n1,pio_out,\"a b\",1016\n2,hlt,,\n",
+	       "csv: header, quoted space, NULL empty, LF");
 	out = run(db, "SELECT text, '' AS empty, 1.5 AS r, x'00ff' AS b FROM serial", TRACEDB_FORMAT_CSV,
 		  &rc, &err);
-	is_str(out, "text,empty,r,b\r\n\"say \"\"hi\"\", ok\",\"\",1.5,\"X'00ff'\"\r\n",
+	is_str(out, "text,empty,r,b\n\"say \"\"hi\"\", ok\",\"\",1.5,\"X'00ff'\"\n",
 	       "csv: quotes doubled, empty string quoted, real, blob (quoted for its ')");
 
 	out = run(db, "SELECT 1 AS a, 'x\"y' || char(10) AS b, NULL AS c, 2.5 AS d", TRACEDB_FORMAT_JSON,
@@ -99,12 +99,14 @@ static void test_formats(struct tracedb *db)
 	       "json: numbers, escaped strings, null");
 	out = run(db, "SELECT * FROM exits WHERE 0", TRACEDB_FORMAT_JSON, &rc, &err);
 	is_str(out, "[]\n", "json: an empty result is []");
+	out = run(db, "SELECT * FROM exits WHERE 0", TRACEDB_FORMAT_CSV, &rc, &err);
+	ok(rc == 0 && !*out, "csv: an empty result prints nothing, as sqlite3 does");
 	out = run(db, "SELECT * FROM exits WHERE 0", TRACEDB_FORMAT_TABLE, &rc, &err);
 	ok(strncmp(out, "position  kind", 14) == 0 && strchr(out, '\n') &&
 	   strchr(strchr(out, '\n') + 1, '\n') && !strchr(strchr(strchr(out, '\n') + 1, '\n') + 1, '\n'),
 	   "table: an empty result is the header and the rule");
 	out = run(db, "SELECT 1 AS x; SELECT 2 AS y;", TRACEDB_FORMAT_CSV, &rc, &err);
-	is_str(out, "x\r\n1\r\ny\r\n2\r\n", "several statements run in turn");
+	is_str(out, "x\n1\ny\n2\n", "several statements run in turn");
 	out = run(db, "  -- nothing but a comment\n", TRACEDB_FORMAT_TABLE, &rc, &err);
 	ok(rc == 0 && !*out, "a comment alone prints nothing");
 
@@ -141,7 +143,7 @@ static void test_errors(struct tracedb *db)
 	run(db, "SELECT abs(-9223372036854775808)", TRACEDB_FORMAT_JSON, &rc, &err);
 	ok(rc == -EINVAL && strstr(err.msg, "overflow"), "a runtime error: %s", err.msg);
 	out = run(db, "SELECT 7 AS n; SELEC 2", TRACEDB_FORMAT_CSV, &rc, &err);
-	ok(rc == -EINVAL && strcmp(out, "n\r\n7\r\n") == 0,
+	ok(rc == -EINVAL && strcmp(out, "n\n7\n") == 0,
 	   "statements before the bad one ran, none after");
 	run(db, "SELEC", -1, &rc, &err);
 	ok(rc == -EINVAL && strstr(err.msg, "syntax error"), "explain of bad SQL: %s", err.msg);
