@@ -44,6 +44,8 @@ void kmain(uint32_t magic, uint32_t info)
 		kprintf("compute: round %u hash %lx\n", r, (unsigned long)h);
 	}
 	__asm__ volatile("cli");
-	kprintf("compute: done, %s timer ticks\n", ticks > 0 ? "some" : "no");
+	/* How many ticks it took depends on the machine: not printed, so the
+	 * output is the same everywhere (QEMU's TCG runs this in no time). */
+	kprintf("compute: done\n");
 	kexit(0);
 }
