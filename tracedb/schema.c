@@ -283,9 +283,13 @@ enum tracedb_file_state tracedb_check_file(const char *path, struct tracedb_erro
 		goto out;
 	}
 	app = pragma_int(db, "PRAGMA application_id", &rc);
-	if (rc != SQLITE_OK) {
-		/* "file is not a database" is the usual message here. */
+	if (rc == SQLITE_NOTADB) {
 		tracedb_error_set(err, "%s is not an rrvm trace database: %s", path, sqlite3_errmsg(db));
+		goto out;
+	}
+	if (rc != SQLITE_OK) {
+		/* Locked by a writer, unreadable: not usable now, but say why. */
+		tracedb_error_set(err, "%s cannot be read: %s", path, sqlite3_errmsg(db));
 		goto out;
 	}
 	if (app != TRACEDB_APPLICATION_ID) {

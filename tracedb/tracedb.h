@@ -99,8 +99,11 @@ int tracedb_writer_create(const char *path, struct tracedb_writer **out,
 			  struct tracedb_error *err) TRACEDB_WUR;
 
 /*
- * Append rows. Each returns 0, or -errno after an SQLite error (sticky: every
- * later call returns it; tracedb_writer_error says what failed). Strings are
+ * Append rows. Each returns 0; -EINVAL for a row that cannot be stored (an
+ * unknown exit kind or clock) or that comes after finish, with nothing
+ * written and the writer still usable; or -errno after an SQLite error
+ * (sticky: every later call returns it). tracedb_writer_error says what
+ * failed. Strings are
  * copied before the call returns, except an exit's symbol: exits are held
  * in groups of 64 rows per INSERT, so e->symbol must stay valid until
  * tracedb_writer_finish or _free (names from a loaded symbol table do), and

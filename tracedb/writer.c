@@ -67,14 +67,23 @@ struct tracedb_writer {
 	struct tracedb_writer_stats stats;
 };
 
+/* An SQLite failure: sticky, the writer is done. */
 static int fail(struct tracedb_writer *w, int rc, const char *what)
 {
 	if (w->error)
 		return w->error;
 	w->error = rc;
 	snprintf(w->msg, sizeof(w->msg), "%s: %s: %s", w->path, what,
-		 w->db ? sqlite3_errmsg(w->db) : strerror(-rc));
+		 w->db && rc != -ENOMEM ? sqlite3_errmsg(w->db) : strerror(-rc));
 	return rc;
+}
+
+/* A row the caller should not have given: refused, nothing written, the
+ * writer stays usable. */
+static int reject(struct tracedb_writer *w, const char *what)
+{
+	snprintf(w->msg, sizeof(w->msg), "%s: %s", w->path, what);
+	return -EINVAL;
 }
 
 static int exec(struct tracedb_writer *w, const char *sql, const char *what)
@@ -196,7 +205,7 @@ static int ready(struct tracedb_writer *w)
 	if (w->error)
 		return w->error;
 	if (w->finished)
-		return fail(w, -EINVAL, "rows added after the database was finished");
+		return reject(w, "rows added after the database was finished");
 	return 0;
 }
 
@@ -261,7 +270,7 @@ int tracedb_put_exit(struct tracedb_writer *w, const struct tracedb_exit *e)
 	if (rc)
 		return rc;
 	if (!tracedb_exit_kind_name(e->kind))
-		return fail(w, -EINVAL, "an exit of an unknown kind");
+		return reject(w, "an exit of an unknown kind");
 	w->exits[w->nexits++] = *e;
 	if (w->nexits == EXIT_GROUP)
 		rc = flush_exits(w);
@@ -336,7 +345,7 @@ int tracedb_put_clock(struct tracedb_writer *w, uint64_t position, unsigned cloc
 	if (rc)
 		return rc;
 	if (clock > 1)
-		return fail(w, -EINVAL, "a clock read of an unknown clock");
+		return reject(w, "a clock read of an unknown clock");
 	bind_u64(st, 1, position);
 	sqlite3_bind_text(st, 2, clock ? "realtime" : "monotonic", -1, SQLITE_STATIC);
 	bind_u64(st, 3, value_ns);

@@ -239,7 +239,10 @@ static void test_failures(void)
 	is_int(tracedb_put_exit(w, &bad), -EINVAL, "an unknown exit kind is refused");
 	ok(strstr(tracedb_writer_error(w), "unknown kind") != NULL, "and named: %s",
 	   tracedb_writer_error(w));
+	is_int(tracedb_put_exit(w, &e), 0, "the writer stays usable after a refused row");
+	is_int(tracedb_writer_finish(w, &err), 0, "and finishes (%s)", err.msg);
 	tracedb_writer_free(w);
+	is_int(q_int(path, "SELECT count(*) FROM exits"), 1, "with only the good row");
 
 	rc = tracedb_writer_create(path, &w, &err);
 	is_int(rc, 0, "create again over the old file");
