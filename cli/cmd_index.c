@@ -44,8 +44,9 @@ static void usage(void)
 	       "  -q, --quiet     no progress bar and no summary\n"
 	       "  -h, --help      show this help and exit\n\n"
 	       "A progress bar (position, rate, time left) is drawn on stderr when it is a\n"
-	       "terminal. Exit status: 0 done; 1 the replay or the database failed; 2 usage\n"
-	       "errors, a missing or damaged recording, or a foreign DIR/trace.db.\n");
+	       "terminal. Exit status: 0 done; 1 the database or the host failed; 2 usage\n"
+	       "errors, a missing or damaged recording, or a foreign DIR/trace.db; 3 the\n"
+	       "replay diverged from the recording (nothing is written).\n");
 }
 
 static void draw(void *ctx, uint64_t pos, uint64_t total)
@@ -119,6 +120,8 @@ int cli_cmd_index(int argc, char **argv)
 		fputs("\r\033[K", stderr);
 	if (rc) {
 		cli_msg("index: %s", err.msg);
+		if (rc == -EBADMSG)
+			return 3;       /* as rrvm replay: the replay diverged */
 		return rc == -EEXIST || rc == -ENOENT || rc == -EINVAL ? CLI_EXIT_USAGE : 1;
 	}
 	if (!quiet) {

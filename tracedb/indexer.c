@@ -242,7 +242,8 @@ int tracedb_index(const char *dir, const struct tracedb_index_options *o,
 		tracedb_error_set(err, "%s: the replay stopped (%s) at exit %llu: %s; no trace.db "
 				  "written", dir, replay_stop_name(res.stop),
 				  (unsigned long long)res.exits, res.msg);
-		rc = res.stop == REPLAY_STOP_ERROR ? -EIO : -EINVAL;
+		rc = res.stop == REPLAY_STOP_DIVERGED ? -EBADMSG
+		     : res.stop == REPLAY_STOP_ERROR ? -EIO : -EINVAL;
 		goto out;
 	}
 	st->truncated = res.stop == REPLAY_STOP_TRUNCATED;

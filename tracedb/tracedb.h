@@ -186,9 +186,10 @@ struct tracedb_index_stats {
  * interrupted run never leaves a trace.db that looks complete. An existing
  * trace.db of another schema version or of another recording is replaced
  * (st->replaced); a file that is not an rrvm trace database is refused
- * unless o->force. A replay that diverges or hits a damaged log is an
- * error; a truncated recording is indexed up to its end (st->truncated).
- * Returns 0 or -errno with a message in err.
+ * unless o->force. A replay that diverges (-EBADMSG) or hits a damaged
+ * log (-EINVAL) is an error; a truncated recording is indexed up to its
+ * end (st->truncated). Returns 0 or -errno with a message in err: also
+ * -EEXIST for a foreign trace.db, -EIO for host or database failures.
  */
 int tracedb_index(const char *dir, const struct tracedb_index_options *o,
 		  struct tracedb_index_stats *st, struct tracedb_error *err) TRACEDB_WUR;

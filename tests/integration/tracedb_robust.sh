@@ -4,8 +4,8 @@
 # trace.db (refused by query and shell; rebuilt or refused by index, as the
 # README says), an index killed with SIGKILL in the middle of a larger
 # recording (no trace.db that looks complete; an older complete one
-# survives), damaged and truncated recordings, and the progress bar on a
-# terminal. TAP output; skipped without /dev/kvm.
+# survives), damaged, diverging and truncated recordings, and the progress
+# bar on a terminal. TAP output; skipped without /dev/kvm.
 set -u
 . "$top_srcdir/tests/integration/tracedb_lib.sh"
 need_kvm
@@ -93,6 +93,17 @@ st=$?
 check "damaged log: index fails ($st)" test "$st" -ne 0
 check "damaged log: no trace.db, no partial file" test ! -e "$tmp/damaged/trace.db" -a ! -e "$tmp/damaged/trace.db.partial"
 sed 's/^/# /' "$tmp/e"
+# A log whose first injection names another vector: the replay diverges.
+cp -r "$echo_rec" "$tmp/diverged"
+rm -f "$tmp/diverged/trace.db"
+"$top_builddir/tests/tools/logtool" dump "$echo_rec/events.lz4" |
+	awk '!done && /^inject / { sub(/vector=/, "vector=1"); done = 1 } { print }' >"$tmp/diverged.txt"
+"$top_builddir/tests/tools/logtool" build "$tmp/diverged.txt" "$tmp/diverged/events.lz4"
+"$RRVM" index -q "$tmp/diverged" 2>"$tmp/e"
+is "$?" 3 "diverging replay: index fails with status 3, as rrvm replay does"
+contains "$tmp/e" "diverged" "diverging replay: says so"
+check "diverging replay: no trace.db, no partial file" \
+	test ! -e "$tmp/diverged/trace.db" -a ! -e "$tmp/diverged/trace.db.partial"
 cp -r "$echo_rec" "$tmp/truncated"
 rm -f "$tmp/truncated/trace.db"
 truncate -s $((size / 2)) "$tmp/truncated/events.lz4"
