@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -188,18 +189,33 @@ int tracedb_index(const char *dir, const struct tracedb_index_options *o,
 	char path[4096], partial[4096], kpath[4096], sha[65], symerr[256] = "";
 	uint64_t t0 = tracedb_now_ns();
 	struct stat sb;
-	int rc;
+	int rc, lock;
 
 	memset(st, 0, sizeof(*st));
 	snprintf(path, sizeof(path), "%s/" TRACEDB_FILE, dir);
 	snprintf(partial, sizeof(partial), "%s/" TRACEDB_PARTIAL_FILE, dir);
 	snprintf(kpath, sizeof(kpath), "%s/kernel", dir);
+	/* One indexer per recording: a second would remove the first's
+	 * partial file, and the first would rename the second's. */
+	lock = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (lock < 0) {
+		tracedb_error_set(err, "%s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	if (flock(lock, LOCK_EX | LOCK_NB) < 0) {
+		rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		tracedb_error_set(err, "%s: %s", dir, rc == -EBUSY ? "another rrvm index is running on "
+				  "this recording" : strerror(-rc));
+		close(lock);
+		return rc;
+	}
 	rc = check_existing(dir, path, ix.opt, st, err);
 	if (rc)
-		return rc;
+		goto out;
 	if (replay_open(dir, &ropt, &ix.r, &verr)) {
 		tracedb_error_set(err, "%s", verr.msg);
-		return -EINVAL;
+		rc = -EINVAL;
+		goto out;
 	}
 	ix.total = replay_manifest(ix.r)->exits;
 	rc = tracedb_manifest_sha256(dir, sha, err);
@@ -285,6 +301,7 @@ out:
 	tracedb_obs_free(ix.obs);
 	replay_close(ix.r);
 	introspect_symtab_free(syms);
+	close(lock);            /* releases the lock */
 	st->total_ns = tracedb_now_ns() - t0;
 	return rc;
 }

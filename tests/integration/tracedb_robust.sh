@@ -157,6 +157,24 @@ check "after a full index: trace.db, no partial file" test -f "$big/trace.db" -a
 exits=$(manifest_value "$big" exits)
 is "$(q "$big" 'SELECT count(*) FROM exits')" "$exits" "larger recording: one exits row per exit ($exits)"
 cp "$big/trace.db" "$tmp/big.db"
+# Two indexers on one recording: the second is refused at once.
+"$RRVM" index -q "$big" 2>/dev/null &
+pid=$!
+i=0
+while [ ! -s "$big/trace.db.partial" ] && [ "$i" -lt 300 ] && kill -0 "$pid" 2>/dev/null; do
+	sleep 0.1
+	i=$((i + 1))
+done
+"$RRVM" index -q "$big" 2>"$tmp/e"
+st=$?
+wait "$pid"
+is "$?" 0 "first of two concurrent indexes completes"
+if grep -q "another rrvm index" "$tmp/e"; then
+	is "$st" 1 "second of two concurrent indexes: refused with status 1"
+else
+	skip "the first index ended before the second started"
+fi
+check "after two concurrent indexes: a current trace.db" test "$(q "$big" 'SELECT count(*) FROM exits')" = "$exits"
 if kill_index "$big"; then
 	ok "a second index killed with SIGKILL"
 	check "the previous trace.db survives, unchanged" cmp -s "$big/trace.db" "$tmp/big.db"
