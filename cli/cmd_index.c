@@ -64,6 +64,12 @@ static void draw(void *ctx, uint64_t pos, uint64_t total)
 	frac = total ? (double)pos / (double)total : 0;
 	if (frac > 1)
 		frac = 1;
+	if (!total) {
+		/* A recording cut short has no total in its manifest. */
+		fprintf(stderr, "\r%" PRIu64 " exits, %.0f exits/s ", pos, rate);
+		p->drawn = true;
+		return;
+	}
 	fill = (int)(frac * BAR_WIDTH);
 	fprintf(stderr, "\r[%.*s%*s] %" PRIu64 "/%" PRIu64 " exits %3d%% %.0f exits/s", fill,
 		"##############################", BAR_WIDTH - fill, "", pos, total,

@@ -189,7 +189,8 @@ struct tracedb_index_stats {
  * unless o->force. A replay that diverges (-EBADMSG) or hits a damaged
  * log (-EINVAL) is an error; a truncated recording is indexed up to its
  * end (st->truncated). Returns 0 or -errno with a message in err: also
- * -EEXIST for a foreign trace.db, -EIO for host or database failures.
+ * -EEXIST for a foreign trace.db, -EBUSY when another tracedb_index holds
+ * the recording (a lock on dir), -EIO for host or database failures.
  */
 int tracedb_index(const char *dir, const struct tracedb_index_options *o,
 		  struct tracedb_index_stats *st, struct tracedb_error *err) TRACEDB_WUR;
