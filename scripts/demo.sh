@@ -52,3 +52,13 @@ else
 	echo "replay output DIFFERS from the recording" >&2
 	exit 1
 fi
+
+step "Index the failing run and ask it where the timer preempted the unlocked update"
+show "rrvm index $rec"
+"$rrvm" index "$rec"
+show "rrvm query $rec \"SELECT ... FROM interrupts WHERE symbol = 'account_transfer_fast'\""
+"$rrvm" query "$rec" "SELECT position, vector, printf('%#x', rip) AS rip, symbol
+                       FROM interrupts WHERE symbol = 'account_transfer_fast'
+                       ORDER BY position"
+show "rrvm query $rec 'SELECT * FROM io_per_port'"
+"$rrvm" query "$rec" 'SELECT * FROM io_per_port'
