@@ -22,7 +22,8 @@ static void usage(void)
 	       "                    then breaks, steps and continues through the replay (forward\n"
 	       "                    only; register and memory writes are refused). `--gdb ADDR DIR`\n"
 	       "                    works too\n"
-	       "  -v, --verbose   print the final state hash and replay statistics\n"
+	       "  -v, --verbose   print the final state hash and replay statistics (with --gdb:\n"
+	       "                  also each continue)\n"
 	       "  -q, --quiet     no messages from rrvm itself\n"
 	       "  -h, --help      show this help and exit\n\n"
 	       "Exit status: the recorded guest's status when the replay matches it; 3 when the\n"
@@ -82,7 +83,7 @@ int cli_cmd_replay(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	if (gdb) {
-		rc = cli_gdb_replay(r, argv[optind], gdb_addr, quiet, &res);
+		rc = cli_gdb_replay(r, argv[optind], gdb_addr, quiet, verbose, &res);
 		if (rc)
 			goto out;
 	} else {

@@ -221,6 +221,17 @@ int cli_gdb_read_mem(struct cli_gdb *g, uint64_t addr, void *buf, size_t len)
 	return 0;
 }
 
+int cli_gdb_read_mem_virt(struct cli_gdb *g, uint64_t addr, void *buf, size_t len)
+{
+	bool phys = g->phys;
+	int rc;
+
+	g->phys = false;
+	rc = cli_gdb_read_mem(g, addr, buf, len);
+	g->phys = phys;
+	return rc;
+}
+
 /* gdb wrote over one of our int3s: that is the new original byte, and the
  * int3 goes back on top of it. */
 static void keep_one(struct cli_gdb *g, struct cli_gdb_sw *sw, size_t off, void *buf)
@@ -242,6 +253,38 @@ int cli_gdb_write_mem(struct cli_gdb *g, uint64_t addr, const void *buf, size_t 
 	if (introspect_view_write(g->view, addr, buf, len, g->phys))
 		return -EFAULT;
 	each_sw_in(g, addr, len, keep_one, (void *)buf);
+	return 0;
+}
+
+/* ---- interrupt handlers ------------------------------------------------------- */
+
+int cli_gdb_handler_of(struct cli_gdb *g, int vector, uint64_t *addr)
+{
+	struct introspect_gate gate;
+	struct vmm_sregs s;
+	uint8_t b[16];
+	bool lm;
+	unsigned size;
+
+	if (vector < 0 || vector > 255 || vmm_get_sregs(g->vm, &s))
+		return -ENOENT;
+	if (!(s.cr0 & 1)) {
+		uint16_t ivt[2];        /* real mode: offset, segment */
+
+		if (introspect_view_read(g->view, s.idt_base + 4u * (unsigned)vector, ivt, 4, 1))
+			return -EFAULT;
+		*addr = ((uint64_t)ivt[1] << 4) + ivt[0];
+		return 0;
+	}
+	lm = (s.efer & (1u << 10)) != 0;        /* EFER.LMA */
+	size = lm ? 16 : 8;
+	if ((unsigned)vector * size + size - 1 > s.idt_limit)
+		return -ENOENT;
+	if (introspect_view_read(g->view, s.idt_base + (uint64_t)vector * size, b, size, 0))
+		return -EFAULT;
+	if (introspect_decode_gate(b, size, lm, &gate) < 0 || !gate.p)
+		return -ENOENT;
+	*addr = gate.offset;
 	return 0;
 }
 

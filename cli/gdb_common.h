@@ -48,7 +48,7 @@ int cli_gdb_live(struct vmm *vm, struct vmm_live *live, const struct cli_guest_o
  * kill gives REPLAY_STOP_INTERRUPTED), or an exit status (> 0).
  */
 int cli_gdb_replay(struct replay *r, const char *dir, const char *addr, bool quiet,
-		   struct replay_result *res);
+		   bool verbose, struct replay_result *res);
 
 /* ---- shared state --------------------------------------------------------- */
 
@@ -90,6 +90,7 @@ struct cli_gdb {
 	bool phys;              /* monitor phys on: m/M/X/Z0 take physical addresses */
 	bool read_only;         /* a replay: refuse register and memory writes */
 	bool sw_in_memory;      /* Z0 plants int3 (live); else it takes a debug register */
+	bool verbose;           /* say on stderr each time gdb lets the guest run on */
 	bool cpl3_traps;        /* the host intercepts debug events in guest user mode */
 	bool data_traps;        /* debug registers catch data accesses in kernel mode */
 	bool told_soft;         /* the user was told watchpoints single-step */
@@ -127,10 +128,16 @@ int cli_gdb_write_regs(struct cli_gdb *g, const struct gdb_x86_regs *regs);
  * the bytes they replaced, and writes over them update those bytes. */
 int cli_gdb_read_mem(struct cli_gdb *g, uint64_t addr, void *buf, size_t len);
 int cli_gdb_write_mem(struct cli_gdb *g, uint64_t addr, const void *buf, size_t len);
+/* The same read at a virtual address whatever monitor phys says (code at rip). */
+int cli_gdb_read_mem_virt(struct cli_gdb *g, uint64_t addr, void *buf, size_t len);
 /* help, regs, phys on|off, position, pt-diff (on a recording), then the
  * introspection commands of introspect_view_command (pt, translate, idt,
  * gdt, tss, cr). */
 int cli_gdb_monitor(struct cli_gdb *g, const char *cmd, gdb_output_fn out, void *out_ctx);
+
+/* Where the guest's handler for interrupt vector starts (IDT or real-mode
+ * IVT through the current page tables): 0, or -EFAULT/-ENOENT. */
+int cli_gdb_handler_of(struct cli_gdb *g, int vector, uint64_t *addr);
 
 /* What ended a gdb session (or -errno after a message). */
 int cli_gdb_serve(const struct gdb_target *t, const char *addr, bool quiet);

@@ -20,11 +20,14 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/gdb_common.h"
 
 #define HLT 0xf4
+#define DR6_BS (1ull << 14)
+#define WAIT_SLICE_NS 10000000ull       /* how often a wait looks at Ctrl-C */
 
 struct live_target {
 	struct cli_gdb g;
@@ -34,6 +37,12 @@ struct live_target {
 	bool crashed;
 	int crash_signal;
 	struct vmm_live_result end;     /* how it ended */
+	/* gdb's Ctrl-C, for the stepping loops here; the live driver has its
+	 * own flag (vmm_live_request_stop), set first. */
+	atomic_bool stop_req;
+	/* A vector injected on an entry that a kick cut short: KVM may still
+	 * hold it, to deliver at the next entry (-1: none). */
+	int queued_vector;
 };
 
 static int live_read_regs(void *ctx, struct gdb_x86_regs *regs)
@@ -133,6 +142,21 @@ static void live_stopped(struct live_target *t, const struct vmm_live_result *re
 	ended(t, res, stop);
 }
 
+/* A Ctrl-C taken by a stepping loop here also set the live driver's flag:
+ * clear it, or the next continue would stop at once. Asking once more
+ * first makes sure vmm_live_run returns at its first check, running
+ * nothing. */
+static void drain_stop_request(struct live_target *t)
+{
+	struct vmm_live_result res;
+	struct vmm_error err = { "" };
+
+	vmm_live_request_stop(t->live);
+	if (vmm_live_run(t->live, &res, &err) || res.reason != VMM_STOP_REQUESTED)
+		cli_msg("gdb: unexpected stop while clearing a Ctrl-C (%s)",
+			vmm_stop_reason_name(res.reason));
+}
+
 static int set_debug(struct live_target *t, uint64_t skip_at, bool single_step)
 {
 	struct vmm_debug d;
@@ -145,6 +169,15 @@ static int set_debug(struct live_target *t, uint64_t skip_at, bool single_step)
 	return rc;
 }
 
+/* Track an injection that a kick may have left queued in KVM. */
+static void note_queued(struct live_target *t, const struct vmm_event *ev)
+{
+	if (ev->kind != VMM_EV_KICK)
+		t->queued_vector = -1;
+	else if (ev->injected >= 0)
+		t->queued_vector = ev->injected;
+}
+
 static int run_live(struct live_target *t, bool stepping, struct gdb_stop *stop)
 {
 	struct vmm_live_result res;
@@ -155,28 +188,119 @@ static int run_live(struct live_target *t, bool stepping, struct gdb_stop *stop)
 		cli_msg("%s", err.msg);
 		return rc < 0 ? rc : -EIO;
 	}
+	if (res.reason == VMM_STOP_REQUESTED)
+		atomic_store(&t->stop_req, false);
+	note_queued(t, &res.ev);
 	live_stopped(t, &res, stepping, stop);
 	return 0;
 }
 
-/* One instruction with interrupts held; vmm_step handles port I/O and
+/* Devices whose deadline has passed act now (as at the live driver's polls). */
+static void poll_if_due(struct live_target *t)
+{
+	if (vmm_next_deadline(t->vm) <= vmm_live_clock(t->live, VMM_CLOCK_MONOTONIC))
+		vmm_poll_devices(t->vm);
+}
+
+/* The guest executed HLT with interrupts on: wait until an interrupt is
+ * pending (timers only: serial input is not read while stepping).
+ * -EINTR when gdb asked to stop first. */
+static int wait_for_irq(struct live_target *t)
+{
+	while (vmm_irq_pending(t->vm) < 0) {
+		uint64_t now = vmm_live_clock(t->live, VMM_CLOCK_MONOTONIC);
+		uint64_t due = vmm_next_deadline(t->vm), ns = WAIT_SLICE_NS;
+		struct timespec ts;
+
+		if (atomic_exchange(&t->stop_req, false)) {
+			drain_stop_request(t);
+			return -EINTR;
+		}
+		if (due <= now) {
+			vmm_poll_devices(t->vm);
+			continue;
+		}
+		if (due - now < ns)
+			ns = due - now;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)ns;
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
+/* A debugger slot for the handler breakpoint: a free one, else any (no
+ * instruction runs before it fires, so nothing is missed). */
+static int handler_slot(const struct vmm_debug *d)
+{
+	for (int i = 0; i < CLI_GDB_HW_SLOTS; i++)
+		if (!d->hw[i].enabled)
+			return i;
+	return 0;
+}
+
+/*
+ * One instruction straight on the vCPU: vmm_step handles port I/O and
  * MMIO itself, and the single-step exit follows once the instruction is
- * done. */
-static int step_held(struct live_target *t, struct gdb_stop *stop)
+ * done. With irqs, devices are polled when due and a pending interrupt is
+ * delivered as the live driver would; an entry that injects runs to a
+ * breakpoint at the handler instead of single-stepping, because KVM would
+ * leave RFLAGS.TF in the interrupt frame (the guest would take #DB after
+ * its iretq). Without irqs, interrupts are held, as QEMU holds them while
+ * gdb steps, so that stepi and next stay in the code being stepped.
+ * A HLT (at_hlt) is not single-stepped: this backend then reports the
+ * step but not the HLT exit, which comes late, after the next instruction;
+ * run without the step, HLT is the first instruction and exits at once.
+ * Breakpoints at skip_at are left out (the caller steps over them).
+ */
+static int step_vcpu(struct live_target *t, bool irqs, bool at_hlt, uint64_t skip_at,
+		     struct gdb_stop *stop)
 {
 	struct vmm_live_result res = { .reason = VMM_STOP_DEBUG };
 	struct vmm_error err = { "" };
-	int rc;
+	bool io = false;
+	int rc, slot;
 
-	vmm_set_inject_mode(t->vm, VMM_INJECT_HOLD);
 	for (;;) {
+		struct vmm_debug d;
+		uint64_t handler;
+
+		slot = -1;
+		if (irqs && !io)
+			poll_if_due(t);
+		/* After a port exit the instruction is not finished yet: no
+		 * injection until its single-step exit. */
+		vmm_set_inject_mode(t->vm, irqs && !io ? VMM_INJECT_NOW_ONLY : VMM_INJECT_HOLD);
+		cli_gdb_debug(&t->g, skip_at, !at_hlt || io, &d);
+		if (t->queued_vector >= 0 || vmm_can_inject(t->vm)) {
+			int vector = t->queued_vector >= 0 ? t->queued_vector : vmm_irq_pending(t->vm);
+
+			if (cli_gdb_handler_of(&t->g, vector, &handler) == 0) {
+				slot = handler_slot(&d);
+				d.single_step = false;
+				d.hw[slot].enabled = true;
+				d.hw[slot].addr = handler;
+				d.hw[slot].type = 0;
+				d.hw[slot].len = 1;
+			} else {
+				vmm_set_inject_mode(t->vm, VMM_INJECT_HOLD);
+			}
+		}
+		rc = vmm_set_debug(t->vm, &d);
+		if (rc) {
+			cli_msg("gdb: KVM_SET_GUEST_DEBUG: %s", strerror(-rc));
+			break;
+		}
 		rc = vmm_step(t->vm, &res.ev, &err);
 		if (rc) {
 			cli_msg("%s", err.msg);
 			break;
 		}
-		if (res.ev.kind == VMM_EV_IO)
+		note_queued(t, &res.ev);
+		if (res.ev.kind == VMM_EV_IO) {
+			io = true;
 			continue;
+		}
 		if (res.ev.kind == VMM_EV_KICK || res.ev.kind == VMM_EV_IRQ_WINDOW) {
 			vmm_take_kick(t->vm);
 			continue;
@@ -188,9 +312,20 @@ static int step_held(struct live_target *t, struct gdb_stop *stop)
 		return rc < 0 ? rc : -EIO;
 	switch (res.ev.kind) {
 	case VMM_EV_DEBUG:
-		res.reason = VMM_STOP_DEBUG;
+		/* Reaching the handler ends the step, as a single step would. */
+		if (slot >= 0 && (res.ev.u.debug.dr6 & (1ull << slot)))
+			res.ev.u.debug.dr6 = (res.ev.u.debug.dr6 & ~(1ull << slot)) | DR6_BS;
 		break;
-	case VMM_EV_HLT:        /* done; an interrupt will find it running */
+	case VMM_EV_HLT:
+		if (!vmm_guest_if(t->vm) && vmm_irq_pending(t->vm) < 0) {
+			res.reason = VMM_STOP_HALTED;
+			break;
+		}
+		/* HLT is done once an interrupt can wake the guest. */
+		if (irqs && wait_for_irq(t)) {
+			*stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGINT };
+			return 0;
+		}
 		*stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGTRAP };
 		return 0;
 	case VMM_EV_GUEST_EXIT:
@@ -208,11 +343,19 @@ static int step_held(struct live_target *t, struct gdb_stop *stop)
 	return 0;
 }
 
-/* Execute one instruction, over any breakpoint of ours at rip. */
+/* The instruction at rip is HLT? */
+static bool at_hlt(struct live_target *t, uint64_t rip)
+{
+	uint8_t op = 0;
+
+	return cli_gdb_read_mem_virt(&t->g, rip, &op, 1) == 0 && op == HLT;
+}
+
+/* Execute one instruction, over any breakpoint of ours at rip. A HLT is
+ * stepped with interrupts on: it ends when one can wake the guest. */
 static int step_one(struct live_target *t, struct gdb_stop *stop)
 {
 	struct vmm_regs r;
-	uint8_t op = 0;
 	int rc = vmm_get_regs(t->vm, &r);
 
 	if (rc)
@@ -223,13 +366,10 @@ static int step_one(struct live_target *t, struct gdb_stop *stop)
 		return -EOPNOTSUPP;
 	}
 	rc = cli_gdb_sw_lift(&t->g, r.rip, true);
-	if (!rc)
-		rc = set_debug(t, r.rip, true);
 	if (!rc) {
-		if (cli_gdb_read_mem(&t->g, r.rip, &op, 1) == 0 && op == HLT)
-			rc = run_live(t, true, stop);
-		else
-			rc = step_held(t, stop);
+		bool hlt = at_hlt(t, r.rip);
+
+		rc = step_vcpu(t, hlt, hlt, r.rip, stop);
 	}
 	if (cli_gdb_sw_lift(&t->g, r.rip, false))
 		cli_msg("gdb: could not put back the breakpoint at 0x%" PRIx64, r.rip);
@@ -242,17 +382,26 @@ static bool plain_step(const struct gdb_stop *stop)
 }
 
 /* continue with watchpoints the debug registers cannot catch: one
- * instruction at a time (interrupts delivered as usual), comparing. */
+ * instruction at a time, interrupts delivered as usual, comparing. */
 static int continue_stepping(struct live_target *t, struct gdb_stop *stop)
 {
-	int rc = set_debug(t, UINT64_MAX, true);
+	int rc;
 
-	while (!rc) {
-		rc = run_live(t, true, stop);
+	for (;;) {
+		if (atomic_exchange(&t->stop_req, false)) {
+			drain_stop_request(t);
+			*stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGINT };
+			return 0;
+		}
+		struct vmm_regs r;
+
+		rc = vmm_get_regs(t->vm, &r);
+		if (rc)
+			return rc < 0 ? rc : -EIO;
+		rc = step_vcpu(t, true, at_hlt(t, r.rip), UINT64_MAX, stop);
 		if (rc || !plain_step(stop) || t->ended || cli_gdb_soft_check(&t->g, stop))
-			break;
+			return rc;
 	}
-	return rc;
 }
 
 static int live_resume(void *ctx, enum gdb_resume how, struct gdb_stop *stop)
@@ -273,6 +422,9 @@ static int live_resume(void *ctx, enum gdb_resume how, struct gdb_stop *stop)
 		return rc < 0 ? rc : -EIO;
 	atomic_store(&t->g.running, true);
 	cli_gdb_soft_snapshot(&t->g);
+	if (t->g.verbose && how == GDB_RESUME_CONTINUE)
+		cli_msg("gdb: continue from rip 0x%" PRIx64 " at exit %" PRIu64, r.rip,
+			vmm_exits(t->vm));
 	/* KVM reports a hardware breakpoint again at once when resumed on it,
 	 * and our int3 would be hit again: a continue steps over them first. */
 	if (how == GDB_RESUME_STEP || cli_gdb_bp_at(&t->g, r.rip)) {
@@ -300,7 +452,10 @@ out:
 
 static void live_interrupt(void *ctx)
 {
-	vmm_live_request_stop(((struct live_target *)ctx)->live);
+	struct live_target *t = ctx;
+
+	vmm_live_request_stop(t->live);
+	atomic_store(&t->stop_req, true);
 }
 
 static void live_kill(void *ctx)
@@ -357,6 +512,8 @@ int cli_gdb_live(struct vmm *vm, struct vmm_live *live, const struct cli_guest_o
 	}
 	t->vm = vm;
 	t->live = live;
+	t->queued_vector = -1;
+	t->g.verbose = o->verbose;
 	t->g.position = live_position;
 	t->g.position_ctx = t;
 	cli_on_interrupt(on_signal, t);

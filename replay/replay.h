@@ -170,5 +170,18 @@ void replay_set_observer(struct replay *r, const struct replay_observer *o);
 /* Debug registers and single-step wanted by a debugger (gdb); the replayer
  * merges them with its own use of one hardware breakpoint. */
 int replay_set_debug(struct replay *r, const struct vmm_debug *dbg) VMM_MUST_CHECK;
+/*
+ * Where the handler of interrupt vector `vector` starts, for a debugger's
+ * single step whose entry injects an interrupt (the debugger reads the IDT
+ * through the guest's page tables): 0 and *addr, or -errno. Stepping
+ * through an injection would make KVM push RFLAGS.TF into the guest's
+ * interrupt frame and the replay would diverge, so that entry runs without
+ * the single step, to a breakpoint at the handler; the step ends there as
+ * a single-step stop (DR6.BS) before the handler's first instruction.
+ * Without a lookup (or when it fails) such a step runs on instead, like a
+ * continue.
+ */
+void replay_set_handler_lookup(struct replay *r,
+			       int (*lookup)(void *ctx, int vector, uint64_t *addr), void *ctx);
 
 #endif

@@ -69,6 +69,13 @@ struct replay {
 	 * poll. Never after a breakpoint or single-step exit of our own. */
 	bool may_inject;
 	uint64_t search_rip, search_hits;
+	/* The debugger's single steps into interrupt handlers. */
+	int (*handler_lookup)(void *ctx, int vector, uint64_t *addr);
+	void *handler_ctx;
+	int handler_slot;               /* this entry's handler breakpoint, or -1 */
+	/* A vector injected on an entry that a kick cut short: KVM may still
+	 * hold it, to deliver at the next entry. */
+	int queued_vector;
 	struct replay_stats stats;
 };
 
@@ -237,11 +244,35 @@ static uint64_t replay_clock(void *ctx, enum vmm_clock_kind kind)
 	return r->last_clock[k];
 }
 
+/* The debugger's step on an entry that injects: no single step (KVM would
+ * leave TF in the interrupt frame), a breakpoint at the handler instead, in
+ * a debugger slot: free, or borrowed, as no instruction runs before it. */
+static void step_into_handler(struct replay *r, struct vmm_debug *d, int vector)
+{
+	uint64_t addr;
+	int k = 0;
+
+	d->single_step = false;
+	if (!r->handler_lookup || r->handler_lookup(r->handler_ctx, vector, &addr))
+		return;
+	for (int i = 0; i < 4; i++)
+		if (i != SEARCH_SLOT && !d->hw[i].enabled) {
+			k = i;
+			break;
+		}
+	d->hw[k].enabled = true;
+	d->hw[k].addr = addr;
+	d->hw[k].type = 0;
+	d->hw[k].len = 1;
+	r->handler_slot = k;
+}
+
 static int apply_debug(struct replay *r)
 {
 	struct vmm_debug d = r->user_dbg;
 	int rc;
 
+	r->handler_slot = -1;
 	if (r->searching && !r->stepping_over) {
 		d.hw[SEARCH_SLOT].enabled = true;
 		d.hw[SEARCH_SLOT].addr = r->search_rip;
@@ -250,6 +281,10 @@ static int apply_debug(struct replay *r)
 	}
 	if (r->stepping_over)
 		d.single_step = true;
+	else if (d.single_step && r->queued_vector >= 0)
+		step_into_handler(r, &d, r->queued_vector);
+	else if (d.single_step && vmm_can_inject(r->vm))
+		step_into_handler(r, &d, vmm_irq_pending(r->vm));
 	if (r->applied_valid && memcmp(&d, &r->applied, sizeof(d)) == 0)
 		return 0;
 	rc = vmm_set_debug(r->vm, &d);
@@ -258,6 +293,13 @@ static int apply_debug(struct replay *r)
 	r->applied = d;
 	r->applied_valid = true;
 	return 0;
+}
+
+void replay_set_handler_lookup(struct replay *r,
+			       int (*lookup)(void *ctx, int vector, uint64_t *addr), void *ctx)
+{
+	r->handler_lookup = lookup;
+	r->handler_ctx = ctx;
 }
 
 int replay_set_debug(struct replay *r, const struct vmm_debug *dbg)
@@ -550,17 +592,27 @@ int replay_run(struct replay *r, struct replay_result *res)
 			finish_cut(r, e);
 			break;
 		}
+		/* The injection mode first: apply_debug asks whether this
+		 * entry injects. */
+		vmm_set_inject_mode(r->vm, r->may_inject ? VMM_INJECT_NOW_ONLY : VMM_INJECT_HOLD);
 		rc = apply_debug(r);
 		if (rc) {
 			stop(r, REPLAY_STOP_ERROR, "KVM_SET_GUEST_DEBUG: %s", strerror(-rc));
 			break;
 		}
-		vmm_set_inject_mode(r->vm, r->may_inject ? VMM_INJECT_NOW_ONLY : VMM_INJECT_HOLD);
 		rc = vmm_step(r->vm, &ev, &err);
 		if (rc) {
 			stop(r, REPLAY_STOP_ERROR, "%s", err.msg);
 			break;
 		}
+		if (ev.kind != VMM_EV_KICK)
+			r->queued_vector = -1;
+		else if (ev.injected >= 0)
+			r->queued_vector = ev.injected;
+		/* The handler breakpoint ends the debugger's step. */
+		if (r->handler_slot >= 0 && ev.kind == VMM_EV_DEBUG &&
+		    (ev.u.debug.dr6 & (1ull << r->handler_slot)))
+			ev.u.debug.dr6 = (ev.u.debug.dr6 & ~(1ull << r->handler_slot)) | DR6_BS;
 		r->may_inject = replay_event_is_sync(&ev);
 		r->pending.ev = ev;
 		if (r->stopped)
@@ -573,7 +625,11 @@ int replay_run(struct replay *r, struct replay_result *res)
 		switch (ev.kind) {
 		case VMM_EV_IO:
 		case VMM_EV_IRQ_WINDOW:
+			break;
 		case VMM_EV_KICK:
+			/* replay_interrupt's kick: clear it, or every later
+			 * KVM_RUN of a replay that goes on returns at once. */
+			vmm_take_kick(r->vm);
 			break;
 		case VMM_EV_HLT:
 			on_hlt(r, &ev);
@@ -726,6 +782,8 @@ int replay_open(const char *dir, const struct replay_options *o, struct replay *
 	}
 	r->may_inject = true;
 	r->stop_at = UINT64_MAX;
+	r->handler_slot = -1;
+	r->queued_vector = -1;
 	*out = r;
 	return 0;
 fail:
