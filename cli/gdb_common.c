@@ -463,7 +463,7 @@ static void log_msg(void *ctx, enum gdb_log_level level, const char *msg)
 		cli_msg("%s", msg);
 }
 
-/* Say where gdb can connect: the port actually bound, for ":0". */
+/* Tell the user how to connect (the stub has said where it listens). */
 static void announce(struct gdb_server *srv, const char *addr, const struct gdb_target *t)
 {
 	const char *colon = strrchr(addr, ':');
@@ -471,26 +471,23 @@ static void announce(struct gdb_server *srv, const char *addr, const struct gdb_
 	int port = gdb_server_port(srv);
 	char where[600];
 
-	if (strncmp(addr, "unix:", 5) == 0 || port < 0) {
+	if (strncmp(addr, "unix:", 5) == 0 || port < 0)
 		snprintf(where, sizeof(where), "%s", strncmp(addr, "unix:", 5) ? addr : addr + 5);
-		cli_msg("gdb: listening on unix:%s; connect with: gdb %s -ex 'target remote %s'",
-			where, file, where);
-		return;
-	}
-	if (!colon || colon == addr)
+	else if (!colon || colon == addr)
 		snprintf(where, sizeof(where), "127.0.0.1:%d", port);
 	else
 		snprintf(where, sizeof(where), "%.*s:%d", (int)(colon - addr), addr, port);
-	cli_msg("gdb: listening on %s; connect with: gdb %s -ex 'target remote %s'", where, file,
-		where);
+	cli_msg("gdb: the guest waits before its first instruction; connect with: gdb %s -ex "
+		"'target remote %s'", file, where);
 }
 
-int cli_gdb_serve(const struct gdb_target *t, const char *addr, bool quiet)
+int cli_gdb_serve(const struct gdb_target *t, const char *addr, bool quiet, bool *bad_addr)
 {
 	struct gdb_server_options so = { .log = log_msg, .log_ctx = &quiet };
 	struct gdb_server *srv = gdb_server_create(t, &so);
 	int rc;
 
+	*bad_addr = false;
 	if (!srv) {
 		cli_msg("gdb: cannot create the server: %s", strerror(errno));
 		return -errno;
@@ -499,6 +496,7 @@ int cli_gdb_serve(const struct gdb_target *t, const char *addr, bool quiet)
 	if (rc) {
 		cli_msg("gdb: cannot listen on %s: %s", addr, strerror(-rc));
 		gdb_server_destroy(srv);
+		*bad_addr = true;
 		return rc;
 	}
 	if (!quiet)

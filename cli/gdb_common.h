@@ -139,8 +139,10 @@ int cli_gdb_monitor(struct cli_gdb *g, const char *cmd, gdb_output_fn out, void 
  * IVT through the current page tables): 0, or -EFAULT/-ENOENT. */
 int cli_gdb_handler_of(struct cli_gdb *g, int vector, uint64_t *addr);
 
-/* What ended a gdb session (or -errno after a message). */
-int cli_gdb_serve(const struct gdb_target *t, const char *addr, bool quiet);
+/* Listen on addr and serve gdb: what ended the session (enum
+ * gdb_serve_end), or -errno after a message; *bad_addr is set when addr
+ * could not be listened on (a usage error). */
+int cli_gdb_serve(const struct gdb_target *t, const char *addr, bool quiet, bool *bad_addr);
 
 /* gdb's signal numbers for a guest that crashed. */
 #define CLI_GDB_SIGILL 4

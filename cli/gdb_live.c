@@ -502,6 +502,7 @@ int cli_gdb_live(struct vmm *vm, struct vmm_live *live, const struct cli_guest_o
 	struct live_target *t = calloc(1, sizeof(*t));
 	char *exec_path = realpath(o->kernel, NULL);
 	struct gdb_target target = { &live_ops, t, 0, exec_path ? exec_path : o->kernel };
+	bool bad_addr;
 	int rc, status = 0;
 
 	if (!t || cli_gdb_init(&t->g, vm, target.exec_file, CLI_GDB_HW_SLOTS, true, false)) {
@@ -517,7 +518,7 @@ int cli_gdb_live(struct vmm *vm, struct vmm_live *live, const struct cli_guest_o
 	t->g.position = live_position;
 	t->g.position_ctx = t;
 	cli_on_interrupt(on_signal, t);
-	rc = cli_gdb_serve(&target, o->gdb, o->quiet);
+	rc = cli_gdb_serve(&target, o->gdb, o->quiet, &bad_addr);
 	memset(res, 0, sizeof(*res));
 	switch (rc) {
 	case GDB_SERVE_EXITED:
@@ -549,7 +550,7 @@ int cli_gdb_live(struct vmm *vm, struct vmm_live *live, const struct cli_guest_o
 		atomic_store(&t->g.running, false);
 		break;
 	default:
-		status = 1;
+		status = bad_addr ? CLI_EXIT_USAGE : 1;
 		break;
 	}
 	cli_on_interrupt(NULL, NULL);

@@ -273,6 +273,7 @@ int cli_gdb_replay(struct replay *r, const char *dir, const char *addr, bool qui
 	struct replay_target *t = calloc(1, sizeof(*t));
 	char kernel[4096], *exec_path;
 	struct gdb_target target = { &replay_ops, t, 0, NULL };
+	bool bad_addr;
 	int rc, status = 0;
 
 	snprintf(kernel, sizeof(kernel), "%s/kernel", dir);
@@ -291,7 +292,7 @@ int cli_gdb_replay(struct replay *r, const char *dir, const char *addr, bool qui
 	t->g.position_ctx = t;
 	replay_set_handler_lookup(r, handler_of, t);
 	cli_on_interrupt(on_signal, t);
-	rc = cli_gdb_serve(&target, addr, quiet);
+	rc = cli_gdb_serve(&target, addr, quiet, &bad_addr);
 	memset(res, 0, sizeof(*res));
 	switch (rc) {
 	case GDB_SERVE_EXITED:
@@ -317,7 +318,7 @@ int cli_gdb_replay(struct replay *r, const char *dir, const char *addr, bool qui
 			status = 1;
 		break;
 	default:
-		status = 1;
+		status = bad_addr ? CLI_EXIT_USAGE : 1;
 		break;
 	}
 	cli_on_interrupt(NULL, NULL);

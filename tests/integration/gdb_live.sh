@@ -231,13 +231,19 @@ rm -f "$T/rrvm.err"
 "$RRVM" run --timeout 300 --gdb=127.0.0.1:0 "$S/hello.elf" >"$T/rrvm.out" 2>"$T/rrvm.err" </dev/null &
 RRVM_PID=$!
 i=0
-while ! has 'listening on 127.0.0.1:' "$T/rrvm.err" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-port=$(sed -n 's/.*gdb: listening on 127\.0\.0\.1:\([0-9]*\);.*/\1/p' "$T/rrvm.err")
+while ! has "target remote 127.0.0.1:" "$T/rrvm.err" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+port=$(sed -n "s/.*target remote 127\.0\.0\.1:\([0-9]*\)'\$/\1/p" "$T/rrvm.err")
 timeout 300 "$GDB" -batch -nx "$S/hello.elf" -ex "target remote 127.0.0.1:$port" -ex 'info symbol $pc' \
 	-ex 'continue' >"$T/gdb.out" 2>&1 </dev/null
 wait_rrvm
-check "TCP port 0: rrvm prints the port it got ($port) and gdb connects" \
+check "TCP port 0: rrvm says which port it got ($port); gdb connects there" \
 	sh -c "[ -n '$port' ] && grep -q '_start in section .text' '$T/gdb.out' && [ $RRVM_STATUS = 1 ]"
+
+# 9. A bad address is a usage error (status 2), with a message naming it.
+"$RRVM" run --gdb=nohost:notaport "$S/hello.elf" >"$T/rrvm.out" 2>"$T/rrvm.err" </dev/null
+st=$?
+check "bad --gdb address: status 2 (got $st) and a message naming it" \
+	sh -c "[ $st = 2 ] && grep -q \"nohost:notaport\" '$T/rrvm.err'"
 
 echo "1..$n"
 [ $failed -eq 0 ]
