@@ -6,10 +6,12 @@
  * usual) with gdb's debug registers set, until a debug exit, one of our
  * int3s (on this backend an internal-error exit at its address), Ctrl-C
  * (vmm_live_request_stop), or the guest's end. A single step runs the vCPU
- * directly with interrupt injection held, as QEMU does, so that `stepi`
- * and `next` stay in the code being stepped instead of wandering into the
- * timer handler; the exception is a step over HLT, which must wait for an
- * interrupt to finish and so goes through the live driver.
+ * directly (step_vcpu) with interrupt injection held, as QEMU does, so
+ * that `stepi` and `next` stay in the code being stepped instead of
+ * wandering into the timer handler; a step over HLT waits for the
+ * interrupt that ends it. Watchpoints the debug registers cannot catch
+ * make continue a loop of such steps with interrupts delivered, comparing
+ * the watched bytes after each one.
  *
  * A guest that crashes (triple fault, KVM internal error) is reported as a
  * SIGSEGV or SIGILL stop, so gdb can look at the state it died in; the
@@ -17,7 +19,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,7 +35,6 @@ struct live_target {
 	struct vmm *vm;
 	struct vmm_live *live;
 	bool ended;                     /* exited, or crashed and reported */
-	bool crashed;
 	int crash_signal;
 	struct vmm_live_result end;     /* how it ended */
 	/* gdb's Ctrl-C, for the stepping loops here; the live driver has its
@@ -99,7 +99,6 @@ static void ended(struct live_target *t, const struct vmm_live_result *res, stru
 	case VMM_STOP_SHUTDOWN:
 	case VMM_STOP_ERROR:
 		/* Stop, not exit: the state it died in is worth a look. */
-		t->crashed = true;
 		t->crash_signal = res->reason == VMM_STOP_SHUTDOWN ? CLI_GDB_SIGSEGV : CLI_GDB_SIGILL;
 		cli_msg("gdb: the guest crashed (%s) at rip=0x%" PRIx64 "; it cannot run on",
 			res->reason == VMM_STOP_SHUTDOWN ? "triple fault" : res->ev.u.error.what,

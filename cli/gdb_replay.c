@@ -10,9 +10,14 @@
  *     a fourth gets E28;
  *   - register and memory writes are refused (E95, with a message on
  *     rrvm's standard error);
- *   - a single step executes exactly one instruction of the recording,
- *     taking any interrupt the recording injected at that point (unlike
- *     the live target, which holds interrupts while stepping).
+ *   - a single step executes exactly one instruction of the recording;
+ *     when the recording injected an interrupt at that point the step
+ *     ends at the handler's first instruction (the replayer runs that
+ *     entry to a breakpoint there: see replay_set_handler_lookup), unlike
+ *     the live target, which holds interrupts while stepping; a HLT runs
+ *     to its exit (see step());
+ *   - watchpoints the debug registers cannot catch (this backend) make
+ *     continue a loop of such steps, comparing the watched bytes.
  * At the end of the recording gdb gets a replaylog:end stop ("No more
  * reverse-execution history."), and again for every later resume. A replay
  * that diverges or finds the log damaged cannot go on: gdb is told the
