@@ -50,8 +50,8 @@ struct vmm_live {
 	uint64_t rng;
 	uint64_t latency;               /* current delivery latency */
 	uint64_t next_chaos;            /* host time of the next chaos kick */
-	uint64_t retry_at;              /* a blocked kick point: no kick before then */
-	uint64_t retry_gap;             /* doubles while kicks keep finding it blocked */
+	uint64_t retry_at;              /* after idle kicks: no kick before then */
+	uint64_t retry_gap;             /* doubles with each idle kick in a row */
 };
 
 static uint64_t host_now(void)
@@ -296,6 +296,18 @@ static void chaos_preempt(struct vmm_live *l, uint64_t now)
 		l->clock_offset += d - live_now;
 }
 
+/* A kick that found nothing to do here. Back off: kicking again at once
+ * would keep the backend from making progress (delivering an interrupt on
+ * this one can take longer than a short gap), so each such kick in a row
+ * doubles the time before the next. A poll or an exit resets it. */
+static void kick_idle(struct vmm_live *l, uint64_t now)
+{
+	l->retry_gap = l->retry_gap ? l->retry_gap * 2 : KICK_RETRY_NS;
+	if (l->retry_gap > KICK_RETRY_MAX_NS)
+		l->retry_gap = KICK_RETRY_MAX_NS;
+	l->retry_at = now + l->retry_gap;
+}
+
 static int kick_point(struct vmm_live *l, struct vmm_live_result *res)
 {
 	uint64_t now = host_now();
@@ -308,31 +320,23 @@ static int kick_point(struct vmm_live *l, struct vmm_live_result *res)
 	 * asynchronous point: that needs a poll too, so that a recording
 	 * names the point (an interrupt-window exit, or a kick that came
 	 * before it). */
-	l->retry_at = UINT64_MAX;
-	if (!poll_due(l, now) && !vmm_can_inject(l->vm))
+	if (!poll_due(l, now) && !vmm_can_inject(l->vm)) {
+		kick_idle(l, now);
 		return 0;
+	}
 	/* Just after an injection, before the guest took it, or inside an
 	 * interrupt shadow: no fingerprint names this point. Let the guest
 	 * move on a little and try again. */
 	if (vmm_interrupt_blocked(l->vm)) {
-		/* Back off: delivering the interrupt may take the backend
-		 * longer than a short gap, and kicking again too soon would
-		 * keep it from ever getting there. */
-		l->retry_gap = l->retry_gap ? l->retry_gap * 2 : KICK_RETRY_NS;
-		if (l->retry_gap > KICK_RETRY_MAX_NS)
-			l->retry_gap = KICK_RETRY_MAX_NS;
-		l->retry_at = now + l->retry_gap;
+		kick_idle(l, now);
 		return 0;
 	}
-	l->retry_gap = 0;
-	if (l->opt.defer_cpl3) {
-		int cpl = vmm_cpl(l->vm);
-		if (cpl == 3) {
-			/* Hold any injection too, until the next poll. */
-			l->deferred = true;
-			vmm_set_inject_mode(l->vm, VMM_INJECT_HOLD);
-			return 0;
-		}
+	if (l->opt.defer_cpl3 && vmm_cpl(l->vm) == 3) {
+		/* Hold any injection too, until the next poll. */
+		l->deferred = true;
+		vmm_set_inject_mode(l->vm, VMM_INJECT_HOLD);
+		kick_idle(l, now);
+		return 0;
 	}
 	rc = do_poll(l, true, now);
 	if (rc) {
@@ -375,6 +379,8 @@ int vmm_live_run(struct vmm_live *l, struct vmm_live_result *res, struct vmm_err
 		now = host_now();
 		switch (ev->kind) {
 		case VMM_EV_IO:
+			l->retry_at = UINT64_MAX;       /* the guest is moving */
+			l->retry_gap = 0;
 			if (timed_out(l, now)) {
 				res->reason = VMM_STOP_TIMEOUT;
 				return 0;
