@@ -62,3 +62,21 @@ show "rrvm query $rec \"SELECT ... FROM interrupts WHERE symbol = 'account_trans
                        ORDER BY position"
 show "rrvm query $rec 'SELECT * FROM io_per_port'"
 "$rrvm" query "$rec" 'SELECT * FROM io_per_port'
+
+step "Debug the failure in gdb, on the replay"
+sock="$work/gdb.sock"
+show "rrvm replay --gdb=unix:gdb.sock $rec &"
+"$rrvm" replay --gdb="unix:$sock" "$rec" > "$work/gdb-replay.out" 2>"$work/gdb-replay.err" &
+replay_pid=$!
+i=0
+while [ ! -S "$sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+show "gdb samples/race.elf -ex 'target remote gdb.sock' -ex 'break bank_panic' -ex continue -ex bt ..."
+timeout 120 gdb -batch -nx -q "$samples/race.elf" \
+	-ex 'set pagination off' -ex 'set confirm off' \
+	-ex "target remote $sock" \
+	-ex 'break bank_panic' -ex 'continue' -ex 'bt' \
+	-ex 'print race.bank.balance' -ex 'monitor position' -ex 'kill' 2>&1 |
+	grep -v '^warning: \|^Remote debugging using\|^$' || true
+wait "$replay_pid" 2>/dev/null || true
+echo
+echo "All of it is in $work: the recordings, their trace databases, the replay output."
