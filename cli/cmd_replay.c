@@ -8,7 +8,13 @@
 
 #include "cli/cli.h"
 #include "cli/gdb_common.h"
+#include "introspect/introspect.h"
 #include "replay/replay.h"
+
+static int symbolize(void *ctx, uint64_t addr, char *buf, size_t len)
+{
+	return introspect_symtab_symbolize(ctx, addr, buf, len);
+}
 
 static void usage(void)
 {
@@ -44,6 +50,7 @@ int cli_cmd_replay(int argc, char **argv)
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	struct replay *r = NULL;
+	struct introspect_symtab *syms = NULL;
 	struct replay_result res;
 	struct replay_stats st;
 	struct vmm_error err = { "" };
@@ -78,9 +85,22 @@ int cli_cmd_replay(int argc, char **argv)
 		gdb_addr = GDB_DEFAULT_ADDR;
 	if (optind != argc - 1)
 		return cli_usage_error("replay", optind >= argc ? "missing DIR" : "too many arguments");
-	if (replay_open(argv[optind], NULL, &r, &err)) {
-		cli_msg("%s", err.msg);
-		return CLI_EXIT_USAGE;
+	{
+		/* Divergence messages name the function, from the recorded
+		 * kernel's symbols (none if it has no symbol table). */
+		char path[4096], why[256];
+		struct replay_options ro = { .symbolize = symbolize };
+
+		snprintf(path, sizeof(path), "%s/kernel", argv[optind]);
+		if (introspect_symtab_load_file(path, &syms, why, sizeof(why)) == 0)
+			ro.symbolize_ctx = syms;
+		else
+			ro.symbolize = NULL;
+		if (replay_open(argv[optind], &ro, &r, &err)) {
+			cli_msg("%s", err.msg);
+			introspect_symtab_free(syms);
+			return CLI_EXIT_USAGE;
+		}
 	}
 	if (gdb) {
 		rc = cli_gdb_replay(r, argv[optind], gdb_addr, quiet, verbose, &res);
@@ -131,5 +151,6 @@ int cli_cmd_replay(int argc, char **argv)
 out:
 	cli_on_interrupt(NULL, NULL);
 	replay_close(r);
+	introspect_symtab_free(syms);
 	return rc;
 }

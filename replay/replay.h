@@ -140,6 +140,10 @@ struct replay_stats {
 struct replay_options {
 	bool trace_io;
 	struct vmm_output output;       /* NULL write: serial to stdout */
+	/* Optional: names guest addresses in divergence messages
+	 * ("name+0x12"); returns 0 when it found a name. */
+	int (*symbolize)(void *ctx, uint64_t addr, char *buf, size_t len);
+	void *symbolize_ctx;
 };
 
 struct replay;

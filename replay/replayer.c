@@ -59,6 +59,8 @@ struct replay {
 	atomic_bool interrupt;
 
 	struct replay_observer observer;
+	int (*symbolize)(void *ctx, uint64_t addr, char *buf, size_t len);
+	void *symbolize_ctx;
 	uint64_t stop_at;
 	struct vmm_debug user_dbg;
 	struct vmm_debug applied;
@@ -206,7 +208,7 @@ static void stop_for_log(struct replay *r, const char *needed)
 static void diverge(struct replay *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void diverge(struct replay *r, const char *fmt, ...)
 {
-	char what[512];
+	char what[512], sym[160] = "";
 	struct vmm_regs regs;
 	va_list ap;
 
@@ -215,8 +217,13 @@ static void diverge(struct replay *r, const char *fmt, ...)
 	va_end(ap);
 	if (vmm_get_regs(r->vm, &regs))
 		regs.rip = 0;
-	stop(r, REPLAY_STOP_DIVERGED, "replay diverged at exit %" PRIu64 " (rip 0x%" PRIx64 "): %s",
-	     vmm_exits(r->vm), regs.rip, what);
+	if (r->symbolize) {
+		char name[128];
+		if (r->symbolize(r->symbolize_ctx, regs.rip, name, sizeof(name)) == 0)
+			snprintf(sym, sizeof(sym), " in %s", name);
+	}
+	stop(r, REPLAY_STOP_DIVERGED, "replay diverged at exit %" PRIu64 " (rip 0x%" PRIx64 "%s): %s",
+	     vmm_exits(r->vm), regs.rip, sym, what);
 }
 
 static uint64_t replay_clock(void *ctx, enum vmm_clock_kind kind)
@@ -751,8 +758,11 @@ int replay_open(const char *dir, const struct replay_options *o, struct replay *
 	cfg.cmdline = r->manifest.cmdline;
 	cfg.trace_io = o && o->trace_io;
 	cfg.clock = (struct vmm_clock){ replay_clock, r };
-	if (o)
+	if (o) {
 		cfg.output = o->output;
+		r->symbolize = o->symbolize;
+		r->symbolize_ctx = o->symbolize_ctx;
+	}
 	rc = vmm_create(&cfg, &r->vm, err);
 	if (rc)
 		goto fail;

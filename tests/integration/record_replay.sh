@@ -97,7 +97,7 @@ check "logtool re-encoded the edited log" \
 	"$LOGTOOL" build "$scratch/ticks-edited.txt" "$scratch/clock/events.lz4"
 run_rrvm "$scratch/o" "$scratch/e" replay "$scratch/clock"
 is "$status" 3 "an edited clock value: the replay diverges (status 3)"
-has "$scratch/e" "diverged at exit [0-9]+ \(rip 0x[0-9a-f]+" "the message names the exit count and rip"
+has "$scratch/e" "diverged at exit [0-9]+ \(rip 0x[0-9a-f]+ in [a-z_]+" "the message names the exit count, rip and function"
 
 # The kernel is not the recorded one.
 cp -r "$scratch/ticks" "$scratch/swap"
