@@ -69,17 +69,14 @@ static bool status_passes(const char *list, int status)
 	return false;
 }
 
-static void remove_tree(const char *dir)
+/* A passing run leaves nothing: its serial log, then the recording. */
+static void remove_run(const char *dir)
 {
-	static const char *const files[] = { "kernel", "manifest", "events.lz4", "serial.log",
-					     "trace.db" };
 	char path[4200];
 
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-		unlink(path);
-	}
-	rmdir(dir);
+	snprintf(path, sizeof(path), "%s/serial.log", dir);
+	unlink(path);
+	replay_recording_remove(dir);
 }
 
 /* What a failing run said: its first line that looks like a failure
@@ -238,7 +235,7 @@ int cli_cmd_capture(int argc, char **argv)
 		} else {
 			printf("%s: pass (status %d)\n", names[i], status);
 			if (!keep)
-				remove_tree(dir);
+				remove_run(dir);
 		}
 		fflush(stdout);
 		if (!pass && until_fail)

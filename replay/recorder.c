@@ -181,50 +181,29 @@ void replay_recorder_attach(struct replay_recorder *rec, struct vmm_live *live)
 
 static int copy_kernel(const char *src, const char *dst, char sha[65], struct vmm_error *err)
 {
-	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, rc = -EIO;
-	struct stat st;
-	uint8_t *buf = NULL;
-	size_t got = 0;
+	uint8_t *buf;
+	size_t len;
+	int out, rc;
 
-	if (in < 0) {
-		vmm_error_set(err, "%s: %s", src, strerror(errno));
-		return -errno;
-	}
-	if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)VMM_MEM_MAX) {
-		vmm_error_set(err, "%s: not a regular file of a sensible size", src);
-		goto out;
-	}
-	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-	if (!buf) {
-		vmm_error_set(err, "%s: out of memory", src);
-		goto out;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(in, buf + got, (size_t)st.st_size - got);
-		if (n <= 0) {
-			vmm_error_set(err, "%s: read error", src);
-			goto out;
-		}
-		got += (size_t)n;
-	}
-	replay_sha256(buf, got, sha);
+	rc = vmm_read_file(src, &buf, &len, err);
+	if (rc)
+		return rc;
+	replay_sha256(buf, len, sha);
 	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (out < 0 || write(out, buf, got) != (ssize_t)got || fsync(out) < 0) {
+	if (out < 0 || write(out, buf, len) != (ssize_t)len || fsync(out) < 0) {
 		vmm_error_set(err, "%s: %s", dst, strerror(errno));
-		goto out;
+		rc = -EIO;
 	}
-	rc = 0;
-out:
-	free(buf);
 	if (out >= 0)
 		close(out);
-	close(in);
+	free(buf);
 	return rc;
 }
 
-static void remove_recording(const char *dir)
+void replay_recording_remove(const char *dir)
 {
-	static const char *const files[] = { "kernel", "manifest", ".manifest.tmp", "events.lz4" };
+	static const char *const files[] = { "kernel", "manifest", ".manifest.tmp", "events.lz4",
+					     "trace.db", "trace.db.partial" };
 	char path[4096];
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -335,7 +314,7 @@ fail:
 	if (rec->log)
 		replay_log_writer_free(rec->log);
 	rec->log = NULL;
-	remove_recording(o->dir);
+	replay_recording_remove(o->dir);
 	replay_recorder_free(rec);
 	if (*vm)
 		vmm_destroy(*vm);

@@ -97,6 +97,9 @@ struct replay_record_options {
  * *vm is the machine to run with the hooks and clock below. */
 int replay_recorder_create(const struct replay_record_options *o, struct replay_recorder **out,
 			   struct vmm **vm, struct vmm_error *err) VMM_MUST_CHECK;
+/* Delete the files a recording directory holds (and the directory, if
+ * that leaves it empty): what `rrvm capture` does with passing runs. */
+void replay_recording_remove(const char *dir);
 /* Hooks for vmm_live_create, and the logging clock that must wrap the
  * live clock (call after vmm_live_create). */
 struct vmm_live_hooks replay_recorder_hooks(struct replay_recorder *rec);

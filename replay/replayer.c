@@ -689,32 +689,21 @@ const struct replay_manifest *replay_manifest(const struct replay *r)
 
 static int check_kernel(const char *path, const char *want, struct vmm_error *err)
 {
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	long len;
+	uint8_t *buf;
+	size_t len;
 	char got[65];
-	int rc = -EINVAL;
+	int rc = vmm_read_file(path, &buf, &len, err);
 
-	if (!f) {
-		vmm_error_set(err, "%s: %s", path, strerror(errno));
-		return -errno;
-	}
-	if (fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) ||
-	    !(buf = malloc(len ? (size_t)len : 1)) || fread(buf, 1, (size_t)len, f) != (size_t)len) {
-		vmm_error_set(err, "%s: cannot read", path);
-		goto out;
-	}
-	replay_sha256(buf, (size_t)len, got);
+	if (rc)
+		return rc;
+	replay_sha256(buf, len, got);
+	free(buf);
 	if (strcmp(got, want) != 0) {
 		vmm_error_set(err, "%s does not match the recording: SHA-256 %s, manifest says %s",
 			      path, got, want);
-		goto out;
+		return -EINVAL;
 	}
-	rc = 0;
-out:
-	free(buf);
-	fclose(f);
-	return rc;
+	return 0;
 }
 
 int replay_open(const char *dir, const struct replay_options *o, struct replay **out,

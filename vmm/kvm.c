@@ -53,7 +53,7 @@ int vmm_open_kvm(struct vmm_error *err)
 	return fd;
 }
 
-static int read_file(const char *path, uint8_t **data, size_t *len, struct vmm_error *err)
+int vmm_read_file(const char *path, uint8_t **data, size_t *len, struct vmm_error *err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -188,7 +188,7 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct vmm_error 
 	}
 	/* Validate the kernel before touching KVM, so that a bad image is
 	 * reported as such even on a host without /dev/kvm. */
-	rc = read_file(cfg->kernel_path, &file, &len, err);
+	rc = vmm_read_file(cfg->kernel_path, &file, &len, err);
 	if (rc)
 		return rc;
 	rc = vmm_multiboot_parse(file, len, mem, cfg->kernel_path, &img, err);
