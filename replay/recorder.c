@@ -10,8 +10,10 @@
  *   every 1024 exits-> CHECKSUM (running checksum of synchronous exits)
  *   the end         -> END (how it stopped and the final state hash)
  *
- * The log is flushed at least every FLUSH_NS of host time, so a recorder
- * killed outright leaves a log whose prefix replays.
+ * The log is flushed at least every FLUSH_NS of host time, and before the
+ * recorder sleeps longer than that in a halted guest, so a recorder killed
+ * outright leaves a log whose prefix replays and holds every input that
+ * reached the guest more than FLUSH_NS before the kill.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +38,7 @@ struct replay_recorder {
 	uint64_t *pages;
 	uint64_t checksum;
 	uint64_t last_flush;
+	bool unflushed;                 /* events logged since the last flush */
 	int error;                      /* first log error: stops the run */
 	struct vmm_error err;
 };
@@ -47,6 +50,7 @@ static int log_event(struct replay_recorder *rec, const struct replay_event *ev)
 	if (rec->error)
 		return rec->error;
 	rc = replay_log_append(rec->log, ev);
+	rec->unflushed = true;
 	if (rc) {
 		rec->error = rc;
 		vmm_error_set(&rec->err, "%s", replay_log_writer_error(rec->log));
@@ -54,17 +58,36 @@ static int log_event(struct replay_recorder *rec, const struct replay_event *ev)
 	return rc;
 }
 
-static void maybe_flush(struct replay_recorder *rec)
+static void flush(struct replay_recorder *rec, uint64_t now)
 {
-	uint64_t now = vmm_clock_host(NULL, VMM_CLOCK_MONOTONIC);
-
-	if (now - rec->last_flush < FLUSH_NS || rec->error)
+	if (rec->error)
 		return;
 	rec->last_flush = now;
+	rec->unflushed = false;
 	if (replay_log_flush(rec->log)) {
 		rec->error = -EIO;
 		vmm_error_set(&rec->err, "%s", replay_log_writer_error(rec->log));
 	}
+}
+
+static void maybe_flush(struct replay_recorder *rec)
+{
+	uint64_t now = vmm_clock_host(NULL, VMM_CLOCK_MONOTONIC);
+
+	if (now - rec->last_flush >= FLUSH_NS)
+		flush(rec, now);
+}
+
+/* The guest halted: if the sleep may outlast the flush interval, flush
+ * now. An idle guest (waiting for input) would otherwise keep its last
+ * events in memory for as long as it waits. */
+static void idle(void *ctx, uint64_t wake_ns)
+{
+	struct replay_recorder *rec = ctx;
+	uint64_t now = vmm_clock_host(NULL, VMM_CLOCK_MONOTONIC);
+
+	if (rec->unflushed && wake_ns >= rec->last_flush + FLUSH_NS)
+		flush(rec, now);
 }
 
 static uint64_t record_clock(void *ctx, enum vmm_clock_kind kind)
@@ -170,7 +193,7 @@ static int on_event(void *ctx, struct vmm *vm, const struct vmm_event *ev)
 struct vmm_live_hooks replay_recorder_hooks(struct replay_recorder *rec)
 {
 	return (struct vmm_live_hooks){ .ctx = rec, .before_poll = before_poll,
-					.serial_in = serial_in, .on_event = on_event };
+					.serial_in = serial_in, .on_event = on_event, .idle = idle };
 }
 
 void replay_recorder_attach(struct replay_recorder *rec, struct vmm_live *live)

@@ -265,6 +265,8 @@ static void wait_halted(struct vmm_live *l)
 			return;
 		if (l->opt.timeout_ns && l->start_ns + l->opt.timeout_ns < wake)
 			wake = l->start_ns + l->opt.timeout_ns;
+		if (l->hooks.idle)
+			l->hooks.idle(l->hooks.ctx, wake);
 		if (!l->in_eof) {
 			struct pollfd p = { .fd = l->opt.serial_in_fd, .events = POLLIN };
 			uint64_t left = wake == UINT64_MAX ? UINT64_MAX : wake - now;

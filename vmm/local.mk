@@ -14,6 +14,6 @@ tests_unit_dispatch_test_LDADD = vmm/libvmm.a
 check_PROGRAMS += tests/tools/mkkernel
 tests_tools_mkkernel_SOURCES = tests/tools/mkkernel.c
 TESTS += tests/integration/run.sh
-EXTRA_DIST += tests/integration/run.sh tests/integration/lib.sh
+EXTRA_DIST += tests/integration/run.sh tests/integration/lib.sh tests/integration/wait.sh
 TESTS += tests/integration/qemu_compare.sh
 EXTRA_DIST += tests/integration/qemu_compare.sh

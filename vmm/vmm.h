@@ -255,6 +255,10 @@ struct vmm_live_hooks {
 	int (*serial_in)(void *ctx, const uint8_t *buf, size_t n);
 	/* Every step of the exit loop. */
 	int (*on_event)(void *ctx, struct vmm *vm, const struct vmm_event *ev);
+	/* Optional. The guest halted and the driver is about to sleep until
+	 * host monotonic time wake_ns at the latest (UINT64_MAX: until input
+	 * or a signal comes). Nothing enters the guest before it returns. */
+	void (*idle)(void *ctx, uint64_t wake_ns);
 };
 
 struct vmm_live_options {

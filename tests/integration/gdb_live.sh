@@ -10,6 +10,7 @@
 # Unix socket in a temporary directory and one gdb in batch mode.
 
 top_builddir=${top_builddir:-.}
+. "${top_srcdir:-.}/tests/integration/wait.sh"
 RRVM=$top_builddir/cli/rrvm
 S=$top_builddir/samples
 GDB=${GDB:-gdb}
@@ -65,23 +66,13 @@ start_rrvm() {
 	rm -f "$SOCK"
 	"$RRVM" run --timeout 300 --gdb="unix:$SOCK" "$@" "$k" >"$T/rrvm.out" 2>"$T/rrvm.err" </dev/null &
 	RRVM_PID=$!
-	i=0
-	while [ ! -S "$SOCK" ] && [ $i -lt 200 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
-	[ -S "$SOCK" ] || echo "# rrvm did not listen on $SOCK"
+	wait_until 120 test -S "$SOCK" || echo "# rrvm did not listen on $SOCK"
 }
 
-# wait_rrvm: wait (up to 60 s) for rrvm to end; its status in RRVM_STATUS.
+# wait_rrvm: wait (up to 300 s) for rrvm to end; its status in RRVM_STATUS.
 wait_rrvm() {
-	i=0
-	while kill -0 "$RRVM_PID" 2>/dev/null && [ $i -lt 600 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if kill -0 "$RRVM_PID" 2>/dev/null; then
-		echo "# rrvm still running 60 s after gdb ended; killed"
+	if ! wait_until 300 eval '! alive "$RRVM_PID"'; then
+		echo "# rrvm still running 300 s after gdb ended; killed"
 		kill "$RRVM_PID"
 	fi
 	wait "$RRVM_PID"
@@ -197,12 +188,12 @@ start_rrvm "$S/echo.elf" -v
 "$GDB" -batch -nx "$S/echo.elf" -ex "target remote $SOCK" -ex 'continue' -ex 'p $pc' \
 	-ex 'bt 1' -ex 'kill' >"$T/gdb.out" 2>&1 </dev/null &
 GDB_PID=$!
-i=0
-while ! has 'gdb: continue from' "$T/rrvm.err" && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
-sleep 0.5
+# Interrupt once the guest runs and has printed its prompt (it then waits
+# in hlt for input that never comes).
+wait_until 120 has 'gdb: continue from' "$T/rrvm.err"
+wait_until 120 grep -q '^ready:' "$T/rrvm.out"
 kill -INT "$GDB_PID"
-i=0
-while kill -0 "$GDB_PID" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+wait_until 300 eval '! alive "$GDB_PID"'
 kill "$GDB_PID" 2>/dev/null
 wait "$GDB_PID"
 GDB_PID=
@@ -230,8 +221,7 @@ check "rrvm exits with the guest's status (got $RRVM_STATUS)" \
 rm -f "$T/rrvm.err"
 "$RRVM" run --timeout 300 --gdb=127.0.0.1:0 "$S/hello.elf" >"$T/rrvm.out" 2>"$T/rrvm.err" </dev/null &
 RRVM_PID=$!
-i=0
-while ! has "target remote 127.0.0.1:" "$T/rrvm.err" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+wait_until 120 has "target remote 127.0.0.1:" "$T/rrvm.err" 2>/dev/null
 port=$(sed -n "s/.*target remote 127\.0\.0\.1:\([0-9]*\)'\$/\1/p" "$T/rrvm.err")
 timeout 300 "$GDB" -batch -nx "$S/hello.elf" -ex "target remote 127.0.0.1:$port" -ex 'info symbol $pc' \
 	-ex 'continue' >"$T/gdb.out" 2>&1 </dev/null

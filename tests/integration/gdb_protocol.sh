@@ -8,6 +8,7 @@
 # gdb's output and what gdbfake says the target saw.
 
 top_builddir=${top_builddir:-.}
+. "${top_srcdir:-.}/tests/integration/wait.sh"
 FAKE=$top_builddir/tests/tools/gdbfake
 GDB=${GDB:-gdb}
 
@@ -63,32 +64,25 @@ start_fake() {
 	rm -f "$T/fake.out" "$T/fake.err"
 	"$FAKE" "$@" >"$T/fake.out" 2>"$T/fake.err" &
 	FAKE_PID=$!
-	i=0
-	while [ $i -lt 100 ]; do
-		if has LISTENING "$T/fake.out" 2>/dev/null; then
-			ADDR=$SOCK
-			return 0
-		fi
-		port=$(sed -n 's/^PORT //p' "$T/fake.out" 2>/dev/null)
-		if [ -n "$port" ]; then
-			ADDR=127.0.0.1:$port
-			return 0
-		fi
-		sleep 0.1
-		i=$((i + 1))
-	done
+	if wait_until 120 fake_listening; then
+		return 0
+	fi
 	echo "# gdbfake did not start"
 	return 1
 }
+# fake_listening: gdbfake said where it listens; sets ADDR
+fake_listening() {
+	if has LISTENING "$T/fake.out" 2>/dev/null; then
+		ADDR=$SOCK
+		return 0
+	fi
+	port=$(sed -n 's/^PORT //p' "$T/fake.out" 2>/dev/null)
+	[ -n "$port" ] && ADDR=127.0.0.1:$port
+}
 
-# wait_fake: wait (up to 20 s) for gdbfake to end after gdb left.
+# wait_fake: wait (up to 120 s) for gdbfake to end after gdb left.
 wait_fake() {
-	i=0
-	while kill -0 "$FAKE_PID" 2>/dev/null && [ $i -lt 200 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if kill -0 "$FAKE_PID" 2>/dev/null; then
+	if ! wait_until 120 eval '! alive "$FAKE_PID"'; then
 		kill "$FAKE_PID"
 		echo "# gdbfake still running after gdb ended; killed"
 	fi
@@ -209,12 +203,9 @@ start_fake --run-forever
 "$GDB" -batch -nx -ex 'set architecture i386:x86-64' -ex "target remote $ADDR" \
 	-ex 'continue' -ex 'p $pc' >"$T/gdb.out" 2>&1 </dev/null &
 GDB_PID=$!
-i=0
-while ! has 'resume continue' "$T/fake.err" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-sleep 0.2
+wait_until 120 has 'resume continue' "$T/fake.err"
 kill -INT "$GDB_PID"
-i=0
-while kill -0 "$GDB_PID" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+wait_until 300 eval '! alive "$GDB_PID"'
 kill "$GDB_PID" 2>/dev/null
 wait "$GDB_PID"
 GDB_PID=

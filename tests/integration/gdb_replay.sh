@@ -9,6 +9,7 @@
 # as the recording.
 
 top_builddir=${top_builddir:-.}
+. "${top_srcdir:-.}/tests/integration/wait.sh"
 RRVM=$top_builddir/cli/rrvm
 K=$top_builddir/samples/race.elf
 GDB=${GDB:-gdb}
@@ -75,22 +76,12 @@ start_rrvm() {
 	rm -f "$SOCK"
 	"$RRVM" replay --gdb="unix:$SOCK" "$@" "$REC" >"$T/rrvm.out" 2>"$T/rrvm.err" </dev/null &
 	RRVM_PID=$!
-	i=0
-	while [ ! -S "$SOCK" ] && [ $i -lt 200 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
-	[ -S "$SOCK" ] || echo "# rrvm did not listen on $SOCK"
+	wait_until 120 test -S "$SOCK" || echo "# rrvm did not listen on $SOCK"
 }
 
 wait_rrvm() {
-	i=0
-	while kill -0 "$RRVM_PID" 2>/dev/null && [ $i -lt 1200 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if kill -0 "$RRVM_PID" 2>/dev/null; then
-		echo "# rrvm still running 120 s after gdb ended; killed"
+	if ! wait_until 300 eval '! alive "$RRVM_PID"'; then
+		echo "# rrvm still running 300 s after gdb ended; killed"
 		kill "$RRVM_PID"
 	fi
 	wait "$RRVM_PID"
@@ -161,15 +152,10 @@ start_rrvm -v
 	-ex 'delete' -ex 'watch race.threads[0].ops' -ex 'continue' -ex 'p $pc' -ex 'delete' \
 	-ex 'detach' >"$T/gdb.out" 2>&1 </dev/null &
 GDB_PID=$!
-i=0
-while [ "$(grep -c 'gdb: continue from' "$T/rrvm.err")" -lt 2 ] && [ $i -lt 300 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-sleep 1
+# Interrupt as soon as the second continue (under the watchpoint) runs.
+wait_until 120 sh -c "[ \$(grep -c 'gdb: continue from' '$T/rrvm.err') -ge 2 ]"
 kill -INT "$GDB_PID"
-i=0
-while kill -0 "$GDB_PID" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+wait_until 300 eval '! alive "$GDB_PID"'
 kill "$GDB_PID" 2>/dev/null
 wait "$GDB_PID"
 GDB_PID=

@@ -47,3 +47,5 @@ is() {
 has() {
 	if grep -qE -- "$2" "$1"; then ok "$3"; else not_ok "$3"; diag "no /$2/ in:"; diag "$(head -c 2000 "$1")"; fi
 }
+
+. "$top_srcdir/tests/integration/wait.sh"

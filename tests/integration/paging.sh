@@ -15,6 +15,7 @@
 set -u
 
 : "${top_builddir:=.}"
+. "${top_srcdir:-.}/tests/integration/wait.sh"
 K=$top_builddir/samples/paging.elf
 RACE=$top_builddir/samples/race.elf
 PTV=$top_builddir/tests/tools/ptview
@@ -219,11 +220,7 @@ gdb_views() {
 	sock=$tmp/gdb.sock
 	"$RRVM" run -q --timeout 120 --gdb="unix:$sock" "$K" >/dev/null 2>"$tmp/gdb.rrvm" &
 	rpid=$!
-	i=0
-	while [ ! -S "$sock" ] && [ $i -lt 100 ] && kill -0 $rpid 2>/dev/null; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_until 120 sh -c "[ -S '$sock' ] || ! kill -0 $rpid 2>/dev/null"
 	# -ex, not a command file: gdb stops a file at its first error, and
 	# reading the guard page is meant to fail.
 	set -- -ex "set pagination off" -ex "set confirm off" -ex "target remote $sock" \

@@ -128,12 +128,22 @@ is "$status" 2 "record -o an existing recording: status 2"
 has "$scratch/e" "holds a recording" "and nothing is overwritten"
 check "the old recording is intact" cmp -s "$scratch/ticks/kernel" "$SAMPLES/ticks.elf"
 
-# A recorder killed with SIGKILL leaves a replayable prefix.
-"$RRVM" record -q -o "$scratch/killed" "$SAMPLES/compute.elf" > "$scratch/killed.out" 2>/dev/null &
+# A recorder killed with SIGKILL leaves a replayable prefix. echo.elf
+# waits for serial input as long as the FIFO stays open, so it is certainly
+# still running when it is killed: after it echoed a line and the log has
+# grown past its header (the input is in the log).
+mkfifo "$scratch/killed.in"
+exec 3<>"$scratch/killed.in"
+"$RRVM" record -q --timeout 600 --serial-in "$scratch/killed.in" -o "$scratch/killed" \
+	"$SAMPLES/echo.elf" > "$scratch/killed.out" 2>/dev/null &
 pid=$!
-sleep 0.7
-kill -9 "$pid" 2>/dev/null
+wait_until 120 grep -q '^ready:' "$scratch/killed.out"
+printf 'first line\n' >&3
+check "the guest echoed a line and the log grew while the recorder runs" \
+	wait_until 120 sh -c "grep -q '^echo: FIRST LINE' '$scratch/killed.out' && [ \$(stat -c %s '$scratch/killed/events.lz4') -gt 64 ]"
+check "the recorder is still running when it is killed" kill -9 "$pid"
 wait "$pid" 2>/dev/null
+exec 3>&-
 has "$scratch/killed/manifest" "^result: running$" "a killed recorder's manifest says it did not finish"
 run_rrvm "$scratch/killed.rep" "$scratch/e" replay "$scratch/killed"
 is "$status" 5 "its recording replays up to where the log ends (status 5)"
@@ -141,5 +151,6 @@ has "$scratch/e" "truncated" "and says it is truncated"
 check "the replayed output is a prefix of what the recorder printed" \
 	sh -c "head -c \$(wc -c < '$scratch/killed.rep') '$scratch/killed.out' | cmp -s - '$scratch/killed.rep'"
 check "and not empty" test -s "$scratch/killed.rep"
+check "and holds the echo of the input the log had taken" grep -q '^echo: FIRST LINE' "$scratch/killed.rep"
 
 tap_end

@@ -118,10 +118,20 @@ is "$("$RRVM" query --csv "$race" "$(cat "$tmp/q3.sql")" | tail -n +2 | wc -l)" 
 	"$(q "$race" 'SELECT count(DISTINCT port) FROM exits')" "query 3: one row per port"
 is "$("$RRVM" query --csv "$race" "$(cat "$tmp/q4.sql")" | tail -n +2 | wc -l)" \
 	"$(q "$race" 'SELECT count(*) FROM interrupts WHERE vector = 32')" "query 4: one row per timer interrupt"
-# At 1000 Hz the guest clock between timer interrupts averages about 1 ms.
-avg=$(sqlite3 "$race/trace.db" "SELECT CAST(avg(delta_ns) AS INTEGER) FROM ($(sed 's/;$//' "$tmp/q4.sql"))")
-check "query 4: mean time between timer interrupts near 1 ms ($avg ns)" \
-	test "${avg:-0}" -gt 500000 -a "${avg:-0}" -lt 3000000
+# What query 4 finds is the PIT model's rule, whatever the host's speed:
+# each IRQ0 is raised by a poll that read the guest clock at or after an
+# edge of channel 0 (period 1193/1193182 s at race.elf's 1000 Hz, about
+# 999,847 ns), and missed edges are coalesced, so the clock strictly grows
+# from one timer interrupt to the next and n of them span more than n - 2
+# periods. (How much more is the host's delivery latency: a figure for
+# make bench, not a test.)
+sqlite3 "$race/trace.db" "SELECT count(*), min(delta_ns), sum(delta_ns) FROM ($(sed 's/;$//' "$tmp/q4.sql"))" \
+	| tr '|' ' ' >"$tmp/q4.stats"
+read -r n4 min4 sum4 <"$tmp/q4.stats"
+check "query 4: the guest clock grows between timer interrupts (smallest step ${min4:-none} ns)" \
+	test "${min4:-0}" -gt 0
+check "query 4: $n4 timer interrupts span at least $((${n4:-2} - 2)) PIT periods (${sum4:-0} ns)" \
+	test "${n4:-0}" -gt 2 -a "${sum4:-0}" -ge $(((${n4:-2} - 2) * 999000))
 is "$("$RRVM" query --csv "$io" "$(cat "$tmp/q5.sql")" | tail -n +2 | wc -l)" \
 	"$(q "$io" 'SELECT count(*) FROM annotations WHERE position BETWEEN 1000 AND 300000')" \
 	"query 5: the annotations in the range"

@@ -5,6 +5,7 @@
 : "${top_builddir:=.}"
 RRVM=$top_builddir/cli/rrvm
 SAMPLES=$top_builddir/samples
+. "$top_srcdir/tests/integration/wait.sh"
 
 n=0
 failed=0

@@ -118,22 +118,18 @@ check "truncated log: fewer exits than the manifest" test "$(q "$tmp/truncated" 
 # ---- SIGKILL in the middle ---------------------------------------------------------------
 "$RRVM" record -q -o "$big" "$SAMPLES/ioheavy.elf" -- count=60000 >/dev/null 2>&1
 is "$?" 1 "record ioheavy.elf count=60000"
-# kill_index DIR: start rrvm index, SIGKILL it half a second after it
-# started writing; returns 1 if it finished before it could be killed.
+# kill_index DIR: start rrvm index and SIGKILL it once it has committed its
+# first batch of rows (the partial file has passed 1 MiB; the whole index
+# is over 10 MiB, so most of its work is still ahead); returns 1 if it
+# ended before it could be killed.
 kill_index() {
 	"$RRVM" index -q "$1" 2>/dev/null &
 	pid=$!
-	i=0
-	while [ ! -s "$1/trace.db.partial" ] && [ "$i" -lt 300 ] && kill -0 "$pid" 2>/dev/null; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	sleep 0.5
-	if ! kill -0 "$pid" 2>/dev/null; then
+	wait_until 300 sh -c "[ \$(stat -c %s '$1/trace.db.partial' 2>/dev/null || echo 0) -gt 1048576 ] || ! kill -0 $pid 2>/dev/null"
+	if ! kill -KILL "$pid" 2>/dev/null; then
 		wait "$pid"
 		return 1
 	fi
-	kill -KILL "$pid"
 	wait "$pid" 2>/dev/null
 	return 0
 }
@@ -160,11 +156,7 @@ cp "$big/trace.db" "$tmp/big.db"
 # Two indexers on one recording: the second is refused at once.
 "$RRVM" index -q "$big" 2>/dev/null &
 pid=$!
-i=0
-while [ ! -s "$big/trace.db.partial" ] && [ "$i" -lt 300 ] && kill -0 "$pid" 2>/dev/null; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_until 300 sh -c "[ -s '$big/trace.db.partial' ] || ! kill -0 $pid 2>/dev/null"
 "$RRVM" index -q "$big" 2>"$tmp/e"
 st=$?
 wait "$pid"

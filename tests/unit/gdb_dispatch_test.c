@@ -391,7 +391,7 @@ static void test_interrupt(void)
 	}
 	st.fake.step_limit = 0;		/* runs until interrupted */
 	is_int(cl_send(&st.c, "c"), '+', "c acked");
-	usleep(50000);
+	ok(fake_wait_resumes(&st.fake, 1) == 0, "the target runs");
 	cl_send_raw(&st.c, "\x03", 1);
 	r = cl_recv(&st.c);
 	is_str(r, "T02thread:1;", "Ctrl-C stops the running target with SIGINT");
@@ -405,7 +405,7 @@ static void test_interrupt(void)
 
 	/* The client vanishes while the target runs. */
 	cl_send(&st.c, "c");
-	usleep(20000);
+	ok(fake_wait_resumes(&st.fake, 3) == 0, "the target runs again");
 	int res = stub_stop(&st);
 	is_int(res, GDB_SERVE_DISCONNECTED, "disconnect during run: DISCONNECTED");
 	ok(st.fake.interrupts >= 3, "disconnect interrupted the target");
@@ -415,8 +415,8 @@ static void test_interrupt(void)
 		return;
 	st.fake.step_limit = 0;
 	cl_send(&st.c, "c");
+	ok(fake_wait_resumes(&st.fake, 1) == 0, "the target runs");
 	cl_send_raw(&st.c, "$?#3f", 5);
-	usleep(20000);
 	is_int(stub_stop(&st), GDB_SERVE_DISCONNECTED, "a packet during run does not wedge the stub");
 }
 

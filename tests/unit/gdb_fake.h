@@ -258,7 +258,9 @@ static int fake_resume(void *ctx, enum gdb_resume how, struct gdb_stop *stop)
 	long steps = 0;
 	int k;
 
+	pthread_mutex_lock(&f->lock);
 	f->resumes++;
+	pthread_mutex_unlock(&f->lock);
 	f->last_how = how;
 	memset(stop, 0, sizeof(*stop));
 	if (f->has_forced) {
@@ -309,6 +311,24 @@ static int fake_resume(void *ctx, enum gdb_resume how, struct gdb_stop *stop)
 	stop->kind = GDB_STOP_SIGNAL;
 	stop->signal = GDB_SIGTRAP;
 	return 0;
+}
+
+/* Wait (from the test's thread) until the target has been resumed at
+ * least n times in all: the event "the stub is running the target", on
+ * which a test may send Ctrl-C. 0 when it came, -1 after a minute. */
+static inline int fake_wait_resumes(struct gdb_fake *f, int n)
+{
+	for (int ms = 0; ms < 60000; ms++) {
+		int r;
+
+		pthread_mutex_lock(&f->lock);
+		r = f->resumes;
+		pthread_mutex_unlock(&f->lock);
+		if (r >= n)
+			return 0;
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	}
+	return -1;
 }
 
 static void fake_interrupt(void *ctx)
