@@ -380,6 +380,15 @@ static void after_step(struct replay *r, const struct vmm_event *ev)
 				return;
 			}
 			replay_q_consume(r);
+		} else if (ev->exits % REPLAY_CHECKSUM_EVERY == 0 && (!e || e->type != REPLAY_EV_END)) {
+			/* The recorder logs one here: a log without it lost events. */
+			if (!e) {
+				stop_for_log(r, "a checksum");
+				return;
+			}
+			replay_q_describe_next(r, next, sizeof(next));
+			diverge(r, "the recording has no checksum of exit %" PRIu64 " but '%s'",
+				ev->exits, next);
 		}
 	}
 }
