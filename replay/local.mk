@@ -14,5 +14,11 @@ TESTS += tests/unit/replayer_test
 tests_unit_replayer_test_LDADD = replay/libreplay.a vmm/libvmm.a $(LZ4_LIBS)
 TESTS += tests/integration/record_replay.sh
 EXTRA_DIST += tests/integration/record_replay.sh
+EXTRA_DIST += tests/data/v1-race/manifest tests/data/v1-race/kernel tests/data/v1-race/events.lz4
 bench_scripts += tests/bench/record_replay.sh
 EXTRA_DIST += tests/bench/record_replay.sh
+
+# replaystate: the replayer's saved state checked on a real recording.
+noinst_PROGRAMS += tests/tools/replaystate
+tests_tools_replaystate_SOURCES = tests/tools/replaystate.c
+tests_tools_replaystate_LDADD = replay/libreplay.a vmm/libvmm.a $(LZ4_LIBS)
