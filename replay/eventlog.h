@@ -237,7 +237,7 @@ void replay_log_reader_tell(const struct replay_log_reader *r, struct replay_log
  * Read on from pos (from replay_log_reader_tell on this file), whatever the
  * reader returned since, a final status included. In a frame of independent
  * blocks (what replay_log_writer writes) the reader goes straight to the
- * block that holds pos; in a frame of linked blocks (rrvm before 0.2, or
+ * block that holds pos; in a frame of linked blocks (rrvm 0.1.0, or
  * `lz4 -BD`) each block needs the ones before it, so the reader reads the
  * log again from its start up to pos. Memory stays bounded either way.
  * A reader that resumed inside the frame checks every block checksum and
