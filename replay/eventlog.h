@@ -217,6 +217,37 @@ int replay_log_reader_open_fd(struct replay_log_reader *r, int fd, const char *n
 enum replay_log_status replay_log_next(struct replay_log_reader *r,
 				       struct replay_event *ev) REPLAY_WUR;
 
+/*
+ * A place in the log to come back to: where the next event starts and
+ * what the decoder knew there. Plain data (copy it, store it) meaningful
+ * only to a reader of the same file.
+ */
+struct replay_log_pos {
+	uint64_t block_file_off;        /* the LZ4 block holding the next byte; 0: none yet */
+	uint64_t block_d_off;           /* the decompressed offset where that block starts */
+	uint64_t d_off;                 /* the decompressed offset of the next event */
+	uint64_t events;                /* events before it */
+	uint64_t exits, clock[2];       /* the decoder's previous values (deltas) */
+	uint8_t header_done, ended;
+};
+
+/* The position of the next replay_log_next. Cheap (no I/O). */
+void replay_log_reader_tell(const struct replay_log_reader *r, struct replay_log_pos *pos);
+/*
+ * Read on from pos (from replay_log_reader_tell on this file), whatever the
+ * reader returned since, a final status included. In a frame of independent
+ * blocks (what replay_log_writer writes) the reader goes straight to the
+ * block that holds pos; in a frame of linked blocks (rrvm 0.1.0, or
+ * `lz4 -BD`) each block needs the ones before it, so the reader reads the
+ * log again from its start up to pos. Memory stays bounded either way.
+ * A reader that resumed inside the frame checks every block checksum and
+ * the end mark, but not the content checksum, which covers the whole
+ * stream: a read from the start checks that. Returns 0, -ESPIPE for a
+ * file that cannot seek, -EINVAL for a position this file does not have
+ * (then replay_log_next reports CORRUPT), or -errno.
+ */
+int replay_log_reader_seek(struct replay_log_reader *r, const struct replay_log_pos *pos) REPLAY_WUR;
+
 const char *replay_log_reader_error(const struct replay_log_reader *r);
 /* Events returned so far, decompressed bytes they (and the header) span, and
  * compressed bytes of the file consumed. */

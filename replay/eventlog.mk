@@ -17,6 +17,10 @@ check_PROGRAMS += tests/unit/eventlog_test
 TESTS += tests/unit/eventlog_test
 tests_unit_eventlog_test_SOURCES = tests/unit/eventlog_test.c
 tests_unit_eventlog_test_LDADD = replay/libreplay.a $(LZ4_LIBS)
+check_PROGRAMS += tests/unit/eventlog_seek_test
+TESTS += tests/unit/eventlog_seek_test
+tests_unit_eventlog_seek_test_SOURCES = tests/unit/eventlog_seek_test.c
+tests_unit_eventlog_seek_test_LDADD = replay/libreplay.a $(LZ4_LIBS)
 
 # libFuzzer target for the reader: needs CC=clang; not part of make check.
 eventlog_fuzz_sources = $(srcdir)/tests/fuzz/eventlog_fuzz.c $(srcdir)/replay/eventlog.c \

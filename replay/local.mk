@@ -3,12 +3,23 @@ noinst_LIBRARIES += replay/libreplay.a
 replay_libreplay_a_SOURCES =
 include $(srcdir)/replay/eventlog.mk
 replay_libreplay_a_SOURCES += replay/replay.h replay/sha256.c replay/manifest.c \
-	replay/fingerprint.c replay/recorder.c replay/replayer.c
+	replay/fingerprint.c replay/recorder.c replay/internal.h replay/replayer.c \
+	replay/lookahead.c replay/replaystate.c replay/replayopen.c
 
 check_PROGRAMS += tests/unit/replay_test
 TESTS += tests/unit/replay_test
 tests_unit_replay_test_LDADD = replay/libreplay.a vmm/libvmm.a $(LZ4_LIBS)
+check_PROGRAMS += tests/unit/replayer_test
+TESTS += tests/unit/replayer_test
+tests_unit_replayer_test_SOURCES = tests/unit/replayer_test.c tests/unit/replay_fake.h
+tests_unit_replayer_test_LDADD = replay/libreplay.a vmm/libvmm.a $(LZ4_LIBS)
 TESTS += tests/integration/record_replay.sh
 EXTRA_DIST += tests/integration/record_replay.sh
+EXTRA_DIST += tests/data/v1-race/manifest tests/data/v1-race/kernel tests/data/v1-race/events.lz4
 bench_scripts += tests/bench/record_replay.sh
 EXTRA_DIST += tests/bench/record_replay.sh
+
+# replaystate: the replayer's saved state checked on a real recording.
+noinst_PROGRAMS += tests/tools/replaystate
+tests_tools_replaystate_SOURCES = tests/tools/replaystate.c
+tests_tools_replaystate_LDADD = replay/libreplay.a vmm/libvmm.a $(LZ4_LIBS)

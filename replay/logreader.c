@@ -10,6 +10,14 @@
  * a bad event is CORRUPT. (LZ4F by itself streams an uncompressed block out
  * before checking its checksum, which would let damaged bytes reach the
  * decoder.)
+ *
+ * Walking the blocks also lets the reader come back to a saved position:
+ * it remembers at which file offset each block it holds in memory starts
+ * and which decompressed offset that block begins at. In a frame of
+ * independent blocks, seeking is reading on from that block, behind a
+ * frame header made up for the purpose (the file's own one announces a
+ * content checksum, which only a read of the whole stream can check). A
+ * frame of linked blocks is read again from its start.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +34,11 @@
 
 enum frame_stage { FR_HEADER, FR_BLOCKS, FR_DONE };
 
+/* A block whose decompressed bytes are (or begin) in the buffer. */
+struct block_mark {
+	uint64_t file_off, d_start;
+};
+
 struct replay_log_reader {
 	int fd;
 	char *name;
@@ -37,7 +50,13 @@ struct replay_log_reader {
 	int eof;
 	enum frame_stage stage;
 	size_t max_block;
-	int block_crc, content_crc;
+	int block_crc, content_crc, linked;
+	unsigned block_size_id;         /* 4..7, from the frame header */
+	int resumed;                    /* reading from a seek: no content checksum */
+	struct block_mark *marks;       /* ascending; marks[0] holds d[d_pos] or is before it */
+	size_t nmarks, marks_cap;
+	int skipping;                   /* after a seek: drop bytes up to skip_to */
+	uint64_t skip_to, skip_block_file_off, skip_block_d_off;
 	/* decompressed: d[d_pos..d_len) is not yet decoded; d[0] is at offset d_off */
 	uint8_t *d;
 	size_t d_cap, d_pos, d_len;
@@ -108,10 +127,31 @@ void replay_log_reader_free(struct replay_log_reader *r)
 		close(r->fd);
 	LZ4F_freeDecompressionContext(r->dctx);
 	free(r->scratch.pages);
+	free(r->marks);
 	free(r->name);
 	free(r->in);
 	free(r->d);
 	free(r);
+}
+
+/* Back to the start of the frame (the file offset is the caller's). */
+static void rewind_state(struct replay_log_reader *r)
+{
+	LZ4F_resetDecompressionContext(r->dctx);
+	r->in_pos = r->in_len = 0;
+	r->in_off = 0;
+	r->eof = 0;
+	r->stage = FR_HEADER;
+	r->resumed = 0;
+	r->nmarks = 0;
+	r->skipping = 0;
+	r->d_pos = r->d_len = 0;
+	r->d_off = 0;
+	r->header_done = 0;
+	memset(&r->codec, 0, sizeof(r->codec));
+	r->events = 0;
+	r->done = 0;
+	r->msg[0] = 0;
 }
 
 int replay_log_reader_open_fd(struct replay_log_reader *r, int fd, const char *name)
@@ -127,18 +167,7 @@ int replay_log_reader_open_fd(struct replay_log_reader *r, int fd, const char *n
 	free(r->name);
 	r->name = nm;
 	r->fd = fd;
-	LZ4F_resetDecompressionContext(r->dctx);
-	r->in_pos = r->in_len = 0;
-	r->in_off = 0;
-	r->eof = 0;
-	r->stage = FR_HEADER;
-	r->d_pos = r->d_len = 0;
-	r->d_off = 0;
-	r->header_done = 0;
-	memset(&r->codec, 0, sizeof(r->codec));
-	r->events = 0;
-	r->done = 0;
-	r->msg[0] = 0;
+	rewind_state(r);
 	return 0;
 }
 
@@ -195,6 +224,37 @@ static int input_ensure(struct replay_log_reader *r, size_t n)
 	return 1;
 }
 
+/* Forget the blocks wholly before the buffer's first byte. */
+static void marks_prune(struct replay_log_reader *r)
+{
+	size_t i = 0;
+
+	while (i + 1 < r->nmarks && r->marks[i + 1].d_start <= r->d_off)
+		i++;
+	if (i > 0) {
+		memmove(r->marks, r->marks + i, (r->nmarks - i) * sizeof(*r->marks));
+		r->nmarks -= i;
+	}
+}
+
+/* Note that the block at file offset file_off is about to be decompressed. */
+static int mark_block(struct replay_log_reader *r, uint64_t file_off)
+{
+	if (r->nmarks == r->marks_cap) {
+		size_t cap = r->marks_cap ? 2 * r->marks_cap : 8;
+		struct block_mark *nm = realloc(r->marks, cap * sizeof(*nm));
+
+		if (!nm) {
+			finish(r, REPLAY_LOG_ERROR, "%s: out of memory", r->name);
+			return -1;
+		}
+		r->marks = nm;
+		r->marks_cap = cap;
+	}
+	r->marks[r->nmarks++] = (struct block_mark){ file_off, r->d_off + r->d_len };
+	return 0;
+}
+
 /* Room for n more decompressed bytes. */
 static int d_reserve(struct replay_log_reader *r, size_t n)
 {
@@ -204,6 +264,7 @@ static int d_reserve(struct replay_log_reader *r, size_t n)
 	r->d_off += r->d_pos;
 	r->d_len -= r->d_pos;
 	r->d_pos = 0;
+	marks_prune(r);
 	if (r->d_cap - r->d_len < n) {
 		size_t cap = r->d_len + n;
 		uint8_t *nd;
@@ -279,10 +340,12 @@ static enum replay_log_status frame_header(struct replay_log_reader *r)
 		return rc < 0 ? r->status : truncated(r, "the LZ4 frame header");
 	r->block_crc = !!(r->in[r->in_pos + 4] & 0x10);
 	r->content_crc = !!(r->in[r->in_pos + 4] & 0x04);
+	r->linked = !(r->in[r->in_pos + 4] & 0x20);
 	if (feed(r, hs, "frame header") < 0)
 		return r->status;
 	/* LZ4F accepted the header, so the block size id is 4..7. */
-	r->max_block = (size_t)1 << (8 + 2 * ((r->in[r->in_pos - hs + 5] >> 4) & 7));
+	r->block_size_id = (r->in[r->in_pos - hs + 5] >> 4) & 7;
+	r->max_block = (size_t)1 << (8 + 2 * r->block_size_id);
 	r->stage = FR_BLOCKS;
 	return REPLAY_LOG_EVENT;
 }
@@ -312,9 +375,15 @@ static enum replay_log_status frame_step(struct replay_log_reader *r)
 	}
 	if ((rc = input_ensure(r, need)) <= 0)
 		return rc < 0 ? r->status : truncated(r, size ? "an LZ4 block" : "the LZ4 end mark");
-	hint = feed(r, need, size ? "block" : "end mark");
+	if (size != 0 && mark_block(r, file_pos(r)) < 0)
+		return r->status;
+	/* A resumed frame was announced without a content checksum: LZ4F
+	 * gets the end mark alone, and the checksum is stepped over. */
+	hint = feed(r, size == 0 && r->resumed ? 4 : need, size ? "block" : "end mark");
 	if (hint < 0)
 		return r->status;
+	if (size == 0 && r->resumed)
+		r->in_pos += need - 4;
 	if ((hint == 0) != (size == 0))
 		return finish(r, REPLAY_LOG_CORRUPT, "%s: corrupt LZ4 frame at file offset %llu: "
 			      "frame end and end mark disagree", r->name,
@@ -347,6 +416,20 @@ enum replay_log_status replay_log_next(struct replay_log_reader *r, struct repla
 		return r->status;
 	if (r->fd < 0)
 		return finish(r, REPLAY_LOG_ERROR, "read: the log reader is not open");
+	if (r->skipping) {
+		enum replay_log_status st;
+
+		while (r->d_off + r->d_len < r->skip_to && r->stage != FR_DONE)
+			if ((st = frame_step(r)) != REPLAY_LOG_EVENT)
+				return st;
+		if (r->d_off + r->d_len < r->skip_to)
+			return finish(r, REPLAY_LOG_CORRUPT, "%s: corrupt: the frame ends at "
+				      "decompressed offset %llu, before the position sought (%llu)",
+				      r->name, (unsigned long long)(r->d_off + r->d_len),
+				      (unsigned long long)r->skip_to);
+		r->d_pos = (size_t)(r->skip_to - r->d_off);
+		r->skipping = 0;
+	}
 	for (;;) {
 		size_t avail = r->d_len - r->d_pos, used, want;
 		uint64_t off = r->d_off + r->d_pos;
@@ -415,4 +498,122 @@ uint64_t replay_log_reader_offset(const struct replay_log_reader *r)
 uint64_t replay_log_reader_file_offset(const struct replay_log_reader *r)
 {
 	return file_pos(r);
+}
+
+void replay_log_reader_tell(const struct replay_log_reader *r, struct replay_log_pos *pos)
+{
+	uint64_t off = r->skipping ? r->skip_to : r->d_off + r->d_pos;
+	size_t i = r->nmarks;
+
+	memset(pos, 0, sizeof(*pos));
+	while (i > 0 && r->marks[i - 1].d_start > off)
+		i--;
+	if (r->skipping) {
+		/* Sought but not read yet: still where the seek put it. */
+		pos->block_file_off = r->skip_block_file_off;
+		pos->block_d_off = r->skip_block_d_off;
+	} else if (i > 0) {
+		pos->block_file_off = r->marks[i - 1].file_off;
+		pos->block_d_off = r->marks[i - 1].d_start;
+	}
+	pos->d_off = off;
+	pos->events = r->events;
+	pos->exits = r->codec.exits;
+	pos->clock[0] = r->codec.clock[0];
+	pos->clock[1] = r->codec.clock[1];
+	pos->header_done = (uint8_t)r->header_done;
+	pos->ended = (uint8_t)r->codec.ended;
+}
+
+/* A frame header like the file's but for independent blocks and without
+ * the content checksum, made by LZ4F itself (it carries a checksum byte). */
+static int resume_header(struct replay_log_reader *r)
+{
+	LZ4F_preferences_t p;
+	LZ4F_cctx *c;
+	uint8_t hdr[LZ4F_HEADER_SIZE_MAX];
+	size_t n, src, dst = 0, ret;
+
+	memset(&p, 0, sizeof(p));
+	p.frameInfo.blockSizeID = (LZ4F_blockSizeID_t)r->block_size_id;
+	p.frameInfo.blockMode = LZ4F_blockIndependent;
+	p.frameInfo.blockChecksumFlag = r->block_crc ? LZ4F_blockChecksumEnabled
+						     : LZ4F_noBlockChecksum;
+	p.frameInfo.contentChecksumFlag = LZ4F_noContentChecksum;
+	if (LZ4F_isError(LZ4F_createCompressionContext(&c, LZ4F_VERSION)))
+		return -ENOMEM;
+	n = LZ4F_compressBegin(c, hdr, sizeof(hdr), &p);
+	LZ4F_freeCompressionContext(c);
+	if (LZ4F_isError(n))
+		return -EINVAL;
+	LZ4F_resetDecompressionContext(r->dctx);
+	src = n;
+	ret = LZ4F_decompress(r->dctx, r->d, &dst, hdr, &src, NULL);
+	return LZ4F_isError(ret) || src != n ? -EINVAL : 0;
+}
+
+/* Linked blocks: read again from the start up to pos. */
+static int seek_by_rereading(struct replay_log_reader *r, const struct replay_log_pos *pos)
+{
+	struct replay_event ev;
+
+	if (lseek(r->fd, 0, SEEK_SET) < 0)
+		return -errno;
+	rewind_state(r);
+	while (r->events < pos->events)
+		if (replay_log_next(r, &ev) != REPLAY_LOG_EVENT)
+			return -EINVAL;
+	if ((pos->events > 0 || pos->header_done) && r->d_off + r->d_pos != pos->d_off) {
+		finish(r, REPLAY_LOG_CORRUPT, "%s: corrupt: event %llu starts at decompressed "
+		       "offset %llu, not at the position sought (%llu)", r->name,
+		       (unsigned long long)pos->events, (unsigned long long)(r->d_off + r->d_pos),
+		       (unsigned long long)pos->d_off);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int replay_log_reader_seek(struct replay_log_reader *r, const struct replay_log_pos *pos)
+{
+	int rc;
+
+	if (r->fd < 0)
+		return -EBADF;
+	if (pos->block_file_off == 0 || r->linked || r->stage == FR_HEADER)
+		return seek_by_rereading(r, pos);
+	if (pos->d_off < pos->block_d_off || pos->d_off - pos->block_d_off > r->max_block) {
+		finish(r, REPLAY_LOG_CORRUPT, "%s: no such position: decompressed offset %llu in "
+		       "the block at %llu", r->name, (unsigned long long)pos->d_off,
+		       (unsigned long long)pos->block_d_off);
+		return -EINVAL;
+	}
+	if (lseek(r->fd, (off_t)pos->block_file_off, SEEK_SET) < 0)
+		return -errno;
+	rc = resume_header(r);
+	if (rc) {
+		finish(r, REPLAY_LOG_ERROR, "%s: cannot resume the LZ4 frame: %s", r->name,
+		       strerror(-rc));
+		return rc;
+	}
+	r->in_pos = r->in_len = 0;
+	r->in_off = pos->block_file_off;
+	r->eof = 0;
+	r->stage = FR_BLOCKS;
+	r->resumed = 1;
+	r->nmarks = 0;
+	r->d_pos = r->d_len = 0;
+	r->d_off = pos->block_d_off;
+	r->header_done = pos->header_done;
+	r->codec.exits = pos->exits;
+	r->codec.clock[0] = pos->clock[0];
+	r->codec.clock[1] = pos->clock[1];
+	r->codec.ended = pos->ended;
+	r->events = pos->events;
+	r->skipping = 1;
+	r->skip_to = pos->d_off;
+	r->skip_block_file_off = pos->block_file_off;
+	r->skip_block_d_off = pos->block_d_off;
+	r->done = 0;
+	r->msg[0] = 0;
+	return 0;
 }

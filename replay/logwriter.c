@@ -55,7 +55,8 @@ struct replay_log_writer *replay_log_writer_create(void)
 		return NULL;
 	w->fd = -1;
 	w->prefs.frameInfo.blockSizeID = LZ4F_max64KB;
-	w->prefs.frameInfo.blockMode = LZ4F_blockLinked;
+	/* Independent blocks: a reader can start at any block (seek). */
+	w->prefs.frameInfo.blockMode = LZ4F_blockIndependent;
 	w->prefs.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled;
 	w->prefs.frameInfo.blockChecksumFlag = LZ4F_blockChecksumEnabled;
 	w->out_cap = LZ4F_compressBound(FEED_SIZE, &w->prefs);

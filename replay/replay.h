@@ -174,6 +174,26 @@ struct replay_observer {
 };
 void replay_set_observer(struct replay *r, const struct replay_observer *o);
 
+/*
+ * The replayer's state: everything that decides its future apart from the
+ * machine (the position in the log, the running checksum, the last clock
+ * values, the state of a fingerprint search, the pages written since the
+ * last poll). A snapshot of the machine taken at the same moment plus this
+ * state is a checkpoint: restore both and the replay goes on exactly as it
+ * did from there. Plain bytes, replay_state_size() of them, meaningful to
+ * a replay of the same recording by the same rrvm build. The debugger's
+ * settings (replay_set_debug, replay_stop_at, observer) are not part of it.
+ * Save: 0, or -ENOSPC when len is too small, -errno from the machine.
+ * Restore (after the machine's own restore): 0, or -EINVAL with a message
+ * in err for bytes that are not such a state, or a log position the log
+ * does not have.
+ */
+size_t replay_state_size(const struct replay *r);
+int replay_state_save(struct replay *r, void *buf, size_t len, struct vmm_error *err)
+	VMM_MUST_CHECK;
+int replay_state_restore(struct replay *r, const void *buf, size_t len, struct vmm_error *err)
+	VMM_MUST_CHECK;
+
 /* Debug registers and single-step wanted by a debugger (gdb); the replayer
  * merges them with its own use of one hardware breakpoint. */
 int replay_set_debug(struct replay *r, const struct vmm_debug *dbg) VMM_MUST_CHECK;

@@ -17,6 +17,9 @@
  *
  * A halted guest is not waited for: the next poll is taken at once, so an
  * idle guest replays faster than it ran.
+ *
+ * The machine is reached through r->mops (internal.h), the queue of events
+ * read ahead through lookahead.c; opening a recording is replayopen.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -25,61 +28,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "replay/replay.h"
+#include "replay/internal.h"
 
 #define SEARCH_SLOT 3
 #define DR6_BS (1ull << 14)     /* single-step trap */
 
-struct replay {
-	char *dir;
-	struct replay_manifest manifest;
-	struct vmm *vm;
-	struct replay_log_reader *log;
-
-	/* The next events, copied out of the reader: the replayer must see one
-	 * event past an INJECT to arm a search before the injecting entry. */
-	struct lookahead {
-		struct replay_event ev;
-		enum replay_log_status status;
-		uint8_t bytes[REPLAY_SERIAL_IN_MAX];
-		uint64_t *pages;
-	} q[2];
-	unsigned qhead, qn;             /* a ring: q[(qhead + i) % 2] is the i-th next */
-	enum replay_log_status next_status;     /* of q[0], or of the log if qn == 0 */
-	uint64_t events;
-
-	uint64_t *dirty;
-	size_t dirty_words;
-	uint64_t *pages;
-	uint64_t checksum;
-	uint64_t last_clock[2];
-
-	bool stopped;                   /* a stop was decided inside a callback */
-	struct replay_result pending;
-	atomic_bool interrupt;
-
-	struct replay_observer observer;
-	int (*symbolize)(void *ctx, uint64_t addr, char *buf, size_t len);
-	void *symbolize_ctx;
-	uint64_t stop_at;
-	struct vmm_debug user_dbg;
-	struct vmm_debug applied;
-	bool applied_valid;
-	bool searching, stepping_over;
-	/* Injection is allowed only on entries the recording could have
-	 * injected on without logging a point: after a synchronous exit or a
-	 * poll. Never after a breakpoint or single-step exit of our own. */
-	bool may_inject;
-	uint64_t search_rip, search_hits;
-	/* The debugger's single steps into interrupt handlers. */
-	int (*handler_lookup)(void *ctx, int vector, uint64_t *addr);
-	void *handler_ctx;
-	int handler_slot;               /* this entry's handler breakpoint, or -1 */
-	/* A vector injected on an entry that a kick cut short: KVM may still
-	 * hold it, to deliver at the next entry. */
-	int queued_vector;
-	struct replay_stats stats;
-};
+static uint64_t now_exits(struct replay *r)
+{
+	return r->mops->exits(r->mctx);
+}
 
 const char *replay_stop_name(enum replay_stop s)
 {
@@ -93,78 +50,9 @@ const char *replay_stop_name(enum replay_stop s)
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
 }
 
-static struct lookahead *slot_at(struct replay *r, unsigned i)
-{
-	return &r->q[(r->qhead + i) % 2];
-}
-
-/* Make the i-th next event valid (reading the log as needed); a final
- * status repeats. */
-static struct lookahead *fill(struct replay *r, unsigned i)
-{
-	while (r->qn <= i) {
-		struct lookahead *slot = slot_at(r, r->qn);
-
-		if (r->qn > 0 && slot_at(r, r->qn - 1)->status != REPLAY_LOG_EVENT) {
-			slot->status = slot_at(r, r->qn - 1)->status;
-		} else {
-			slot->status = replay_log_next(r->log, &slot->ev);
-			/* Own the variable-length parts: the reader reuses them. */
-			if (slot->status == REPLAY_LOG_EVENT && slot->ev.type == REPLAY_EV_SERIAL_IN) {
-				memcpy(slot->bytes, slot->ev.serial_in.data, slot->ev.serial_in.len);
-				slot->ev.serial_in.data = slot->bytes;
-			} else if (slot->status == REPLAY_LOG_EVENT &&
-				   slot->ev.type == REPLAY_EV_POLL_ASYNC) {
-				if (slot->ev.poll_async.npages)
-					memcpy(slot->pages, slot->ev.poll_async.pages,
-					       slot->ev.poll_async.npages * sizeof(uint64_t));
-				slot->ev.poll_async.pages = slot->pages;
-			}
-		}
-		r->qn++;
-	}
-	return slot_at(r, i);
-}
-
-static const struct replay_event *peek_at(struct replay *r, unsigned i)
-{
-	struct lookahead *slot = fill(r, i);
-
-	if (i == 0)
-		r->next_status = slot->status;
-	return slot->status == REPLAY_LOG_EVENT ? &slot->ev : NULL;
-}
-
-static const struct replay_event *peek(struct replay *r)
-{
-	return peek_at(r, 0);
-}
-
 void replay_set_observer(struct replay *r, const struct replay_observer *o)
 {
 	r->observer = o ? *o : (struct replay_observer){ 0 };
-}
-
-static void consume(struct replay *r)
-{
-	struct lookahead *first = fill(r, 0);
-
-	if (r->observer.on_log && first->status == REPLAY_LOG_EVENT)
-		r->observer.on_log(r->observer.ctx, &first->ev, vmm_exits(r->vm));
-	r->qhead = (r->qhead + 1) % 2;
-	r->qn--;
-	r->events++;
-}
-
-/* What the log holds next, in words, for messages. */
-static void describe_next(struct replay *r, char *buf, size_t len)
-{
-	const struct replay_event *e = peek(r);
-
-	if (e)
-		replay_event_format(buf, len, e);
-	else
-		snprintf(buf, len, "%s", replay_log_status_name(r->next_status));
 }
 
 static void stop(struct replay *r, enum replay_stop why, const char *fmt, ...)
@@ -185,7 +73,7 @@ static void stop(struct replay *r, enum replay_stop why, const char *fmt, ...)
 /* The log has no next event: truncated, corrupt, or ended too soon. */
 static void stop_for_log(struct replay *r, const char *needed)
 {
-	uint64_t exits = vmm_exits(r->vm);
+	uint64_t exits = now_exits(r);
 
 	switch (r->next_status) {
 	case REPLAY_LOG_TRUNCATED:
@@ -215,7 +103,7 @@ static void diverge(struct replay *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	if (vmm_get_regs(r->vm, &regs))
+	if (r->mops->get_regs(r->mctx, &regs))
 		regs.rip = 0;
 	if (r->symbolize) {
 		char name[128];
@@ -223,10 +111,10 @@ static void diverge(struct replay *r, const char *fmt, ...)
 			snprintf(sym, sizeof(sym), " in %s", name);
 	}
 	stop(r, REPLAY_STOP_DIVERGED, "replay diverged at exit %" PRIu64 " (rip 0x%" PRIx64 "%s): %s",
-	     vmm_exits(r->vm), regs.rip, sym, what);
+	     now_exits(r), regs.rip, sym, what);
 }
 
-static uint64_t replay_clock(void *ctx, enum vmm_clock_kind kind)
+uint64_t replay_clock_read(void *ctx, enum vmm_clock_kind kind)
 {
 	struct replay *r = ctx;
 	const struct replay_event *e;
@@ -235,19 +123,19 @@ static uint64_t replay_clock(void *ctx, enum vmm_clock_kind kind)
 
 	if (r->stopped)
 		return r->last_clock[k];
-	e = peek(r);
+	e = replay_q_peek(r);
 	if (!e) {
 		stop_for_log(r, "a clock value");
 		return r->last_clock[k];
 	}
 	if (e->type != REPLAY_EV_CLOCK || e->clock.kind != k) {
-		describe_next(r, next, sizeof(next));
+		replay_q_describe_next(r, next, sizeof(next));
 		diverge(r, "a device read the %s clock, but the recording has '%s' next",
 			k ? "realtime" : "monotonic", next);
 		return r->last_clock[k];
 	}
 	r->last_clock[k] = e->clock.value;
-	consume(r);
+	replay_q_consume(r);
 	return r->last_clock[k];
 }
 
@@ -290,11 +178,11 @@ static int apply_debug(struct replay *r)
 		d.single_step = true;
 	else if (d.single_step && r->queued_vector >= 0)
 		step_into_handler(r, &d, r->queued_vector);
-	else if (d.single_step && vmm_can_inject(r->vm))
-		step_into_handler(r, &d, vmm_irq_pending(r->vm));
+	else if (d.single_step && r->mops->can_inject(r->mctx))
+		step_into_handler(r, &d, r->mops->irq_pending(r->mctx));
 	if (r->applied_valid && memcmp(&d, &r->applied, sizeof(d)) == 0)
 		return 0;
-	rc = vmm_set_debug(r->vm, &d);
+	rc = r->mops->set_debug(r->mctx, &d);
 	if (rc)
 		return rc;
 	r->applied = d;
@@ -321,7 +209,7 @@ int replay_set_debug(struct replay *r, const struct vmm_debug *dbg)
 static void do_poll(struct replay *r)
 {
 	const struct replay_event *e;
-	int rc = vmm_dirty_collect(r->vm, r->dirty);
+	int rc = r->mops->dirty_collect(r->mctx, r->dirty);
 
 	if (rc) {
 		stop(r, REPLAY_STOP_ERROR, "KVM_GET_DIRTY_LOG: %s", strerror(-rc));
@@ -329,15 +217,15 @@ static void do_poll(struct replay *r)
 	}
 	memset(r->dirty, 0, r->dirty_words * sizeof(uint64_t));
 	r->may_inject = true;
-	vmm_poll_devices(r->vm);
-	while (!r->stopped && (e = peek(r)) && e->type == REPLAY_EV_SERIAL_IN) {
-		size_t took = vmm_serial_rx_push(r->vm, e->serial_in.data, e->serial_in.len);
+	r->mops->poll_devices(r->mctx);
+	while (!r->stopped && (e = replay_q_peek(r)) && e->type == REPLAY_EV_SERIAL_IN) {
+		size_t took = r->mops->serial_rx_push(r->mctx, e->serial_in.data, e->serial_in.len);
 		if (took != e->serial_in.len) {
 			diverge(r, "the recording fed %" PRIu32 " serial bytes here, the UART took %zu",
 				e->serial_in.len, took);
 			return;
 		}
-		consume(r);
+		replay_q_consume(r);
 	}
 }
 
@@ -348,12 +236,12 @@ static bool fingerprint_matches(struct replay *r, const struct replay_event *e)
 	uint32_t n = 0;
 	uint64_t hash;
 
-	if (vmm_get_regs(r->vm, &regs) || replay_fp_regs(&regs) != e->poll_async.regs_hash)
+	if (r->mops->get_regs(r->mctx, &regs) || replay_fp_regs(&regs) != e->poll_async.regs_hash)
 		return false;
 	r->stats.fp_full_checks++;
-	if (vmm_dirty_collect(r->vm, r->dirty))
+	if (r->mops->dirty_collect(r->mctx, r->dirty))
 		return false;
-	if (replay_fp_rest(r->vm, r->dirty, r->dirty_words, r->pages, REPLAY_PAGES_MAX, &n, &hash))
+	if (r->mops->fp_rest(r->mctx, r->dirty, r->dirty_words, r->pages, REPLAY_PAGES_MAX, &n, &hash))
 		return false;
 	return hash == e->poll_async.mem_hash && n == e->poll_async.npages &&
 	       memcmp(r->pages, e->poll_async.pages, n * sizeof(uint64_t)) == 0;
@@ -375,10 +263,29 @@ static void search_end(struct replay *r)
 		r->stats.bp_hits_max = r->search_hits;
 }
 
+/* After END the frame must end cleanly: end mark, content checksum right,
+ * nothing after it (FORMAT.md). A frame cut after END is truncated, any
+ * other damage there is corruption: either way the recording is not a
+ * complete one, although every event replayed. */
+static bool log_ends_cleanly(struct replay *r)
+{
+	if (replay_q_peek(r) == NULL && r->next_status == REPLAY_LOG_END_OF_LOG)
+		return true;
+	if (r->next_status == REPLAY_LOG_TRUNCATED)
+		stop(r, REPLAY_STOP_TRUNCATED, "the recording is truncated after its end record: "
+		     "replayed its %" PRIu64 " events, up to exit %" PRIu64 ", but %s",
+		     r->events, now_exits(r), replay_log_reader_error(r->log));
+	else
+		stop(r, REPLAY_STOP_CORRUPT, "%s/events.lz4 is damaged after its end record: %s",
+		     r->dir, r->next_status == REPLAY_LOG_EVENT ? "an event follows it"
+							: replay_log_reader_error(r->log));
+	return false;
+}
+
 /* The guest stopped for good: the recording must say the same. */
 static void finish(struct replay *r, enum vmm_stop_reason reason, uint32_t value)
 {
-	const struct replay_event *e = peek(r);
+	const struct replay_event *e = replay_q_peek(r);
 	char next[256];
 	uint64_t hash = 0;
 
@@ -387,26 +294,28 @@ static void finish(struct replay *r, enum vmm_stop_reason reason, uint32_t value
 		return;
 	}
 	if (e->type != REPLAY_EV_END) {
-		describe_next(r, next, sizeof(next));
+		replay_q_describe_next(r, next, sizeof(next));
 		diverge(r, "the guest stopped (%s) but the recording goes on with '%s'",
 			vmm_stop_reason_name(reason), next);
 		return;
 	}
-	if (e->end.reason != reason || e->end.status != value || e->end.exits != vmm_exits(r->vm)) {
+	if (e->end.reason != reason || e->end.status != value || e->end.exits != now_exits(r)) {
 		diverge(r, "the guest stopped (%s, value %" PRIu32 ") at exit %" PRIu64 "; the "
 			"recording stopped (%s, value %" PRIu32 ") at exit %" PRIu64,
-			vmm_stop_reason_name(reason), value, vmm_exits(r->vm),
+			vmm_stop_reason_name(reason), value, now_exits(r),
 			vmm_stop_reason_name(e->end.reason), e->end.status, e->end.exits);
 		return;
 	}
-	if (vmm_state_hash(r->vm, &hash) == 0 && hash != e->end.state_hash) {
+	if (r->mops->state_hash(r->mctx, &hash) == 0 && hash != e->end.state_hash) {
 		diverge(r, "final guest state differs: hash 0x%016" PRIx64 ", recorded 0x%016" PRIx64,
 			hash, e->end.state_hash);
 		return;
 	}
-	consume(r);
+	replay_q_consume(r);
+	if (!log_ends_cleanly(r))
+		return;
 	stop(r, REPLAY_STOP_END, "replayed %" PRIu64 " events, %" PRIu64 " exits; final state "
-	     "matches (0x%016" PRIx64 ")", r->events, vmm_exits(r->vm), hash);
+	     "matches (0x%016" PRIx64 ")", r->events, now_exits(r), hash);
 	r->pending.exit_status = vmm_exit_status(reason, value);
 	r->pending.state_hash = hash;
 }
@@ -423,10 +332,12 @@ static void finish_cut(struct replay *r, const struct replay_event *e)
 	uint8_t reason = e->end.reason;
 	uint32_t value = e->end.status;
 
-	consume(r);
+	replay_q_consume(r);
+	if (!log_ends_cleanly(r))
+		return;
 	stop(r, REPLAY_STOP_END, "replayed %" PRIu64 " events up to exit %" PRIu64 ", where the "
 	     "recording was stopped (%s); the final state is not compared", r->events,
-	     vmm_exits(r->vm), vmm_stop_reason_name(reason));
+	     now_exits(r), vmm_stop_reason_name(reason));
 	r->pending.exit_status = vmm_exit_status(reason, value);
 }
 
@@ -436,20 +347,20 @@ static void after_step(struct replay *r, const struct vmm_event *ev)
 	char next[256];
 
 	if (ev->injected >= 0) {
-		e = peek(r);
+		e = replay_q_peek(r);
 		if (!e) {
 			stop_for_log(r, "an injection record");
 			return;
 		}
 		if (e->type != REPLAY_EV_INJECT || e->inject.vector != ev->injected ||
 		    e->inject.exits != replay_inject_exits(ev)) {
-			describe_next(r, next, sizeof(next));
+			replay_q_describe_next(r, next, sizeof(next));
 			diverge(r, "replay injected vector 0x%x after exit %" PRIu64 ", the recording "
 				"has '%s'", ev->injected, replay_inject_exits(ev), next);
 			return;
 		}
-		consume(r);
-	} else if ((e = peek(r)) && e->type == REPLAY_EV_INJECT &&
+		replay_q_consume(r);
+	} else if ((e = replay_q_peek(r)) && e->type == REPLAY_EV_INJECT &&
 		   e->inject.exits < replay_inject_exits(ev)) {
 		diverge(r, "the recording injected vector 0x%x after exit %" PRIu64 "; replay did "
 			"not", e->inject.vector, e->inject.exits);
@@ -457,7 +368,7 @@ static void after_step(struct replay *r, const struct vmm_event *ev)
 	}
 	if (replay_event_is_sync(ev)) {
 		r->checksum = replay_checksum_add(r->checksum, ev);
-		e = peek(r);
+		e = replay_q_peek(r);
 		if (e && e->type == REPLAY_EV_CHECKSUM && e->checksum.exits == ev->exits) {
 			if (e->checksum.sum != r->checksum) {
 				diverge(r, "the exits up to here differ from the recording's (checksum "
@@ -468,7 +379,16 @@ static void after_step(struct replay *r, const struct vmm_event *ev)
 					ev->kind == VMM_EV_IO ? ev->u.io.value : 0);
 				return;
 			}
-			consume(r);
+			replay_q_consume(r);
+		} else if (ev->exits % REPLAY_CHECKSUM_EVERY == 0 && (!e || e->type != REPLAY_EV_END)) {
+			/* The recorder logs one here: a log without it lost events. */
+			if (!e) {
+				stop_for_log(r, "a checksum");
+				return;
+			}
+			replay_q_describe_next(r, next, sizeof(next));
+			diverge(r, "the recording has no checksum of exit %" PRIu64 " but '%s'",
+				ev->exits, next);
 		}
 	}
 }
@@ -478,15 +398,15 @@ static void on_hlt(struct replay *r, const struct vmm_event *ev)
 	const struct replay_event *e;
 	char next[256];
 
-	if (!vmm_guest_if(r->vm) && vmm_irq_pending(r->vm) < 0) {
+	if (!r->mops->guest_if(r->mctx) && r->mops->irq_pending(r->mctx) < 0) {
 		finish(r, VMM_STOP_HALTED, 0);
 		return;
 	}
 	/* An interrupt already pending wakes the guest at once; otherwise the
 	 * recorder polled the halted guest (or was stopped there). */
-	if (vmm_irq_pending(r->vm) >= 0)
+	if (r->mops->irq_pending(r->mctx) >= 0)
 		return;
-	e = peek(r);
+	e = replay_q_peek(r);
 	if (!e) {
 		stop_for_log(r, "a poll");
 		return;
@@ -494,7 +414,7 @@ static void on_hlt(struct replay *r, const struct vmm_event *ev)
 	if ((e->type == REPLAY_EV_POLL_SYNC && e->poll_sync.exits == ev->exits) ||
 	    e->type == REPLAY_EV_END)
 		return;
-	describe_next(r, next, sizeof(next));
+	replay_q_describe_next(r, next, sizeof(next));
 	diverge(r, "the guest halted, but the recording has '%s' next", next);
 }
 
@@ -522,7 +442,7 @@ static bool user_debug_hit(const struct replay *r, const struct vmm_event *ev)
  */
 static void on_debug(struct replay *r, const struct vmm_event *ev)
 {
-	const struct replay_event *e = peek(r);
+	const struct replay_event *e = replay_q_peek(r);
 	bool user = user_debug_hit(r, ev);
 
 	if (r->stepping_over) {
@@ -534,7 +454,7 @@ static void on_debug(struct replay *r, const struct vmm_event *ev)
 		r->stats.bp_hits++;
 		r->search_hits++;
 		if (fingerprint_matches(r, e)) {
-			consume(r);
+			replay_q_consume(r);
 			search_end(r);
 			do_poll(r);
 		} else {
@@ -558,15 +478,15 @@ int replay_run(struct replay *r, struct replay_result *res)
 		const struct replay_event *e;
 
 		if (atomic_exchange(&r->interrupt, false)) {
-			stop(r, REPLAY_STOP_INTERRUPTED, "interrupted at exit %" PRIu64, vmm_exits(r->vm));
+			stop(r, REPLAY_STOP_INTERRUPTED, "interrupted at exit %" PRIu64, now_exits(r));
 			break;
 		}
-		if (vmm_exits(r->vm) >= r->stop_at) {
+		if (now_exits(r) >= r->stop_at) {
 			r->stop_at = UINT64_MAX;
-			stop(r, REPLAY_STOP_POSITION, "at exit %" PRIu64, vmm_exits(r->vm));
+			stop(r, REPLAY_STOP_POSITION, "at exit %" PRIu64, now_exits(r));
 			break;
 		}
-		e = peek(r);
+		e = replay_q_peek(r);
 		if (!e) {
 			stop_for_log(r, "its next event");
 			break;
@@ -574,40 +494,40 @@ int replay_run(struct replay *r, struct replay_result *res)
 		if (e->type == REPLAY_EV_POLL_SYNC || e->type == REPLAY_EV_POLL_ASYNC) {
 			uint64_t at = e->type == REPLAY_EV_POLL_SYNC ? e->poll_sync.exits
 								      : e->poll_async.exits;
-			if (vmm_exits(r->vm) > at) {
+			if (now_exits(r) > at) {
 				diverge(r, "the recording polled the devices after exit %" PRIu64
 					", which replay has passed%s", at,
 					r->searching ? " without finding the recorded state" : "");
 				break;
 			}
-			if (vmm_exits(r->vm) == at && e->type == REPLAY_EV_POLL_SYNC) {
-				consume(r);
+			if (now_exits(r) == at && e->type == REPLAY_EV_POLL_SYNC) {
+				replay_q_consume(r);
 				do_poll(r);
 				continue;
 			}
-			if (vmm_exits(r->vm) == at && !r->searching)
+			if (now_exits(r) == at && !r->searching)
 				search_begin(r, e);
 		} else if (e->type == REPLAY_EV_INJECT && !r->searching) {
 			/* The recording may have been kicked right after this
 			 * injection: arm the search before the entry that injects. */
-			const struct replay_event *after = peek_at(r, 1);
+			const struct replay_event *after = replay_q_peek_at(r, 1);
 			if (after && after->type == REPLAY_EV_POLL_ASYNC &&
-			    after->poll_async.exits == vmm_exits(r->vm))
+			    after->poll_async.exits == now_exits(r))
 				search_begin(r, after);
 		} else if (e->type == REPLAY_EV_END && stopped_from_outside(e->end.reason) &&
-			   vmm_exits(r->vm) >= e->end.exits) {
+			   now_exits(r) >= e->end.exits) {
 			finish_cut(r, e);
 			break;
 		}
 		/* The injection mode first: apply_debug asks whether this
 		 * entry injects. */
-		vmm_set_inject_mode(r->vm, r->may_inject ? VMM_INJECT_NOW_ONLY : VMM_INJECT_HOLD);
+		r->mops->set_inject_mode(r->mctx, r->may_inject ? VMM_INJECT_NOW_ONLY : VMM_INJECT_HOLD);
 		rc = apply_debug(r);
 		if (rc) {
 			stop(r, REPLAY_STOP_ERROR, "KVM_SET_GUEST_DEBUG: %s", strerror(-rc));
 			break;
 		}
-		rc = vmm_step(r->vm, &ev, &err);
+		rc = r->mops->step(r->mctx, &ev, &err);
 		if (rc) {
 			stop(r, REPLAY_STOP_ERROR, "%s", err.msg);
 			break;
@@ -636,7 +556,7 @@ int replay_run(struct replay *r, struct replay_result *res)
 		case VMM_EV_KICK:
 			/* replay_interrupt's kick: clear it, or every later
 			 * KVM_RUN of a replay that goes on returns at once. */
-			vmm_take_kick(r->vm);
+			r->mops->take_kick(r->mctx);
 			break;
 		case VMM_EV_HLT:
 			on_hlt(r, &ev);
@@ -656,7 +576,7 @@ int replay_run(struct replay *r, struct replay_result *res)
 		}
 	}
 	*res = r->pending;
-	res->exits = vmm_exits(r->vm);
+	res->exits = now_exits(r);
 	res->events = r->events;
 	return 0;
 }
@@ -669,7 +589,7 @@ void replay_stop_at(struct replay *r, uint64_t exits)
 void replay_interrupt(struct replay *r)
 {
 	atomic_store(&r->interrupt, true);
-	vmm_kick(r->vm);
+	r->mops->kick(r->mctx);
 }
 
 void replay_get_stats(const struct replay *r, struct replay_stats *st)
@@ -685,124 +605,4 @@ struct vmm *replay_vm(struct replay *r)
 const struct replay_manifest *replay_manifest(const struct replay *r)
 {
 	return &r->manifest;
-}
-
-static int check_kernel(const char *path, const char *want, struct vmm_error *err)
-{
-	uint8_t *buf;
-	size_t len;
-	char got[65];
-	int rc = vmm_read_file(path, &buf, &len, err);
-
-	if (rc)
-		return rc;
-	replay_sha256(buf, len, got);
-	free(buf);
-	if (strcmp(got, want) != 0) {
-		vmm_error_set(err, "%s does not match the recording: SHA-256 %s, manifest says %s",
-			      path, got, want);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-int replay_open(const char *dir, const struct replay_options *o, struct replay **out,
-		struct vmm_error *err)
-{
-	struct replay *r = calloc(1, sizeof(*r));
-	char path[4096];
-	struct vmm_config cfg = { 0 };
-	int rc;
-
-	*out = NULL;
-	if (!r) {
-		vmm_error_set(err, "out of memory");
-		return -ENOMEM;
-	}
-	r->dir = strdup(dir);
-	rc = replay_manifest_read(dir, &r->manifest, err);
-	if (rc)
-		goto fail;
-	snprintf(path, sizeof(path), "%s/kernel", dir);
-	rc = check_kernel(path, r->manifest.kernel_sha256, err);
-	if (rc)
-		goto fail;
-	r->log = replay_log_reader_create();
-	if (!r->log) {
-		rc = -ENOMEM;
-		vmm_error_set(err, "out of memory");
-		goto fail;
-	}
-	{
-		char logpath[4096];
-		snprintf(logpath, sizeof(logpath), "%s/events.lz4", dir);
-		rc = replay_log_reader_open(r->log, logpath);
-		if (rc) {
-			vmm_error_set(err, "%s: %s", logpath, strerror(-rc));
-			goto fail;
-		}
-	}
-	cfg.mem_size = r->manifest.mem_size;
-	cfg.kernel_path = path;
-	cfg.cmdline = r->manifest.cmdline;
-	cfg.trace_io = o && o->trace_io;
-	cfg.clock = (struct vmm_clock){ replay_clock, r };
-	if (o) {
-		cfg.output = o->output;
-		r->symbolize = o->symbolize;
-		r->symbolize_ctx = o->symbolize_ctx;
-	}
-	rc = vmm_create(&cfg, &r->vm, err);
-	if (rc)
-		goto fail;
-	r->dirty_words = vmm_dirty_words(r->vm);
-	r->dirty = calloc(r->dirty_words, sizeof(uint64_t));
-	r->pages = calloc(REPLAY_PAGES_MAX, sizeof(uint64_t));
-	r->q[0].pages = calloc(REPLAY_PAGES_MAX, sizeof(uint64_t));
-	r->q[1].pages = calloc(REPLAY_PAGES_MAX, sizeof(uint64_t));
-	if (!r->dirty || !r->pages || !r->q[0].pages || !r->q[1].pages) {
-		rc = -ENOMEM;
-		vmm_error_set(err, "out of memory");
-		goto fail;
-	}
-	/* Others (introspection at a gdb stop) may read the dirty log too:
-	 * see every bit they take. */
-	rc = vmm_dirty_track(r->vm, r->dirty);
-	if (rc) {
-		vmm_error_set(err, "no room to track dirty pages");
-		goto fail;
-	}
-	/* Read the first event now, so a damaged log is refused before the
-	 * guest runs at all. */
-	if (!peek(r) && r->next_status != REPLAY_LOG_TRUNCATED) {
-		vmm_error_set(err, "%s/events.lz4: %s", dir, replay_log_reader_error(r->log));
-		rc = -EINVAL;
-		goto fail;
-	}
-	r->may_inject = true;
-	r->stop_at = UINT64_MAX;
-	r->handler_slot = -1;
-	r->queued_vector = -1;
-	*out = r;
-	return 0;
-fail:
-	replay_close(r);
-	return rc;
-}
-
-void replay_close(struct replay *r)
-{
-	if (!r)
-		return;
-	if (r->vm && r->dirty)
-		vmm_dirty_untrack(r->vm, r->dirty);
-	vmm_destroy(r->vm);
-	if (r->log)
-		replay_log_reader_free(r->log);
-	free(r->dirty);
-	free(r->pages);
-	free(r->q[0].pages);
-	free(r->q[1].pages);
-	free(r->dir);
-	free(r);
 }

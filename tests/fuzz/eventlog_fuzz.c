@@ -7,7 +7,9 @@
  *         that the fuzzer reaches the event decoder past the checksums.
  * Every event the reader returns must survive the text form (format, parse,
  * compare) and, in the second mode, re-encoding with the writer and reading
- * back must give the same events. Any crash, sanitizer report or abort() is a
+ * back must give the same events. In the first mode the reader then seeks
+ * back to positions it noted (replay_log_reader_tell) and must read the same
+ * events on from there. Any crash, sanitizer report or abort() is a
  * bug. Not part of make check; build with clang:
  *   make tests/fuzz/eventlog_fuzz CC=clang     (in a build directory)
  *   ./tests/fuzz/eventlog_fuzz -max_total_time=60
@@ -85,6 +87,52 @@ static struct outcome read_all(int fd, struct replay_log_writer *w)
 	return o;
 }
 
+/* Read a whole file noting the position before every event, then seek
+ * to a few of them and read on: the same events, and the same end (but a
+ * reader that resumed inside the frame cannot check the content checksum). */
+static void check_seek(const uint8_t *buf, size_t n)
+{
+	struct replay_log_reader *r = replay_log_reader_create();
+	struct replay_log_pos *pos = NULL;
+	uint64_t *hash = NULL;
+	struct replay_event_storage s = { 0 };
+	struct replay_event ev;
+	enum replay_log_status end;
+	size_t k = 0, cap = 0;
+
+	if (!r || replay_log_reader_open_fd(r, memfd_of(buf, n), "fuzz") != 0)
+		abort();
+	for (;;) {
+		if (k == cap) {
+			cap = cap ? 2 * cap : 64;
+			pos = realloc(pos, cap * sizeof(*pos));
+			hash = realloc(hash, cap * sizeof(*hash));
+			if (!pos || !hash)
+				abort();
+		}
+		replay_log_reader_tell(r, &pos[k]);
+		if ((end = replay_log_next(r, &ev)) != REPLAY_LOG_EVENT)
+			break;
+		hash[k++] = check_text(&ev, &s);
+	}
+	for (size_t at = 0; at <= k; at += k / 3 + 1) {
+		enum replay_log_status st;
+		size_t i = at;
+
+		if (replay_log_reader_seek(r, &pos[at]) != 0)
+			abort();
+		while ((st = replay_log_next(r, &ev)) == REPLAY_LOG_EVENT)
+			if (i >= k || check_text(&ev, &s) != hash[i++])
+				abort();
+		if (i != k || (st != end && !(end == REPLAY_LOG_CORRUPT && st == REPLAY_LOG_END_OF_LOG)))
+			abort();
+	}
+	replay_event_storage_free(&s);
+	replay_log_reader_free(r);
+	free(pos);
+	free(hash);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	LZ4F_preferences_t p = { 0 };
@@ -99,6 +147,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (!(data[0] & 1)) {
 		read_all(memfd_of(data + 1, size - 1), NULL);
+		check_seek(data + 1, size - 1);
 		return 0;
 	}
 	p.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled;

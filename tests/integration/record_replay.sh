@@ -5,7 +5,8 @@
 # serial output, exit status and final-state hash; the log is a standard
 # LZ4 frame; a flipped byte, an edited clock value, a kernel that is not the
 # recorded one, a guest that reads the TSC and a recorder killed mid-run are
-# each reported as what they are.
+# each reported as what they are, and so is damage after the END event;
+# the replayer's saved state restores, in new logs and in a version-1 one.
 set -u
 . "$top_srcdir/tests/integration/lib.sh"
 need_kvm
@@ -85,6 +86,60 @@ printf "$(printf '\\%03o' $(((byte + 1) % 256)))" |
 run_rrvm "$scratch/o" "$scratch/e" replay "$scratch/flip"
 is "$status" 2 "a flipped byte in events.lz4: refused with status 2"
 has "$scratch/e" "events.lz4 is damaged|events.lz4: .*(checksum|corrupt)" "the message says the log is damaged"
+
+# Damage after the END event (issue 14): a frame that lost its end mark
+# and content checksum is truncated (5); a wrong content checksum or
+# bytes after the frame are corrupt (2). rrvm index agrees: a truncated
+# log is indexed and marked so, a corrupt one is refused.
+size=$(wc -c < "$scratch/ticks/events.lz4")
+for damage in cut8 badsum junk; do
+	rm -rf "$scratch/$damage"
+	cp -r "$scratch/ticks" "$scratch/$damage"
+	rm -f "$scratch/$damage/trace.db"
+	f=$scratch/$damage/events.lz4
+	case $damage in
+	cut8) truncate -s $((size - 8)) "$f" ;;
+	badsum) last=$(od -An -tu1 -j $((size - 1)) -N1 "$f" | tr -d ' ')
+		printf "$(printf '\\%03o' $(((last + 1) % 256)))" |
+			dd of="$f" bs=1 seek=$((size - 1)) conv=notrunc 2>/dev/null ;;
+	junk) printf 'junk' >> "$f" ;;
+	esac
+done
+run_rrvm "$scratch/o" "$scratch/e" replay "$scratch/cut8"
+is "$status" 5 "events.lz4 cut by 8 bytes (no end mark): replay status 5"
+has "$scratch/e" "truncated after its end record" "and says the log is truncated after END"
+run_rrvm "$scratch/o" "$scratch/e" index "$scratch/cut8"
+is "$status" 0 "rrvm index indexes it"
+has "$scratch/e" "truncated" "and says it is truncated"
+check "trace.db marks it truncated" sh -c "'$RRVM' query --csv '$scratch/cut8' \
+	\"SELECT value FROM recording WHERE key = 'indexed-stop'\" | grep -qx truncated"
+for damage in badsum junk; do
+	run_rrvm "$scratch/o" "$scratch/e" replay "$scratch/$damage"
+	is "$status" 2 "events.lz4 with $damage: replay status 2"
+	has "$scratch/e" "damaged after its end record" "and says the log is damaged after END"
+	run_rrvm "$scratch/o" "$scratch/e" index "$scratch/$damage"
+	is "$status" 2 "rrvm index refuses it (status 2)"
+	check "and writes no trace.db" test ! -e "$scratch/$damage/trace.db"
+done
+
+# The replayer's state saved at an exit count equals a second replay's
+# there, and a replay given it (its log reader sought to the saved
+# position) ends as the recording did: in a log of independent blocks and
+# in a version-1 log of linked blocks (tests/data/v1-race, recorded by
+# rrvm 0.1.0 before the writer changed).
+n=$(sed -n 's/^exits: //p' "$scratch/race-1/manifest")
+check "replayer state saved and restored at exits $((n / 3)) and $((2 * n / 3)) of race-1" \
+	sh -c "'$top_builddir/tests/tools/replaystate' '$scratch/race-1' $((n / 3)) $((2 * n / 3)) \
+	>'$scratch/state.out' 2>&1"
+diag "$(cat "$scratch/state.out")"
+run_rrvm "$scratch/o" "$scratch/e" replay -v "$top_srcdir/tests/data/v1-race"
+is "$status" 1 "a version-1 recording (linked LZ4 blocks) replays with its recorded status"
+has "$scratch/e" "final state hash $(sed -n 's/^state-hash: //p' "$top_srcdir/tests/data/v1-race/manifest")" \
+	"and its final state"
+check "replayer state saved and restored in the version-1 recording" \
+	sh -c "'$top_builddir/tests/tools/replaystate' '$top_srcdir/tests/data/v1-race' 1200 \
+	>'$scratch/state.out' 2>&1"
+diag "$(cat "$scratch/state.out")"
 
 # A clock value changed consistently (re-encoded): the replay diverges.
 "$LOGTOOL" dump "$scratch/ticks/events.lz4" > "$scratch/ticks.txt"

@@ -1,0 +1,428 @@
+/*
+ * replayer_test.c — the replayer's logic against a scripted machine, no KVM.
+ *
+ * The fake machine and its recorder (tests/unit/replay_fake.h) write real
+ * event logs; the replayer, driving the same fake through its seam
+ * (replay/internal.h), has to reproduce them, find every asynchronous
+ * point, notice every kind of damage and divergence, and come back exactly
+ * from a saved state: save at many points, run to the end, restore
+ * (machine copy + replayer state), run again, and compare the machine
+ * operations the replayer made.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/unit/replay_fake.h"
+#include "tests/unit/tap.h"
+
+/* ---- replaying ------------------------------------------------------------ */
+
+static struct replay *open_fake(const char *path, struct fake *f, uint64_t end_at,
+				struct vmm_error *err)
+{
+	struct replay *r = replay_alloc("fake", NULL);
+
+	fake_init(f, end_at);
+	if (!r)
+		return NULL;
+	f->clock = replay_clock_read;
+	f->clock_ctx = r;
+	if (replay_attach(r, &fake_ops, f, 1, path, err)) {
+		replay_close(r);
+		return NULL;
+	}
+	return r;
+}
+
+static enum replay_stop replay_file(const char *path, uint64_t end_at, uint64_t flaw_at,
+				    struct replay_result *res, struct replay_stats *st)
+{
+	struct fake f;
+	struct vmm_error err = { "" };
+	struct replay *r = open_fake(path, &f, end_at, &err);
+
+	if (!r) {
+		snprintf(res->msg, sizeof(res->msg), "open: %s", err.msg);
+		return res->stop = REPLAY_STOP_ERROR;
+	}
+	f.flaw_at = flaw_at;
+	if (replay_run(r, res))
+		res->stop = REPLAY_STOP_ERROR;
+	if (st)
+		replay_get_stats(r, st);
+	replay_close(r);
+	free(f.ops);
+	return res->stop;
+}
+
+static char tmpdir[64];
+
+static const char *tmp(const char *name)
+{
+	static char buf[4][128];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", tmpdir, name);
+	return buf[i];
+}
+
+#define END_AT 150000                   /* instructions: about 6500 exits */
+
+static void test_exact(void)
+{
+	for (uint64_t seed = 1; seed <= 4; seed++) {
+		struct rec rc = { 0 };
+		struct replay_result res;
+		struct replay_stats st;
+		int rec_rc = record(tmp("a.lz4"), END_AT, seed, &rc, 1);
+
+		ok(rec_rc == 0, "seed %llu: recorded %llu events, "
+		   "%llu asynchronous points, %llu kicks right after an injection",
+		   (unsigned long long)seed, (unsigned long long)rc.nevents,
+		   (unsigned long long)rc.async_points, (unsigned long long)rc.kicked_injections);
+		replay_file(tmp("a.lz4"), END_AT, 0, &res, &st);
+		ok(res.stop == REPLAY_STOP_END && res.exit_status == 7 && res.events == rc.nevents,
+		   "seed %llu: replays to the end, status 7, every event: %s",
+		   (unsigned long long)seed, res.msg);
+		ok(st.async_points == rc.async_points && st.bp_hits > st.async_points,
+		   "seed %llu: found all %llu asynchronous points in %llu breakpoint hits",
+		   (unsigned long long)seed, (unsigned long long)st.async_points,
+		   (unsigned long long)st.bp_hits);
+		if (seed == 1)
+			ok(rc.kicked_injections > 0 && rc.async_points > 50 && rc.halts > 50,
+			   "the recording has kicks right after injections, many points, and "
+			   "%llu halts that waited for the timer", (unsigned long long)rc.halts);
+	}
+}
+
+/* The number (1-based) of the first event of a type in a log. */
+static uint64_t first_of(const char *path, enum replay_event_type type, unsigned nth)
+{
+	struct replay_log_reader *r = replay_log_reader_create();
+	struct replay_event ev;
+	uint64_t n = 0, found = 0;
+
+	if (r && replay_log_reader_open(r, path) == 0)
+		while (replay_log_next(r, &ev) == REPLAY_LOG_EVENT) {
+			n++;
+			if (ev.type == type && ++found == nth)
+				break;
+		}
+	replay_log_reader_free(r);
+	return found == nth ? n : 0;
+}
+
+static void expect(const char *path, enum replay_stop want, const char *msg_has,
+		   const char *what)
+{
+	struct replay_result res;
+
+	replay_file(path, END_AT, 0, &res, NULL);
+	ok(res.stop == want && strstr(res.msg, msg_has), "%s: %s at exit %llu: %s", what,
+	   replay_stop_name(res.stop), (unsigned long long)res.exits, res.msg);
+}
+
+static void test_divergence(void)
+{
+	struct rec rc = { 0 };
+	struct replay_result res;
+	static const struct {
+		enum replay_event_type type;
+		unsigned nth;
+		const char *msg, *what;
+	} drops[] = {
+		{ REPLAY_EV_INJECT, 3, "replay injected vector 0x20", "an INJECT left out" },
+		{ REPLAY_EV_POLL_SYNC, 10, "diverged", "a POLL_SYNC left out" },
+		{ REPLAY_EV_POLL_ASYNC, 10, "diverged", "a POLL_ASYNC left out" },
+		{ REPLAY_EV_SERIAL_IN, 2, "diverged", "serial input left out" },
+		{ REPLAY_EV_CHECKSUM, 2, "no checksum of exit 2048", "a CHECKSUM left out" },
+		{ REPLAY_EV_CLOCK, 50, "clock", "a clock value left out" },
+	};
+
+	ok(record(tmp("d.lz4"), END_AT, 5, &rc, 1) == 0, "record for the divergence tests");
+	replay_file(tmp("d.lz4"), END_AT, 1500, &res, NULL);
+	ok(res.stop == REPLAY_STOP_DIVERGED && res.exits == 2048 && strstr(res.msg, "checksum"),
+	   "a machine whose OUT values differ from exit 1500 on: caught by the checksum at "
+	   "exit 2048: %s", res.msg);
+	for (size_t i = 0; i < sizeof(drops) / sizeof(drops[0]); i++) {
+		struct rec bad = { 0 };
+
+		bad.drop_event = first_of(tmp("d.lz4"), drops[i].type, drops[i].nth);
+		ok(bad.drop_event && record(tmp("bad.lz4"), END_AT, 5, &bad, 1) == 0,
+		   "%s: recorded without event %llu", drops[i].what,
+		   (unsigned long long)bad.drop_event);
+		expect(tmp("bad.lz4"), REPLAY_STOP_DIVERGED, drops[i].msg, drops[i].what);
+	}
+	{
+		struct rec bad = { 0 };
+
+		bad.bump_clock = 40;
+		ok(record(tmp("bad.lz4"), END_AT, 5, &bad, 1) == 0,
+		   "record a guest that saw a clock value other than the logged one");
+		expect(tmp("bad.lz4"), REPLAY_STOP_DIVERGED, "diverged", "a wrong clock value");
+	}
+}
+
+static long file_size(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	long n = -1;
+
+	if (f && fseek(f, 0, SEEK_END) == 0)
+		n = ftell(f);
+	if (f)
+		fclose(f);
+	return n;
+}
+
+static void patch(const char *path, long off, const char *bytes, size_t n)
+{
+	int fd = open(path, O_WRONLY);
+
+	if (fd < 0 || pwrite(fd, bytes, n, off) != (ssize_t)n)
+		diag("patching %s failed", path);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void test_damage(void)
+{
+	struct rec rc = { 0 };
+	const char *good = tmp("g.lz4"), *bad = tmp("bad.lz4");
+	char cmd[512];
+	long n;
+
+	ok(record(good, END_AT, 6, &rc, 1) == 0, "record for the damage tests");
+	n = file_size(good);
+	snprintf(cmd, sizeof(cmd), "cp %s %s", good, bad);
+	ok(system(cmd) == 0 && truncate(bad, n - 8) == 0, "cut off the end mark and content "
+	   "checksum (8 bytes)");
+	expect(bad, REPLAY_STOP_TRUNCATED, "truncated after its end record",
+	       "a frame without its end mark");
+	ok(system(cmd) == 0, "a copy");
+	{
+		char last;
+		int fd = open(bad, O_RDONLY);
+
+		ok(fd >= 0 && pread(fd, &last, 1, n - 1) == 1, "read the content checksum");
+		if (fd >= 0)
+			close(fd);
+		last ^= 0x5a;
+		patch(bad, n - 1, &last, 1);
+	}
+	expect(bad, REPLAY_STOP_CORRUPT, "contentChecksum", "a wrong content checksum");
+	ok(system(cmd) == 0, "a copy");
+	patch(bad, n, "junk", 4);
+	expect(bad, REPLAY_STOP_CORRUPT, "trailing data", "junk after the frame");
+	ok(system(cmd) == 0 && truncate(bad, n / 2) == 0, "cut the log in half");
+	expect(bad, REPLAY_STOP_TRUNCATED, "truncated", "half a log");
+	ok(system(cmd) == 0, "a copy");
+	patch(bad, n / 2, "\xff\xff", 2);
+	expect(bad, REPLAY_STOP_CORRUPT, "damaged", "two bytes overwritten in the middle");
+	ok(record(bad, END_AT, 6, &(struct rec){ 0 }, 0) == 0,
+	   "record the same, flushed but never closed");
+	expect(bad, REPLAY_STOP_TRUNCATED, "truncated after its end record",
+	       "a log whose recorder died after END");
+}
+
+/* Run r to its end; the operations made from ops[from] on go to *out. */
+static void run_to_end(struct replay *r, struct fake *f, size_t from, struct replay_result *res,
+		       struct op **out, size_t *nout)
+{
+	if (replay_run(r, res))
+		res->stop = REPLAY_STOP_ERROR;
+	*nout = f->nops - from;
+	*out = malloc((*nout + 1) * sizeof(**out));
+	memcpy(*out, f->ops + from, *nout * sizeof(**out));
+}
+
+static int same_run(const struct replay_result *a, const struct op *oa, size_t na,
+		    const struct replay_result *b, const struct op *ob, size_t nb)
+{
+	if (a->stop != REPLAY_STOP_END || b->stop != REPLAY_STOP_END)
+		return diag("stops: %s (%s) / %s (%s)", replay_stop_name(a->stop), a->msg,
+			    replay_stop_name(b->stop), b->msg), 0;
+	if (a->state_hash != b->state_hash || a->exits != b->exits || a->events != b->events)
+		return diag("ends differ: %s / %s", a->msg, b->msg), 0;
+	/* The settings made before the first entry take effect together at
+	 * it, in whatever order they were made: compare from there. */
+	while (na > 0 && oa->what != OP_STEP)
+		oa++, na--;
+	while (nb > 0 && ob->what != OP_STEP)
+		ob++, nb--;
+	for (size_t i = 0; i < na && i < nb; i++)
+		if (oa[i].what != ob[i].what || oa[i].a != ob[i].a || oa[i].b != ob[i].b ||
+		    oa[i].c != ob[i].c)
+			return diag("operation %zu of %zu differs: %d %llx / %d %llx", i, na,
+				    oa[i].what, (unsigned long long)oa[i].a, ob[i].what,
+				    (unsigned long long)ob[i].a), 0;
+	return na == nb || (diag("%zu / %zu operations", na, nb), 0);
+}
+
+/*
+ * Stop at exit `at` (and, with steps > 0, single-step that many times
+ * further, which lands inside fingerprint searches), save the machine and
+ * the replayer's state, run to the end; restore both and run to the end
+ * again, in the same replayer and in a fresh one: the same operations.
+ */
+static int checkpoint_at(const char *path, uint64_t at, int steps, int *was_searching)
+{
+	struct fake f, f2;
+	struct fake_cpu snap;
+	struct vmm_error err = { "" };
+	struct replay *r = open_fake(path, &f, END_AT, &err), *r2 = NULL;
+	struct replay_result res, a, b, c;
+	struct op *oa = NULL, *ob = NULL, *oc = NULL;
+	size_t na = 0, nb = 0, nc = 0, len;
+	uint8_t *state = NULL;
+	int good = 0;
+
+	if (!r)
+		return diag("open: %s", err.msg), 0;
+	replay_stop_at(r, at);
+	if (replay_run(r, &res) || res.stop != REPLAY_STOP_POSITION) {
+		diag("to exit %llu: %s", (unsigned long long)at, res.msg);
+		goto out;
+	}
+	if (steps) {
+		struct vmm_debug d = { .single_step = true };
+
+		if (replay_set_debug(r, &d))
+			goto out;
+		for (int i = 0; i < steps; i++)
+			if (replay_run(r, &res) || res.stop != REPLAY_STOP_DEBUG)
+				goto out;
+		*was_searching |= r->searching;
+	}
+	len = replay_state_size(r);
+	state = malloc(len);
+	if (replay_state_save(r, state, len, &err))
+		goto out;
+	snap = f.cpu;
+	na = f.nops;
+	/* The debugger lets go: its settings are not part of the state. */
+	if (steps && replay_set_debug(r, &(struct vmm_debug){ 0 }))
+		goto out;
+	run_to_end(r, &f, na, &a, &oa, &na);
+	f.cpu = snap;
+	if (replay_state_restore(r, state, len, &err)) {
+		diag("restore: %s", err.msg);
+		goto out;
+	}
+	run_to_end(r, &f, f.nops, &b, &ob, &nb);
+	r2 = open_fake(path, &f2, END_AT, &err);
+	if (!r2)
+		goto out;
+	f2.cpu = snap;
+	if (replay_state_restore(r2, state, len, &err)) {
+		diag("restore in a fresh replay: %s", err.msg);
+		goto out;
+	}
+	run_to_end(r2, &f2, f2.nops, &c, &oc, &nc);
+	good = same_run(&a, oa, na, &b, ob, nb) && same_run(&a, oa, na, &c, oc, nc);
+	if (!good)
+		diag("checkpoint at exit %llu, %d steps on", (unsigned long long)at, steps);
+out:
+	free(oa);
+	free(ob);
+	free(oc);
+	free(state);
+	replay_close(r);
+	replay_close(r2);
+	free(f.ops);
+	if (r2)
+		free(f2.ops);
+	return good;
+}
+
+static void test_state(void)
+{
+	struct rec rc = { 0 };
+	struct replay_result res;
+	const char *path = tmp("s.lz4");
+	uint64_t total;
+	int good = 0, tried = 0, searching = 0;
+	struct fake f;
+	struct vmm_error err = { "" };
+	struct replay *r;
+
+	ok(record(path, END_AT, 7, &rc, 1) == 0, "record for the state tests");
+	replay_file(path, END_AT, 0, &res, NULL);
+	total = res.exits;
+	for (uint64_t at = 1; at < total; at += total / 23 + 1, tried++)
+		good += checkpoint_at(path, at, 0, &searching);
+	is_int(good, tried, "saved at %d exit counts: restored, the replay makes the same "
+	       "operations to the same end (same replayer, fresh replayer)", tried);
+	good = tried = 0;
+	for (uint64_t at = 3; at < total; at += total / 11 + 1)
+		for (int steps = 1; steps <= 41; steps += 8, tried++)
+			good += checkpoint_at(path, at, steps, &searching);
+	is_int(good, tried, "the same at %d points reached by single steps", tried);
+	ok(searching, "some of them were inside a fingerprint search");
+
+	r = open_fake(path, &f, END_AT, &err);
+	if (r) {
+		size_t len = replay_state_size(r);
+		uint8_t *st = malloc(len);
+
+		memset(st, 0x55, len);
+		ok(replay_state_restore(r, st, len, &err) == -EINVAL &&
+		   strstr(err.msg, "not a state of this replay"), "bytes that are not a state "
+		   "are refused: %s", err.msg);
+		ok(replay_state_restore(r, st, 10, &err) == -EINVAL && strstr(err.msg, "too short"),
+		   "and 10 bytes: %s", err.msg);
+
+		ok(replay_state_save(r, st, len - 1, &err) == -ENOSPC, "a short buffer: %s",
+		   err.msg);
+		ok(replay_state_save(r, st, len, &err) == 0 &&
+		   replay_state_restore(r, st, len - 8, &err) == -EINVAL, "a cut state is refused");
+		free(st);
+	}
+	replay_close(r);
+	free(f.ops);
+}
+
+/* A log of linked blocks, as rrvm wrote before independent blocks: it
+ * replays, and a checkpoint in it restores (by reading it again). */
+static void test_linked(void)
+{
+	char cmd[512];
+	int searching = 0;
+	struct replay_result res;
+
+	snprintf(cmd, sizeof(cmd), "lz4 -dc %s | lz4 -q -BD -B4 -BX -f - %s", tmp("s.lz4"),
+		 tmp("linked.lz4"));
+	if (system(cmd) != 0) {
+		ok(0, "lz4 recompresses the log with linked blocks: %s", cmd);
+		return;
+	}
+	replay_file(tmp("linked.lz4"), END_AT, 0, &res, NULL);
+	ok(res.stop == REPLAY_STOP_END, "a log of linked blocks replays: %s", res.msg);
+	ok(checkpoint_at(tmp("linked.lz4"), 3000, 5, &searching),
+	   "a checkpoint in a log of linked blocks restores");
+}
+
+int main(void)
+{
+	char cmd[128];
+
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/replayer_test.XXXXXX");
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_exact();
+	test_divergence();
+	test_damage();
+	test_state();
+	test_linked();
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	if (system(cmd) != 0)
+		diag("could not remove %s", tmpdir);
+	return tap_done();
+}
