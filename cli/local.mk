@@ -10,3 +10,7 @@ cli_rrvm_SOURCES += cli/monitor_ptdiff.h cli/monitor_ptdiff.c
 
 # gdb targets: rrvm run --gdb, rrvm replay --gdb (cli/gdb_common.h).
 include $(srcdir)/cli/gdb.mk
+
+# capture --jobs, report.html, summary, JSON; rrvm report; rrvm pack.
+cli_rrvm_SOURCES += cli/capture.h cli/capture_jobs.c cli/capture_out.c cli/outfile.c \
+	cli/cmd_report.c cli/cmd_pack.c

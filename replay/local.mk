@@ -12,3 +12,5 @@ TESTS += tests/integration/record_replay.sh
 EXTRA_DIST += tests/integration/record_replay.sh
 bench_scripts += tests/bench/record_replay.sh
 EXTRA_DIST += tests/bench/record_replay.sh
+# packed recordings: rrvm pack, rrvm replay FILE (format in FORMAT.md).
+replay_libreplay_a_SOURCES += replay/pack.c

@@ -24,3 +24,6 @@ noinst_PROGRAMS += tests/bench/tracedb_bench
 tests_bench_tracedb_bench_LDADD = $(tracedb_test_libs)
 bench_scripts += tests/bench/tracedb.sh
 EXTRA_DIST += tests/bench/tracedb.sh
+
+# report.html of a recording (rrvm report, rrvm capture).
+tracedb_libtracedb_a_SOURCES += tracedb/report.c tracedb/report_svg.c
