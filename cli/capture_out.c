@@ -208,6 +208,13 @@ int capture_write_json(const struct capture_config *c, int exit_status)
 			json_string(o.f, c->run[i].dir);
 			first = false;
 		}
+	fputs("], \"discarded\": [", o.f);
+	first = true;
+	for (long i = 0; i < c->runs; i++)
+		if (c->run[i].state == CAPTURE_DISCARDED) {
+			fprintf(o.f, "%s%d", first ? "" : ", ", c->run[i].number);
+			first = false;
+		}
 	fprintf(o.f, "]},\n  \"exit_status\": %d\n}\n", exit_status);
 	return cli_outfile_commit(&o) ? CLI_EXIT_USAGE : 0;
 }

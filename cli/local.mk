@@ -14,3 +14,8 @@ include $(srcdir)/cli/gdb.mk
 # capture --jobs, report.html, summary, JSON; rrvm report; rrvm pack.
 cli_rrvm_SOURCES += cli/capture.h cli/capture_jobs.c cli/capture_out.c cli/outfile.c \
 	cli/cmd_report.c cli/cmd_pack.c
+TESTS += tests/integration/capture.sh tests/integration/report.sh
+EXTRA_DIST += tests/integration/capture.sh tests/integration/report.sh
+CLEANFILES += tests/integration/report-race.png tests/integration/report-ioheavy.png
+bench_scripts += tests/bench/capture.sh
+EXTRA_DIST += tests/bench/capture.sh
