@@ -191,24 +191,27 @@ static int write_serial(sqlite3 *db, FILE *out, struct tracedb_error *err)
 }
 
 /* Where gdb should stop: a panic function if the kernel has one, else the
- * isa-debug-exit write that ended the run. */
+ * function that made the isa-debug-exit write ending the run (its rip is
+ * the next instruction on some backends, which never runs). */
 static void failure_break(sqlite3 *db, char *buf, size_t len)
 {
+	static const char *const sql[] = {
+		"SELECT name FROM symbols WHERE type = 'func' AND lower(name) LIKE '%panic%' "
+		"ORDER BY length(name), name LIMIT 1",
+		"SELECT symbol FROM exits WHERE kind = 'debug_exit' AND symbol IS NOT NULL "
+		"ORDER BY position DESC LIMIT 1",
+		"SELECT printf('*%#x', rip) FROM exits WHERE kind = 'debug_exit' "
+		"ORDER BY position DESC LIMIT 1",
+	};
 	sqlite3_stmt *st;
 
 	*buf = '\0';
-	if (sqlite3_prepare_v2(db, "SELECT name FROM symbols WHERE type = 'func' AND "
-			       "lower(name) LIKE '%panic%' ORDER BY length(name), name LIMIT 1",
-			       -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
+	for (size_t i = 0; !*buf && i < sizeof(sql) / sizeof(sql[0]); i++) {
+		if (sqlite3_prepare_v2(db, sql[i], -1, &st, NULL) != SQLITE_OK)
+			continue;
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
 			snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, 0));
 		sqlite3_finalize(st);
-	}
-	if (!*buf) {
-		int64_t rip = one_int(db, "SELECT rip FROM exits WHERE kind = 'debug_exit' "
-				      "ORDER BY position DESC LIMIT 1", 0);
-		if (rip)
-			snprintf(buf, len, "*%#" PRIx64, (uint64_t)rip);
 	}
 }
 
@@ -281,7 +284,8 @@ int tracedb_report_write(struct tracedb *tdb, const struct tracedb_report_option
 		tracedb_html(out, o->capture->summary_href);
 		fputs("\">all runs of this capture</a></p>\n", out);
 	}
-	fputs("<h2>What failed</h2>\n<table class=\"facts\" id=\"facts\">\n", out);
+	fprintf(out, "<h2>What %s</h2>\n<table class=\"facts\" id=\"facts\">\n",
+		strcmp(status, "0") && strcmp(status, "1") ? "failed" : "ran");
 	fact(out, "recording", o->dir);
 	fact(out, "kernel", kernel);
 	fact(out, "kernel SHA-256", sha);
