@@ -9,6 +9,7 @@
 #define RRVM_CLI_CAPTURE_H
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -41,6 +42,7 @@ struct capture_run {
 	enum capture_verdict verdict;
 	double secs;
 	char msg[256];                  /* a failing run's failure line */
+	bool stopped;                   /* sent SIGTERM: it will not count */
 	bool kept;                      /* its recording stays in OUTDIR */
 	char report[4200];              /* its report.html, "" when none */
 	char report_error[256];         /* why there is no report */
@@ -56,6 +58,7 @@ struct capture_config {
 	struct capture_run *run;        /* runs entries */
 	long limit;                     /* runs considered: 0..limit-1 (until-fail lowers it) */
 	int error_status;               /* an ERROR verdict's status, 0 if none */
+	volatile sig_atomic_t stop;     /* set by SIGINT, SIGTERM, SIGHUP */
 	bool interrupted;
 	double wall_secs;
 };

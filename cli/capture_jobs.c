@@ -267,14 +267,24 @@ static void print_ready(const struct capture_config *c, long *printed)
 		fflush(stdout);
 }
 
+/* Ask the running children from run `from` on to stop; their runs will
+ * not count. */
+static void stop_running(struct capture_config *c, long from)
+{
+	for (long i = from; i < c->runs; i++)
+		if (c->run[i].state == CAPTURE_RUNNING && !c->run[i].stopped) {
+			kill(c->run[i].pid, SIGTERM);
+			c->run[i].stopped = true;
+		}
+}
+
+/* Runs from `from` on do not count: stop those running, drop those done. */
 static void stop_from(struct capture_config *c, long from)
 {
-	for (long i = from; i < c->runs; i++) {
-		if (c->run[i].state == CAPTURE_RUNNING)
-			kill(c->run[i].pid, SIGTERM);
-		else if (c->run[i].state == CAPTURE_DONE)
+	stop_running(c, from);
+	for (long i = from; i < c->runs; i++)
+		if (c->run[i].state == CAPTURE_DONE)
 			discard(&c->run[i]);
-	}
 }
 
 static void set_flag(void *ctx)
@@ -293,7 +303,9 @@ static void finished(struct capture_config *c, struct capture_run *r, int wstatu
 	r->recorded = got && res.recorded;
 	r->secs = res.secs;
 	r->state = CAPTURE_DONE;
-	if (idx >= c->limit) {
+	/* A run stopped early (past the first failure, or on SIGINT) is
+	 * incomplete whatever it returned. */
+	if (idx >= c->limit || r->stopped || c->stop) {
 		discard(r);
 		return;
 	}
@@ -328,15 +340,15 @@ static void finished(struct capture_config *c, struct capture_run *r, int wstatu
 
 int capture_jobs_record(struct capture_config *c)
 {
-	volatile sig_atomic_t stop = 0;
 	long next = 0, printed = 0;
 	int running = 0, rc = 0;
 	double t0 = now_secs();
 
 	c->limit = c->runs;
-	cli_on_interrupt(set_flag, (void *)&stop);
+	c->stop = 0;
+	cli_on_interrupt(set_flag, (void *)&c->stop);
 	for (;;) {
-		while (!stop && !rc && running < c->jobs && next < c->limit) {
+		while (!c->stop && !rc && running < c->jobs && next < c->limit) {
 			rc = spawn(c, &c->run[next], child_record);
 			if (rc) {
 				cli_msg("capture: cannot start %s: %s", c->run[next].name, strerror(-rc));
@@ -359,8 +371,8 @@ int capture_jobs_record(struct capture_config *c)
 					rc = -errno;
 					break;
 				}
-				if (stop)
-					stop_from(c, 0);
+				if (c->stop)
+					stop_running(c, 0);
 				continue;
 			}
 			r = by_pid(c, pid);
@@ -369,9 +381,9 @@ int capture_jobs_record(struct capture_config *c)
 			running--;
 			finished(c, r, ws);
 		}
-		if (stop && !c->interrupted) {
+		if (c->stop && !c->interrupted) {
 			c->interrupted = true;
-			stop_from(c, 0);
+			stop_running(c, 0);
 		}
 		print_ready(c, &printed);
 		progress_draw(c, t0);
@@ -397,11 +409,10 @@ void capture_jobs_report(struct capture_config *c)
 {
 	long next = 0;
 	int running = 0;
-	volatile sig_atomic_t stop = 0;
-
-	cli_on_interrupt(set_flag, (void *)&stop);
+	c->stop = 0;
+	cli_on_interrupt(set_flag, (void *)&c->stop);
 	for (;;) {
-		while (!stop && running < c->jobs && next < c->limit) {
+		while (!c->stop && running < c->jobs && next < c->limit) {
 			struct capture_run *r = &c->run[next++];
 			if (r->state != CAPTURE_DONE || !r->kept || r->verdict != CAPTURE_FAIL)
 				continue;
@@ -435,7 +446,7 @@ void capture_jobs_report(struct capture_config *c)
 				snprintf(r->report_error, sizeof(r->report_error), "%s", res.why);
 		}
 	}
-	if (stop)
+	if (c->stop)
 		c->interrupted = true;
 	cli_on_interrupt(NULL, NULL);
 }

@@ -216,11 +216,16 @@ if wait_for "$out/run-0003/events.lz4" 300; then
 	kill -TERM "$pid"
 	wait "$pid"
 	is "$?" 130 "SIGTERM: status 130"
-	check "SIGTERM: the JSON says interrupted, runs listed without a gap" python3 -c '
-import json, sys
-d = json.load(open(sys.argv[1]))
+	check "SIGTERM: the JSON says interrupted, runs listed without a gap, kept failures kept" python3 -c '
+import json, os, sys
+d = json.load(open(sys.argv[1])); out = sys.argv[2]
 assert d["interrupted"] is True
-assert [r["run"] for r in d["runs"]] == list(range(1, len(d["runs"]) + 1))' "$out.json"
+assert [r["run"] for r in d["runs"]] == list(range(1, len(d["runs"]) + 1))
+kept = sorted(os.path.basename(k) for k in d["summary"]["kept"])
+assert kept == sorted(r["name"] for r in d["runs"] if r["result"] == "fail"), kept
+for k in d["summary"]["kept"]: assert os.path.isfile(k + "/manifest"), k
+left = sorted(x for x in os.listdir(out) if x.startswith("run-"))
+assert left == kept, "left: %s, kept: %s" % (left, kept)' "$out.json" "$out"
 	check "SIGTERM: no recorder left running" no_children "$out"
 else
 	kill -KILL "$pid"
