@@ -8,7 +8,8 @@
  *
  * The page is one file that works from disk with no network: the style
  * and the small script (click or hover a mark to see its position, rip and
- * function) are inline, the fonts are the browser's own.
+ * function; report.html#pos=N opens with the first mark at position N
+ * shown) are inline, the fonts are the browser's own.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -116,7 +117,7 @@ static const char style[] =
 	"#timeline .bg{fill:#fafafa}#timeline .lane:nth-child(odd) .bg{fill:#f0f0f0}"
 	"#timeline .lbl{font:11px sans-serif;fill:#333}"
 	"#timeline .axis line{stroke:#ddd}#timeline .axis text{font:10px sans-serif;fill:#666}"
-	"#timeline .mk{cursor:pointer}#timeline .mk:hover{stroke:#000}"
+	"#timeline .mk{cursor:pointer}#timeline .mk:hover,#timeline .mk.sel{stroke:#000}"
 	".k-irq .mk{fill:#c0392b}.k-exit .mk{fill:#2c7fb8}.k-serial .mk{fill:#31a354}"
 	".k-annotation .mk{fill:#8856a7}.k-async .mk{fill:#e6850e}.k-failure .mk{fill:#000}"
 	"#detail{font-family:monospace;min-height:1.4em;padding:.4em;background:#fffbe6;"
@@ -134,6 +135,8 @@ static const char script[] =
 	"if(a.rip)s+=', rip '+a.rip;if(a.fn)s+=' in '+a.fn;if(a.text)s+=' \\u2014 '+a.text;"
 	"d.textContent=s;}"
 	"svg.addEventListener('click',show);svg.addEventListener('mouseover',show);"
+	"var h=/^#pos=(\\d+)$/.exec(location.hash),m=h&&svg.querySelector('.mk[data-pos=\"'+h[1]+'\"]');"
+	"if(m){m.classList.add('sel');show({target:m});}"
 	"document.getElementById('nmarks').textContent=svg.querySelectorAll('.mk').length;"
 	"document.body.setAttribute('data-ready','1');})();";
 

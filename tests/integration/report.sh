@@ -163,6 +163,13 @@ is "$got" "$panic" "the PANIC line is in the DOM, marked"
 has "$scratch/race.dom" 'id="how-often">1 recording' "a lone recording says 1 recording"
 nm=$(dom_text "$scratch/race.dom" nmarks)
 check "the script counted the marks ($nm)" test "${nm:-0}" -gt 0
+# The page's script shows a mark's details (as a click does) for #pos=N.
+IFS='|' read -r ipos irip isym <<EOF
+$(sqlite3 -readonly "$rec/trace.db" "SELECT position, printf('%#x', rip), symbol FROM interrupts ORDER BY position, id LIMIT 1")
+EOF
+browser dom "file://$rec/report.html#pos=$ipos" "$scratch/pos.dom"
+got=$(dom_text "$scratch/pos.dom" detail)
+is "$got" "irq: position $ipos, rip $irip in $isym" "the details of a mark, shown by the page's script in the browser"
 rm -f "$shots/report-race.png"
 browser shot "file://$rec/report.html" "$shots/report-race.png"
 check "a screenshot is saved: tests/integration/report-race.png" \
