@@ -148,6 +148,15 @@ check "passing runs: JUnit valid" xmllint --noout --schema "$XSD" "$scratch/pass
 check "passing runs: JSON valid" json_valid "$scratch/pass.json"
 check "summary.html sits beside the JUnit file" test -s "$scratch/summary.html"
 
+check "not on a terminal: no progress line, plain lines only" \
+	sh -c "! grep -q 'runs/s' '$out.err' && ! grep -q \"\$(printf '\\r')\" '$out.out'"
+if command -v script >/dev/null 2>&1; then
+	timeout 300 script -qec "'$RRVM' capture --runs 4 --jobs 2 --no-report -o '$scratch/tty' \
+		'$SAMPLES/hello.elf'" /dev/null >"$scratch/tty.out" 2>&1 </dev/null
+	has "$scratch/tty.out" "4/4 runs, 0 failed, [0-9.]+ runs/s" "on a terminal: a progress line (runs, failures, runs/s)"
+	has "$scratch/tty.out" "1/4 runs, 0 failed, [0-9.]+ runs/s, [0-9]+s left" "... with the time left"
+fi
+
 # ---- usage errors --------------------------------------------------------
 run_rrvm "$scratch/u.out" "$scratch/u.err" capture --jobs 0 -o "$scratch/u" "$SAMPLES/hello.elf"
 is "$status" 2 "--jobs 0 is a usage error"
