@@ -27,3 +27,6 @@ EXTRA_DIST += tests/bench/tracedb.sh
 
 # report.html of a recording (rrvm report, rrvm capture).
 tracedb_libtracedb_a_SOURCES += tracedb/report.c tracedb/report_svg.c
+check_PROGRAMS += tests/unit/tracedb_report_test
+TESTS += tests/unit/tracedb_report_test
+tests_unit_tracedb_report_test_LDADD = $(tracedb_test_libs)
