@@ -219,15 +219,72 @@ static double xof(const struct tl *t, uint64_t pos)
 	return TL_LEFT + (double)pos * TL_WIDTH / (double)t->maxpos;
 }
 
-/* One lane: its label and its marks. Returns 0 or -EINVAL; counts in
- * *items and *marks. */
+/* One mark: position p (a bucket's first item when cnt > 0), its rip,
+ * symbol and text from columns ci, ci+1, ci+2 of st. */
+static void put_mark(struct tl *t, const struct lane *l, double y, uint64_t w, uint64_t bucket,
+		     uint64_t cnt, uint64_t p, sqlite3_stmt *st, int ci)
+{
+	char fn[256];
+	uint64_t rip = 0;
+	bool agg = cnt > 0;
+	bool have_rip = st && row_rip(t, st, ci, &rip, fn, sizeof(fn));
+	const char *text = st ? (const char *)sqlite3_column_text(st, ci + 2) : NULL;
+	double x = xof(t, agg ? bucket * w : p);
+	double wd = agg ? (double)w * TL_WIDTH / (double)t->maxpos : 2;
+
+	if (!have_rip)
+		*fn = '\0';
+	fprintf(t->out, "<rect class=\"mk%s\" data-lane=\"%s\"%s data-pos=\"%" PRIu64 "\"",
+		agg ? " agg" : "", l->kind, l->attr, p);
+	if (agg)
+		fprintf(t->out, " data-count=\"%" PRIu64 "\" data-to=\"%" PRIu64 "\" fill-opacity=\"%.2f\"",
+			cnt, bucket * w + w - 1, opacity(cnt));
+	if (have_rip)
+		fprintf(t->out, " data-rip=\"%#" PRIx64 "\"", rip);
+	if (*fn) {
+		fputs(" data-fn=\"", t->out);
+		tracedb_html(t->out, fn);
+		fputc('"', t->out);
+	}
+	if (text) {
+		fputs(" data-text=\"", t->out);
+		tracedb_html(t->out, text);
+		fputc('"', t->out);
+	}
+	fprintf(t->out, " x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"%d\"><title>", x, y + 1,
+		wd < 1 ? 1 : wd, TL_LANE - 4);
+	if (agg)
+		fprintf(t->out, "%" PRIu64 " items at positions %" PRIu64 "..%" PRIu64 "; first at %" PRIu64,
+			cnt, bucket * w, bucket * w + w - 1, p);
+	else
+		fprintf(t->out, "position %" PRIu64, p);
+	if (have_rip)
+		fprintf(t->out, ", rip %#" PRIx64, rip);
+	if (*fn) {
+		fputs(" in ", t->out);
+		tracedb_html(t->out, fn);
+	}
+	if (text) {
+		fputs(": ", t->out);
+		tracedb_html(t->out, text);
+	}
+	fputs("</title></rect>\n", t->out);
+}
+
+/*
+ * One lane: its label and its marks. Returns 0 or -EINVAL; counts in
+ * *items and *marks. A grouped lane counts its buckets with positions
+ * only (an index suffices for the exit lanes), then looks up the first
+ * item of each bucket by position for its rip, function and text.
+ */
 static int draw_lane(struct tl *t, const struct lane *l, int idx, uint64_t *items, uint64_t *marks)
 {
-	char sql[1024], fn[256];
-	sqlite3_stmt *st = NULL;
+	char sql[1024];
+	sqlite3_stmt *st = NULL, *first = NULL;
 	double y = TL_TOP + idx * TL_LANE;
-	uint64_t n, w, rip;
+	uint64_t n, w;
 	bool agg;
+	int rc = 0;
 
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM (%s)", l->sql);
 	if (sqlite3_prepare_v2(t->db, sql, -1, &st, NULL) != SQLITE_OK)
@@ -246,65 +303,43 @@ static int draw_lane(struct tl *t, const struct lane *l, int idx, uint64_t *item
 		TL_LEFT + TL_WIDTH + 4, TL_LANE - 2, y + TL_LANE - 6);
 	tracedb_html(t->out, l->label);
 	fprintf(t->out, " \xc2\xb7 %" PRIu64 "%s</text>\n", n, agg ? " (grouped)" : "");
-	if (agg)
-		snprintf(sql, sizeof(sql), "SELECT p / %" PRIu64 " AS b, count(*), min(p), r, s, t "
+	if (agg) {
+		snprintf(sql, sizeof(sql), "SELECT p / %" PRIu64 " AS b, count(*), min(p) "
 			 "FROM (%s) GROUP BY b ORDER BY b", w, l->sql);
-	else
-		snprintf(sql, sizeof(sql), "SELECT 0, 1, p, r, s, t FROM (%s) ORDER BY p", l->sql);
-	if (sqlite3_prepare_v2(t->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return sql_fail(t, l->label);
+		if (sqlite3_prepare_v2(t->db, sql, -1, &st, NULL) != SQLITE_OK)
+			return sql_fail(t, l->label);
+		snprintf(sql, sizeof(sql), "SELECT r, s, t FROM (%s) WHERE p = ?1 LIMIT 1", l->sql);
+		if (sqlite3_prepare_v2(t->db, sql, -1, &first, NULL) != SQLITE_OK) {
+			sqlite3_finalize(st);
+			return sql_fail(t, l->label);
+		}
+	} else {
+		snprintf(sql, sizeof(sql), "SELECT p, r, s, t FROM (%s) ORDER BY p", l->sql);
+		if (sqlite3_prepare_v2(t->db, sql, -1, &st, NULL) != SQLITE_OK)
+			return sql_fail(t, l->label);
+	}
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		uint64_t cnt = (uint64_t)sqlite3_column_int64(st, 1);
-		uint64_t p = (uint64_t)sqlite3_column_int64(st, 2);
-		const char *text = (const char *)sqlite3_column_text(st, 5);
-		bool have_rip = row_rip(t, st, 3, &rip, fn, sizeof(fn));
-		double x = xof(t, agg ? (uint64_t)sqlite3_column_int64(st, 0) * w : p);
-		double wd = agg ? (double)w * TL_WIDTH / (double)t->maxpos : 2;
-
 		(*marks)++;
-		fprintf(t->out, "<rect class=\"mk%s\" data-lane=\"%s\"%s data-pos=\"%" PRIu64 "\"",
-			agg ? " agg" : "", l->kind, l->attr, p);
-		if (agg)
-			fprintf(t->out, " data-count=\"%" PRIu64 "\" data-to=\"%" PRIu64 "\"" 
-				" fill-opacity=\"%.2f\"", cnt,
-				(uint64_t)sqlite3_column_int64(st, 0) * w + w - 1,
-				opacity(cnt));
-		if (have_rip)
-			fprintf(t->out, " data-rip=\"%#" PRIx64 "\"", rip);
-		if (*fn) {
-			fputs(" data-fn=\"", t->out);
-			tracedb_html(t->out, fn);
-			fputc('"', t->out);
+		if (!agg) {
+			put_mark(t, l, y, w, 0, 0, (uint64_t)sqlite3_column_int64(st, 0), st, 1);
+			continue;
 		}
-		if (text) {
-			fputs(" data-text=\"", t->out);
-			tracedb_html(t->out, text);
-			fputc('"', t->out);
+		{
+			uint64_t p = (uint64_t)sqlite3_column_int64(st, 2);
+			bool got;
+
+			sqlite3_reset(first);
+			sqlite3_bind_int64(first, 1, (int64_t)p);
+			got = sqlite3_step(first) == SQLITE_ROW;
+			put_mark(t, l, y, w, (uint64_t)sqlite3_column_int64(st, 0),
+				 (uint64_t)sqlite3_column_int64(st, 1), p, got ? first : NULL, 0);
 		}
-		fprintf(t->out, " x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"%d\"><title>", x, y + 1,
-			wd < 1 ? 1 : wd, TL_LANE - 4);
-		if (agg)
-			fprintf(t->out, "%" PRIu64 " items at positions %" PRIu64 "..%" PRIu64
-				"; first at %" PRIu64, cnt, (uint64_t)sqlite3_column_int64(st, 0) * w,
-				(uint64_t)sqlite3_column_int64(st, 0) * w + w - 1, p);
-		else
-			fprintf(t->out, "position %" PRIu64, p);
-		if (have_rip)
-			fprintf(t->out, ", rip %#" PRIx64, rip);
-		if (*fn) {
-			fputs(" in ", t->out);
-			tracedb_html(t->out, fn);
-		}
-		if (text) {
-			fputs(": ", t->out);
-			tracedb_html(t->out, text);
-		}
-		fputs("</title></rect>\n", t->out);
 	}
 	if (sqlite3_finalize(st) != SQLITE_OK)
-		return sql_fail(t, l->label);
+		rc = sql_fail(t, l->label);
+	sqlite3_finalize(first);
 	fputs("</g>\n", t->out);
-	return 0;
+	return rc;
 }
 
 static void draw_axis(struct tl *t, int height)
