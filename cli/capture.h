@@ -33,7 +33,7 @@ struct capture_run {
 	int number;                     /* 1-based */
 	uint64_t seed;                  /* chaos seed (when chaos) */
 	char name[16];                  /* run-0001 */
-	char dir[4096];                 /* OUTDIR/run-0001 */
+	char *dir;                      /* OUTDIR/run-0001 */
 	enum capture_state state;
 	pid_t pid;
 	int fd;                         /* the child's result pipe */
@@ -44,7 +44,7 @@ struct capture_run {
 	char msg[256];                  /* a failing run's failure line */
 	bool stopped;                   /* sent SIGTERM: it will not count */
 	bool kept;                      /* its recording stays in OUTDIR */
-	char report[4200];              /* its report.html, "" when none */
+	char *report;                   /* its report.html, NULL when none */
 	char report_error[256];         /* why there is no report */
 };
 

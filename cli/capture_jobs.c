@@ -15,6 +15,8 @@
  * with the parent (PR_SET_PDEATHSIG), so a killed capture leaves no
  * recorder running.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -440,10 +442,10 @@ void capture_jobs_report(struct capture_config *c)
 				continue;
 			running--;
 			r->state = CAPTURE_DONE;
-			if (collect(r, ws, &res) && res.status == 0)
-				snprintf(r->report, sizeof(r->report), "%s/report.html", r->dir);
-			else
+			if (!collect(r, ws, &res) || res.status != 0)
 				snprintf(r->report_error, sizeof(r->report_error), "%s", res.why);
+			else if (asprintf(&r->report, "%s/report.html", r->dir) < 0)
+				r->report = NULL;
 		}
 	}
 	if (c->stop)

@@ -130,7 +130,7 @@ int capture_write_junit(const struct capture_config *c)
 		xml_escaped(o.f, r->msg);
 		fprintf(o.f, "\" type=\"status %d\">recording: ", r->status);
 		xml_escaped(o.f, r->dir);
-		if (*r->report) {
+		if (r->report) {
 			fputs("\nreport: ", o.f);
 			xml_escaped(o.f, r->report);
 		}
@@ -254,7 +254,7 @@ int capture_write_summary(const struct capture_config *c)
 			fprintf(o.f, "%" PRIu64, r->seed);
 		fprintf(o.f, "</td><td>%d</td><td>%s</td><td>%.2f</td><td>", r->status,
 			r->verdict == CAPTURE_FAIL ? "FAIL" : "pass", r->secs);
-		if (*r->report) {
+		if (r->report) {
 			relative(dir, r->report, href, sizeof(href));
 			fputs("<a class=\"report\" href=\"", o.f);
 			xml_escaped(o.f, href);

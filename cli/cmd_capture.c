@@ -6,6 +6,8 @@
  * summary.html. The scheduling is in capture_jobs.c, the files in
  * capture_out.c.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -191,7 +193,11 @@ int cli_cmd_capture(int argc, char **argv)
 		r->seed = c.seed + (uint64_t)i;
 		r->fd = -1;
 		snprintf(r->name, sizeof(r->name), "run-%04d", r->number);
-		snprintf(r->dir, sizeof(r->dir), "%s/%s", c.outdir, r->name);
+		if (asprintf(&r->dir, "%s/%s", c.outdir, r->name) < 0) {
+			r->dir = NULL;
+			rc = 1;
+			goto out;
+		}
 	}
 	c.guest.quiet = true;
 	if (c.jobs > c.runs)
@@ -219,6 +225,10 @@ int cli_cmd_capture(int argc, char **argv)
 	    (c.report && capture_write_summary(&c)))
 		rc = rc ? rc : CLI_EXIT_USAGE;
 out:
+	for (long i = 0; c.run && i < c.runs; i++) {
+		free(c.run[i].dir);
+		free(c.run[i].report);
+	}
 	free(c.run);
 	cli_guest_opts_free(&c.guest);
 	return rc < 0 ? 0 : rc;
