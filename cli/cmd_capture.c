@@ -40,7 +40,8 @@ static void usage(void)
 	       "      --pass-status LIST guest exit statuses that count as a pass (default 0,1)\n"
 	       "      --keep-passing     keep the recordings of passing runs too\n"
 	       "      --junit FILE       write a JUnit XML report\n"
-	       "      --json FILE        write one JSON document (schema: doc/capture.schema.json)\n"
+	       "      --json FILE        write one JSON document (its JSON Schema is\n"
+	       "                         installed as PREFIX/share/rrvm/capture.schema.json)\n"
 	       "      --no-report        no trace.db, report.html or summary.html\n"
 	       CLI_GUEST_OPTS_HELP
 	       "\nRun lines go to stdout in run order; on a terminal a progress line (runs done,\n"

@@ -1,4 +1,5 @@
-# doc: the manual page (installed by make install) and the schemas of what
-# rrvm capture writes for CI (JSON, JUnit XML), used by the tests.
+# doc: the manual page and the schemas of what rrvm capture writes for CI
+# (JSON, JUnit XML), installed by make install (the schemas under
+# $(pkgdatadir)) and used by the tests.
 dist_man1_MANS = doc/rrvm.1
-EXTRA_DIST += doc/capture.schema.json doc/junit.xsd
+dist_pkgdata_DATA = doc/capture.schema.json doc/junit.xsd
