@@ -298,6 +298,15 @@ printf 'junk' >>"$scratch/garbage.rrvm"
 TMPDIR=$scratch/tmp timeout 60 "$RRVM" replay "$scratch/garbage.rrvm" >/dev/null 2>"$scratch/garbage.err"
 is "$?" 2 "bytes after the LZ4 frame are refused"
 has "$scratch/garbage.err" "after the LZ4 frame" "... and said so"
+cp -r "$rec" "$scratch/copy"
+run_rrvm "$scratch/p.out" "$scratch/p.err" pack "$scratch/copy/"
+is "$status" 0 "rrvm pack DIR/ without -o"
+check "... writes DIR.rrvm" test -s "$scratch/copy.rrvm"
+run_rrvm "$scratch/p.out" "$scratch/p.err" pack "$scratch/copy"
+is "$status" 2 "rrvm pack refuses to overwrite DIR.rrvm"
+run_rrvm "$scratch/p.out" "$scratch/p.err" pack -o "$scratch/x.rrvm" "$scratch/none"
+is "$status" 2 "rrvm pack of a missing recording: status 2"
+check "... writing nothing" test ! -e "$scratch/x.rrvm"
 
 # ---- the manual page covers every command --------------------------------
 man1=$top_srcdir/doc/rrvm.1
