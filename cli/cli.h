@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define CLI_EXIT_USAGE 2
 
@@ -75,6 +76,20 @@ void cli_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * function called from the handler (async-signal-safe). */
 void cli_on_interrupt(void (*stop)(void *), void *ctx);
 
+/* A file written whole or not at all: the text goes to a temporary file
+ * beside path (".NAME.tmp.PID"), which commit fsyncs and renames over
+ * path, so a reader or a killed writer never sees half of it. */
+struct cli_outfile {
+	FILE *f;
+	char path[4096];
+	char tmp[4200];
+};
+/* 0, or -1 after a message naming the file. */
+int cli_outfile_open(struct cli_outfile *o, const char *path) __attribute__((warn_unused_result));
+int cli_outfile_commit(struct cli_outfile *o) __attribute__((warn_unused_result));
+/* Drop the temporary file (on an error while writing it). */
+void cli_outfile_abort(struct cli_outfile *o);
+
 int cli_cmd_run(int argc, char **argv);
 int cli_cmd_doctor(int argc, char **argv);
 int cli_cmd_record(int argc, char **argv);
@@ -83,6 +98,8 @@ int cli_cmd_capture(int argc, char **argv);
 int cli_cmd_index(int argc, char **argv);
 int cli_cmd_query(int argc, char **argv);
 int cli_cmd_shell(int argc, char **argv);
+int cli_cmd_report(int argc, char **argv);
+int cli_cmd_pack(int argc, char **argv);
 /* Open a trace database for query/shell: a recording directory (its
  * trace.db, checked to be current) or a trace.db file. 0, or the exit
  * status after printing why (1 no usable database, 2 usage). */

@@ -1,8 +1,13 @@
 /*
- * cmd_capture.c — `rrvm capture`: record a flaky guest many times, keep the
- * recordings of the runs that failed, and report like a test runner (a
- * summary, an exit status, optionally JUnit XML for CI dashboards).
+ * cmd_capture.c — `rrvm capture`: record a flaky guest many times (several
+ * at once), keep the recordings of the runs that failed, and report like
+ * a test runner: a line per run in run order, an exit status, JUnit XML
+ * and JSON for CI, and for every kept failure a report.html, linked from
+ * summary.html. The scheduling is in capture_jobs.c, the files in
+ * capture_out.c.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -12,49 +17,54 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/guest.h"
+#include "cli/capture.h"
 
 #define MAX_RUNS 100000
+#define MAX_JOBS 256
 
 static void usage(void)
 {
 	printf("Usage: rrvm capture --runs N [--until-fail] -o OUTDIR [OPTIONS] KERNEL [-- ARGS...]\n"
-	       "Record KERNEL up to N times (each run is 'rrvm record' into OUTDIR/run-NNNN) and\n"
-	       "keep the recordings of the runs that failed; passing runs are deleted unless\n"
-	       "--keep-passing. Each run's serial output is in its directory (serial.log).\n\n"
+	       "Record KERNEL up to N times (each run is 'rrvm record' into OUTDIR/run-NNNN),\n"
+	       "several at once, and keep the recordings of the runs that failed; passing runs\n"
+	       "are deleted unless --keep-passing. Each run's serial output is in its directory\n"
+	       "(serial.log); each kept failure gets a report.html (indexed into trace.db first),\n"
+	       "linked from summary.html beside the JUnit file (or in OUTDIR).\n\n"
 	       "Options:\n"
 	       "  -n, --runs N           how many runs (default 10)\n"
-	       "      --until-fail       stop after the first failing run\n"
+	       "  -j, --jobs N           runs at once (default: the number of online CPUs)\n"
+	       "      --until-fail       stop at the first failing run; with --jobs the failure\n"
+	       "                         kept is the first by run number, as if run one by one\n"
 	       "  -o, --output OUTDIR    where the recordings go (created if needed)\n"
-	       "      --chaos[=SEED]     chaos mode; run K uses seed SEED+K (default seed 1)\n"
+	       "      --chaos[=SEED]     chaos mode; run K uses seed SEED+K-1 (default seed 1)\n"
 	       "      --pass-status LIST guest exit statuses that count as a pass (default 0,1)\n"
 	       "      --keep-passing     keep the recordings of passing runs too\n"
 	       "      --junit FILE       write a JUnit XML report\n"
+	       "      --json FILE        write one JSON document (its JSON Schema is\n"
+	       "                         installed as PREFIX/share/rrvm/capture.schema.json)\n"
+	       "      --no-report        no trace.db, report.html or summary.html\n"
 	       CLI_GUEST_OPTS_HELP
-	       "\nExit status: 0 when every run passed, 1 when a failure was captured, 2 usage.\n");
+	       "\nRun lines go to stdout in run order; on a terminal a progress line (runs done,\n"
+	       "failures, runs per second, time left) is drawn on stderr.\n"
+	       "Exit status: 0 when every run passed, 1 when a failure was captured, 2 usage,\n"
+	       "130 interrupted; rrvm's own failure to record gives that run's status.\n");
 }
 
-struct run_output {
-	char path[4200];
-	FILE *f;
-};
-
-static void write_output(void *ctx, enum vmm_output_stream stream, const uint8_t *buf, size_t len)
+/* A list of statuses separated by commas; false if it is not one. */
+static bool pass_list_valid(const char *p)
 {
-	struct run_output *out = ctx;
-
-	if (stream != VMM_OUT_SERIAL)
-		return;
-	if (!out->f)
-		out->f = fopen(out->path, "w");
-	if (out->f)
-		fwrite(buf, 1, len, out->f);
+	while (*p) {
+		char *end;
+		strtol(p, &end, 10);
+		if (end == p || (*end && *end != ','))
+			return false;
+		p = *end ? end + 1 : end;
+	}
+	return true;
 }
 
-static bool status_passes(const char *list, int status)
+static bool status_in(const char *p, int status)
 {
-	const char *p = list;
-
 	while (*p) {
 		char *end;
 		long v = strtol(p, &end, 10);
@@ -63,215 +73,164 @@ static bool status_passes(const char *list, int status)
 		if (v == status)
 			return true;
 		p = *end == ',' ? end + 1 : end;
-		if (*end && *end != ',')
-			return false;
 	}
 	return false;
 }
 
-/* A passing run leaves nothing: its serial log, then the recording. */
-static void remove_run(const char *dir)
+enum capture_verdict capture_verdict(const struct capture_config *c, int status, bool recorded)
 {
-	char path[4200];
-
-	snprintf(path, sizeof(path), "%s/serial.log", dir);
-	unlink(path);
-	replay_recording_remove(dir);
+	if (!recorded)
+		return CAPTURE_ERROR;   /* rrvm itself failed: no recording */
+	return status_in(c->pass_list, status) ? CAPTURE_PASS : CAPTURE_FAIL;
 }
 
-/* What a failing run said: its first line that looks like a failure
- * (panic, fail, assert, exception), else its last line. */
-static void last_line(const char *path, char *buf, size_t len)
+static int default_jobs(void)
 {
-	static const char *const words[] = { "PANIC", "panic", "FAIL", "fail", "assert", "EXCEPTION" };
-	FILE *f = fopen(path, "r");
-	char line[512];
-	bool found = false;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-	snprintf(buf, len, "(no output)");
-	if (!f)
-		return;
-	while (!found && fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\r\n")] = '\0';
-		if (!*line)
-			continue;
-		snprintf(buf, len, "%.255s", line);
-		for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-			found = found || strstr(line, words[i]);
-	}
-	fclose(f);
+	return n < 1 ? 1 : n > MAX_JOBS ? MAX_JOBS : (int)n;
 }
 
-static void xml_escaped(FILE *f, const char *s)
+static int parse_options(struct capture_config *c, int argc, char **argv)
 {
-	for (; *s; s++) {
-		switch (*s) {
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '&': fputs("&amp;", f); break;
-		case '"': fputs("&quot;", f); break;
-		default:
-			if ((unsigned char)*s >= 0x20 || *s == '\t')
-				fputc(*s, f);
-		}
-	}
-}
-
-int cli_cmd_capture(int argc, char **argv)
-{
+	enum { OPT_UNTIL = 2000, OPT_CHAOS, OPT_PASS, OPT_KEEP, OPT_JUNIT, OPT_JSON, OPT_NOREPORT };
 	static const struct option longopts[] = {
 		{ "runs", required_argument, 0, 'n' },
-		{ "until-fail", no_argument, 0, 'U' },
+		{ "jobs", required_argument, 0, 'j' },
+		{ "until-fail", no_argument, 0, OPT_UNTIL },
 		{ "output", required_argument, 0, 'o' },
-		{ "chaos", optional_argument, 0, 'C' },
-		{ "pass-status", required_argument, 0, 'P' },
-		{ "keep-passing", no_argument, 0, 'K' },
-		{ "junit", required_argument, 0, 'J' },
+		{ "chaos", optional_argument, 0, OPT_CHAOS },
+		{ "pass-status", required_argument, 0, OPT_PASS },
+		{ "keep-passing", no_argument, 0, OPT_KEEP },
+		{ "junit", required_argument, 0, OPT_JUNIT },
+		{ "json", required_argument, 0, OPT_JSON },
+		{ "no-report", no_argument, 0, OPT_NOREPORT },
 		CLI_GUEST_LONGOPTS, { 0, 0, 0, 0 }
 	};
-	struct cli_guest_opts o;
-	const char *outdir = NULL, *junit = NULL, *pass_list = "0,1";
-	bool until_fail = false, keep = false, chaos = false;
-	uint64_t seed = 1;
-	long runs = 10;
-	int c, rc, done = 0, failed = 0;
 	char *end;
-	FILE *xml = NULL;
-	char (*names)[64] = NULL, (*msgs)[256] = NULL;
-	double *secs = NULL;
+	long v;
+	int ch, rc;
 
-	cli_guest_opts_init(&o);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+n:o:qvh", longopts, NULL)) != -1) {
-		switch (c) {
+	while ((ch = getopt_long(argc, argv, "+n:j:o:qvh", longopts, NULL)) != -1) {
+		switch (ch) {
 		case 'h':
 			usage();
-			return 0;
+			return -1;
 		case 'n':
-			runs = strtol(optarg, &end, 10);
-			if (*end || runs < 1 || runs > MAX_RUNS)
+			c->runs = strtol(optarg, &end, 10);
+			if (*end || end == optarg || c->runs < 1 || c->runs > MAX_RUNS)
 				return cli_usage_error("capture", "--runs %s: give 1 to %d", optarg, MAX_RUNS);
 			continue;
-		case 'U': until_fail = true; continue;
-		case 'o': outdir = optarg; continue;
-		case 'K': keep = true; continue;
-		case 'J': junit = optarg; continue;
-		case 'P':
-			pass_list = optarg;
+		case 'j':
+			v = strtol(optarg, &end, 10);
+			if (*end || end == optarg || v < 1 || v > MAX_JOBS)
+				return cli_usage_error("capture", "--jobs %s: give 1 to %d", optarg, MAX_JOBS);
+			c->jobs = (int)v;
 			continue;
-		case 'C':
-			chaos = true;
+		case OPT_UNTIL: c->until_fail = true; continue;
+		case 'o': c->outdir = optarg; continue;
+		case OPT_KEEP: c->keep_passing = true; continue;
+		case OPT_JUNIT: c->junit = optarg; continue;
+		case OPT_JSON: c->json = optarg; continue;
+		case OPT_NOREPORT: c->report = false; continue;
+		case OPT_PASS:
+			if (!pass_list_valid(optarg))
+				return cli_usage_error("capture", "--pass-status %s: give statuses "
+						       "separated by commas (e.g. 0,1)", optarg);
+			c->pass_list = optarg;
+			continue;
+		case OPT_CHAOS:
+			c->chaos = true;
 			if (optarg) {
-				seed = strtoull(optarg, &end, 10);
-				if (*end || end == optarg)
+				errno = 0;
+				c->seed = strtoull(optarg, &end, 10);
+				if (*end || end == optarg || errno || *optarg == '-')
 					return cli_usage_error("capture", "--chaos=%s: not a number", optarg);
 			}
 			continue;
 		case '?':
 			return cli_usage_error("capture", "bad option");
 		}
-		rc = cli_guest_opt(&o, c, optarg);
+		rc = cli_guest_opt(&c->guest, ch, optarg);
 		if (rc)
 			return rc;
 	}
-	if (!outdir)
+	if (!c->outdir)
 		return cli_usage_error("capture", "missing -o OUTDIR");
-	rc = cli_guest_operands(&o, "capture", argc, argv, optind);
+	rc = cli_guest_operands(&c->guest, "capture", argc, argv, optind);
 	if (rc)
 		return rc;
-	if (o.gdb) {
-		rc = cli_usage_error("capture", "--gdb does not go with capture");
+	if (c->guest.gdb)
+		return cli_usage_error("capture", "--gdb does not go with capture");
+	return 0;
+}
+
+int cli_cmd_capture(int argc, char **argv)
+{
+	struct capture_config c = {
+		.pass_list = "0,1", .seed = 1, .runs = 10, .jobs = default_jobs(), .report = true,
+	};
+	long done = 0, failed = 0;
+	int rc;
+
+	cli_guest_opts_init(&c.guest);
+	rc = parse_options(&c, argc, argv);
+	if (rc)
 		goto out;
-	}
-	if (mkdir(outdir, 0755) < 0 && errno != EEXIST) {
-		cli_msg("%s: %s", outdir, strerror(errno));
+	if (mkdir(c.outdir, 0755) < 0 && errno != EEXIST) {
+		cli_msg("%s: %s", c.outdir, strerror(errno));
 		rc = CLI_EXIT_USAGE;
 		goto out;
 	}
-	names = calloc((size_t)runs, sizeof(*names));
-	msgs = calloc((size_t)runs, sizeof(*msgs));
-	secs = calloc((size_t)runs, sizeof(*secs));
-	if (!names || !msgs || !secs) {
+	c.run = calloc((size_t)c.runs, sizeof(*c.run));
+	if (!c.run) {
 		rc = 1;
 		goto out;
 	}
-	o.quiet = true;
-	for (long i = 0; i < runs; i++) {
-		struct run_output ro_out = { .f = NULL };
-		struct replay_record_options ro = { .chaos = chaos, .chaos_seed = seed + (uint64_t)i };
-		struct replay_manifest m = { .events = 0 };
-		char dir[4096];
-		uint64_t t0 = vmm_clock_host(NULL, VMM_CLOCK_MONOTONIC);
-		int in_fd, status;
-		bool pass;
-
-		snprintf(dir, sizeof(dir), "%s/run-%04ld", outdir, i + 1);
-		snprintf(names[i], sizeof(names[i]), "run-%04ld", i + 1);
-		snprintf(ro_out.path, sizeof(ro_out.path), "%s/serial.log", dir);
-		ro.dir = dir;
-		ro.output = (struct vmm_output){ write_output, &ro_out };
-		/* Every run reads the same input from the start. */
-		in_fd = o.serial_in ? cli_guest_open_input(&o) : -1;
-		if (o.serial_in && in_fd < 0) {
-			rc = CLI_EXIT_USAGE;
+	for (long i = 0; i < c.runs; i++) {
+		struct capture_run *r = &c.run[i];
+		r->number = (int)i + 1;
+		r->seed = c.seed + (uint64_t)i;
+		r->fd = -1;
+		snprintf(r->name, sizeof(r->name), "run-%04d", r->number);
+		if (asprintf(&r->dir, "%s/%s", c.outdir, r->name) < 0) {
+			r->dir = NULL;
+			rc = 1;
 			goto out;
 		}
-		status = cli_record_run(&o, &ro, in_fd, &m);
-		if (in_fd >= 0)
-			close(in_fd);
-		if (ro_out.f)
-			fclose(ro_out.f);
-		secs[i] = (double)(vmm_clock_host(NULL, VMM_CLOCK_MONOTONIC) - t0) / 1e9;
-		done++;
-		if (!m.events) {        /* rrvm itself failed: no recording */
-			rc = status;
-			goto out;
-		}
-		pass = status_passes(pass_list, status);
-		if (!pass) {
-			failed++;
-			last_line(ro_out.path, msgs[i], sizeof(msgs[i]));
-			printf("%s: FAIL (status %d): %s\n  recording: %s\n", names[i], status, msgs[i], dir);
-		} else {
-			printf("%s: pass (status %d)\n", names[i], status);
-			if (!keep)
-				remove_run(dir);
-		}
-		fflush(stdout);
-		if (!pass && until_fail)
-			break;
 	}
-	printf("%d runs, %d passed, %d failed\n", done, done - failed, failed);
-	if (junit) {
-		xml = fopen(junit, "w");
-		if (!xml) {
-			cli_msg("--junit %s: %s", junit, strerror(errno));
-			rc = CLI_EXIT_USAGE;
-			goto out;
-		}
-		fprintf(xml, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-			     "<testsuite name=\"rrvm capture ");
-		xml_escaped(xml, o.kernel);
-		fprintf(xml, "\" tests=\"%d\" failures=\"%d\">\n", done, failed);
-		for (int i = 0; i < done; i++) {
-			fprintf(xml, "  <testcase classname=\"rrvm.capture\" name=\"%s\" time=\"%.3f\"",
-				names[i], secs[i]);
-			if (!*msgs[i]) {
-				fprintf(xml, "/>\n");
-				continue;
-			}
-			fprintf(xml, ">\n    <failure message=\"");
-			xml_escaped(xml, msgs[i]);
-			fprintf(xml, "\">recording: %s/%s</failure>\n  </testcase>\n", outdir, names[i]);
-		}
-		fprintf(xml, "</testsuite>\n");
-		fclose(xml);
+	c.guest.quiet = true;
+	if (c.jobs > c.runs)
+		c.jobs = (int)c.runs;
+	c.progress = isatty(STDERR_FILENO);
+	rc = capture_jobs_record(&c);
+	if (rc) {
+		cli_msg("capture: %s", strerror(-rc));
+		rc = 1;
+		goto out;
 	}
-	rc = failed ? 1 : 0;
+	for (long i = 0; i < c.limit; i++) {
+		done += c.run[i].state == CAPTURE_DONE;
+		failed += c.run[i].state == CAPTURE_DONE && c.run[i].verdict == CAPTURE_FAIL;
+	}
+	printf("%ld runs, %ld passed, %ld failed\n", done, done - failed, failed);
+	fflush(stdout);
+	if (c.report && failed && !c.interrupted)
+		capture_jobs_report(&c);
+	for (long i = 0; i < c.limit; i++)
+		if (*c.run[i].report_error)
+			cli_msg("%s: no report: %s", c.run[i].name, c.run[i].report_error);
+	rc = c.interrupted ? 130 : c.error_status ? c.error_status : failed ? 1 : 0;
+	if (capture_write_junit(&c) || capture_write_json(&c, rc) ||
+	    (c.report && capture_write_summary(&c)))
+		rc = rc ? rc : CLI_EXIT_USAGE;
 out:
-	free(names);
-	free(msgs);
-	free(secs);
-	cli_guest_opts_free(&o);
-	return rc;
+	for (long i = 0; c.run && i < c.runs; i++) {
+		free(c.run[i].dir);
+		free(c.run[i].report);
+	}
+	free(c.run);
+	cli_guest_opts_free(&c.guest);
+	return rc < 0 ? 0 : rc;
 }

@@ -2,9 +2,14 @@
  * cmd_replay.c — `rrvm replay`: re-execute a recording, checking it as it
  * goes, with the guest's serial output on stdout as when it was recorded.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <string.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "cli/gdb_common.h"
@@ -18,10 +23,11 @@ static int symbolize(void *ctx, uint64_t addr, char *buf, size_t len)
 
 static void usage(void)
 {
-	printf("Usage: rrvm replay [OPTIONS] [--gdb[=ADDR]] DIR\n"
+	printf("Usage: rrvm replay [OPTIONS] [--gdb[=ADDR]] DIR|FILE\n"
 	       "Re-execute the recording in DIR exactly: the same serial output, the same exit\n"
 	       "status, the same final state, with no access to the original kernel, input or\n"
-	       "clock. The first difference from the recording stops the replay.\n\n"
+	       "clock. The first difference from the recording stops the replay. A FILE made\n"
+	       "by 'rrvm pack' is unpacked (checked) into a private temporary directory first.\n\n"
 	       "Options:\n"
 	       "      --gdb[=ADDR]  serve gdb on ADDR (default 127.0.0.1:1234; HOST:PORT, :PORT or\n"
 	       "                    unix:PATH) and wait for it before the first instruction; gdb\n"
@@ -35,6 +41,38 @@ static void usage(void)
 	       "Exit status: the recorded guest's status when the replay matches it; 3 when the\n"
 	       "replay diverged; 5 when the recording is truncated (replayed up to its end);\n"
 	       "2 for a missing or damaged recording.\n");
+}
+
+/*
+ * A packed recording (rrvm pack: a file, not a directory) is unpacked into
+ * a private temporary directory (mode 0700, removed afterwards) and
+ * replayed from there; replay_unpack refuses anything unsafe. *dir is the
+ * directory to replay. 0, or the exit status after a message.
+ */
+static int unpack_if_packed(const char *arg, char *tmp, size_t len, const char **dir)
+{
+	struct vmm_error err = { "" };
+	const char *base = getenv("TMPDIR");
+	struct stat st;
+
+	*dir = arg;
+	*tmp = '\0';
+	if (stat(arg, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	snprintf(tmp, len, "%s/rrvm-replay.XXXXXX", base && *base ? base : "/tmp");
+	if (!mkdtemp(tmp)) {
+		cli_msg("%s: %s", tmp, strerror(errno));
+		*tmp = '\0';
+		return 1;
+	}
+	if (replay_unpack(arg, tmp, &err)) {
+		cli_msg("%s", err.msg);
+		rmdir(tmp);
+		*tmp = '\0';
+		return CLI_EXIT_USAGE;
+	}
+	*dir = tmp;
+	return 0;
 }
 
 static void stop_replay(void *ctx)
@@ -55,7 +93,8 @@ int cli_cmd_replay(int argc, char **argv)
 	struct replay_stats st;
 	struct vmm_error err = { "" };
 	bool verbose = false, quiet = false, gdb = false;
-	const char *gdb_addr = NULL;
+	const char *gdb_addr = NULL, *dir;
+	char unpacked[4200];
 	int c, rc;
 
 	optind = 1;
@@ -85,25 +124,28 @@ int cli_cmd_replay(int argc, char **argv)
 		gdb_addr = GDB_DEFAULT_ADDR;
 	if (optind != argc - 1)
 		return cli_usage_error("replay", optind >= argc ? "missing DIR" : "too many arguments");
+	rc = unpack_if_packed(argv[optind], unpacked, sizeof(unpacked), &dir);
+	if (rc)
+		return rc;
 	{
 		/* Divergence messages name the function, from the recorded
 		 * kernel's symbols (none if it has no symbol table). */
 		char path[4096], why[256];
 		struct replay_options ro = { .symbolize = symbolize };
 
-		snprintf(path, sizeof(path), "%s/kernel", argv[optind]);
+		snprintf(path, sizeof(path), "%s/kernel", dir);
 		if (introspect_symtab_load_file(path, &syms, why, sizeof(why)) == 0)
 			ro.symbolize_ctx = syms;
 		else
 			ro.symbolize = NULL;
-		if (replay_open(argv[optind], &ro, &r, &err)) {
+		if (replay_open(dir, &ro, &r, &err)) {
 			cli_msg("%s", err.msg);
-			introspect_symtab_free(syms);
-			return CLI_EXIT_USAGE;
+			rc = CLI_EXIT_USAGE;
+			goto out;
 		}
 	}
 	if (gdb) {
-		rc = cli_gdb_replay(r, argv[optind], gdb_addr, quiet, verbose, &res);
+		rc = cli_gdb_replay(r, dir, gdb_addr, quiet, verbose, &res);
 		if (rc)
 			goto out;
 	} else {
@@ -152,5 +194,7 @@ out:
 	cli_on_interrupt(NULL, NULL);
 	replay_close(r);
 	introspect_symtab_free(syms);
+	if (*unpacked)
+		replay_recording_remove(unpacked);
 	return rc;
 }

@@ -10,3 +10,12 @@ cli_rrvm_SOURCES += cli/monitor_ptdiff.h cli/monitor_ptdiff.c
 
 # gdb targets: rrvm run --gdb, rrvm replay --gdb (cli/gdb_common.h).
 include $(srcdir)/cli/gdb.mk
+
+# capture --jobs, report.html, summary, JSON; rrvm report; rrvm pack.
+cli_rrvm_SOURCES += cli/capture.h cli/capture_jobs.c cli/capture_out.c cli/outfile.c \
+	cli/cmd_report.c cli/cmd_pack.c
+TESTS += tests/integration/capture.sh tests/integration/report.sh
+EXTRA_DIST += tests/integration/capture.sh tests/integration/report.sh
+CLEANFILES += tests/integration/report-race.png tests/integration/report-ioheavy.png
+bench_scripts += tests/bench/capture.sh
+EXTRA_DIST += tests/bench/capture.sh

@@ -16,6 +16,8 @@ static const struct cli_command commands[] = {
 	{ "index", "replay a recording into DIR/trace.db (SQLite)", cli_cmd_index },
 	{ "query", "run SQL on a recording's trace database", cli_cmd_query },
 	{ "shell", "interactive SQL on a recording's trace database", cli_cmd_shell },
+	{ "report", "write DIR/report.html: what failed, a timeline, the commands", cli_cmd_report },
+	{ "pack", "pack a recording into one file that rrvm replay accepts", cli_cmd_pack },
 	{ "doctor", "report what this host's KVM can do", cli_cmd_doctor },
 };
 

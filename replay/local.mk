@@ -23,3 +23,5 @@ EXTRA_DIST += tests/bench/record_replay.sh
 noinst_PROGRAMS += tests/tools/replaystate
 tests_tools_replaystate_SOURCES = tests/tools/replaystate.c
 tests_tools_replaystate_LDADD = replay/libreplay.a vmm/libvmm.a $(LZ4_LIBS)
+# packed recordings: rrvm pack, rrvm replay FILE (format in FORMAT.md).
+replay_libreplay_a_SOURCES += replay/pack.c

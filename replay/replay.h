@@ -28,6 +28,16 @@
 #define REPLAY_EXIT_TRUNCATED 5
 
 void replay_sha256(const void *data, size_t len, char hex[65]);
+/* The same, fed in pieces. */
+struct replay_sha256_ctx {
+	uint32_t h[8];
+	uint64_t len;
+	uint8_t buf[64];
+	size_t used;
+};
+void replay_sha256_init(struct replay_sha256_ctx *c);
+void replay_sha256_update(struct replay_sha256_ctx *c, const void *data, size_t len);
+void replay_sha256_final(struct replay_sha256_ctx *c, char hex[65]);
 
 /* ---- the manifest ------------------------------------------------------ */
 
@@ -108,6 +118,23 @@ void replay_recorder_attach(struct replay_recorder *rec, struct vmm_live *live);
 int replay_recorder_finish(struct replay_recorder *rec, const struct vmm_live_result *res,
 			   struct replay_manifest *m, struct vmm_error *err) VMM_MUST_CHECK;
 void replay_recorder_free(struct replay_recorder *rec);
+
+/* ---- packed recordings (pack.c; the format is in FORMAT.md) ------------ */
+
+/* One file that holds a recording's manifest, kernel and events.lz4: an
+ * LZ4 frame around a small archive with the size and SHA-256 of each. */
+#define REPLAY_PACK_VERSION 1
+#define REPLAY_PACK_MAX_FILE (1ull << 32)       /* bytes in one packed file */
+
+/* Write DIR's recording to path (a temporary file renamed into place). */
+int replay_pack(const char *dir, const char *path, struct vmm_error *err) VMM_MUST_CHECK;
+/* Unpack path into the directory dest (which must exist, be empty and be
+ * private to the caller: mkdtemp). Only the three files of a recording are
+ * accepted, each once, by plain name, of at most REPLAY_PACK_MAX_FILE
+ * bytes, matching its SHA-256, with nothing after the end; anything else
+ * is refused with a message naming the file and what is wrong, and the
+ * files written so far are removed. */
+int replay_unpack(const char *path, const char *dest, struct vmm_error *err) VMM_MUST_CHECK;
 
 /* ---- replayer ------------------------------------------------------------ */
 

@@ -2,6 +2,7 @@
  * sha256.c — SHA-256 (FIPS 180-4), for the manifest's kernel digest: a
  * recording names the exact image it ran, and replay refuses another.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "replay/replay.h"
@@ -40,24 +41,59 @@ static void block(uint32_t h[8], const uint8_t *p)
 	h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += hh;
 }
 
-void replay_sha256(const void *data, size_t len, char hex[65])
+void replay_sha256_init(struct replay_sha256_ctx *c)
 {
-	uint32_t h[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-			  0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
-	const uint8_t *p = data;
-	uint8_t tail[128] = { 0 };
-	size_t full = len / 64 * 64, rest = len - full, tlen;
-	uint64_t bits = (uint64_t)len * 8;
+	static const uint32_t h0[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+					0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
 
-	for (size_t i = 0; i < full; i += 64)
-		block(h, p + i);
-	memcpy(tail, p + full, rest);
-	tail[rest] = 0x80;
-	tlen = rest + 1 + 8 <= 64 ? 64 : 128;
+	memcpy(c->h, h0, sizeof(h0));
+	c->len = 0;
+	c->used = 0;
+}
+
+void replay_sha256_update(struct replay_sha256_ctx *c, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	c->len += len;
+	if (c->used) {
+		size_t take = 64 - c->used < len ? 64 - c->used : len;
+		memcpy(c->buf + c->used, p, take);
+		c->used += take;
+		p += take;
+		len -= take;
+		if (c->used < 64)
+			return;
+		block(c->h, c->buf);
+		c->used = 0;
+	}
+	for (; len >= 64; p += 64, len -= 64)
+		block(c->h, p);
+	memcpy(c->buf, p, len);
+	c->used = len;
+}
+
+void replay_sha256_final(struct replay_sha256_ctx *c, char hex[65])
+{
+	uint8_t tail[128] = { 0 };
+	size_t tlen = c->used + 1 + 8 <= 64 ? 64 : 128;
+	uint64_t bits = c->len * 8;
+
+	memcpy(tail, c->buf, c->used);
+	tail[c->used] = 0x80;
 	for (int i = 0; i < 8; i++)
 		tail[tlen - 1 - i] = (uint8_t)(bits >> (8 * i));
 	for (size_t i = 0; i < tlen; i += 64)
-		block(h, tail + i);
+		block(c->h, tail + i);
 	for (int i = 0; i < 8; i++)
-		snprintf(hex + 8 * i, 9, "%08x", h[i]);
+		snprintf(hex + 8 * i, 9, "%08x", c->h[i]);
+}
+
+void replay_sha256(const void *data, size_t len, char hex[65])
+{
+	struct replay_sha256_ctx c;
+
+	replay_sha256_init(&c);
+	replay_sha256_update(&c, data, len);
+	replay_sha256_final(&c, hex);
 }

@@ -73,4 +73,12 @@ int tracedb_obs_finish(struct tracedb_obs *o);
 int tracedb_obs_error(const struct tracedb_obs *o);
 void tracedb_obs_get_counts(const struct tracedb_obs *o, struct tracedb_obs_counts *c);
 
+/* ---- the HTML report (report.c, report_svg.c) -------------------------- */
+
+/* Text as HTML (element content and attribute values alike). */
+void tracedb_html(FILE *out, const char *s);
+/* The SVG timeline of the recording, as an <svg> element, with a table of
+ * its lanes. 0 or -EINVAL with SQLite's message. */
+int tracedb_report_timeline(void *sqlite, unsigned max_marks, FILE *out, struct tracedb_error *err);
+
 #endif

@@ -24,3 +24,9 @@ noinst_PROGRAMS += tests/bench/tracedb_bench
 tests_bench_tracedb_bench_LDADD = $(tracedb_test_libs)
 bench_scripts += tests/bench/tracedb.sh
 EXTRA_DIST += tests/bench/tracedb.sh
+
+# report.html of a recording (rrvm report, rrvm capture).
+tracedb_libtracedb_a_SOURCES += tracedb/report.c tracedb/report_svg.c
+check_PROGRAMS += tests/unit/tracedb_report_test
+TESTS += tests/unit/tracedb_report_test
+tests_unit_tracedb_report_test_LDADD = $(tracedb_test_libs)

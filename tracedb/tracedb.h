@@ -242,4 +242,45 @@ int tracedb_query(struct tracedb *db, const char *sql, enum tracedb_format fmt, 
 int tracedb_explain(struct tracedb *db, const char *sql, FILE *out,
 		    struct tracedb_error *err) TRACEDB_WUR;
 
+/* ---- report: one self-contained HTML page about a recording -------------- */
+
+/* How often the failure happened, from `rrvm capture`. */
+struct tracedb_report_capture {
+	unsigned long runs, failures;
+	/* One text per failing run ("run-0003, seed 3"), in run order. */
+	const char *const *failing;
+	size_t nfailing;
+	const char *summary_href;       /* link back to summary.html, or NULL */
+};
+
+struct tracedb_report_options {
+	const char *dir;                /* the recording, as the printed commands name it */
+	const struct tracedb_report_capture *capture;   /* NULL: a lone recording */
+	/* Items in one timeline lane before it draws one mark per bucket
+	 * (with its count) instead of one per item; 0: the default. */
+	unsigned max_marks;
+};
+#define TRACEDB_REPORT_MAX_MARKS 3000
+/* Buckets across the timeline of an aggregated lane. */
+#define TRACEDB_REPORT_BUCKETS 600
+
+/*
+ * Write report.html for the recording behind db to out: what failed (the
+ * manifest's kernel, SHA-256, command line, chaos seed, result, the last
+ * serial lines with the failure line marked), an SVG timeline of the whole
+ * recording (lanes for interrupts by vector, exits by port, serial lines,
+ * annotations, asynchronous injection points and the failure; every mark
+ * carries its position, rip and function), the commands to replay, debug
+ * and query it, and how often it failed. One file: no network, no
+ * external script, style or font. Columns are named explicitly, so a
+ * trace.db with more columns than this schema version still works.
+ * Returns 0, -EINVAL after an SQLite error or -EIO when out fails, with a
+ * message in err.
+ */
+int tracedb_report_write(struct tracedb *db, const struct tracedb_report_options *o, FILE *out,
+			 struct tracedb_error *err) TRACEDB_WUR;
+/* Whether a line of guest output reads as a failure (PANIC, panic, FAIL,
+ * fail, assert, EXCEPTION, ...): the line the report and capture show. */
+bool tracedb_report_is_failure_line(const char *line);
+
 #endif
