@@ -142,10 +142,16 @@ check "replayer state saved and restored in the version-1 recording" \
 diag "$(cat "$scratch/state.out")"
 
 # A clock value changed consistently (re-encoded): the replay diverges.
+# The edit is one the device model cannot absorb, whatever the host's speed
+# was: the poll that raised the first timer interrupt (the last clock read
+# before the first inject) is given the value of the read before it, which
+# was before the PIT's deadline, so no interrupt is raised there.
 "$LOGTOOL" dump "$scratch/ticks/events.lz4" > "$scratch/ticks.txt"
-awk '/^clock kind=monotonic/ { n++; if (n == 3) { split($3, v, "="); $3 = sprintf("value=%.0f", v[2] - 9000000) } } { print }' \
-	"$scratch/ticks.txt" > "$scratch/ticks-edited.txt"
-check "one clock value moved back 9 ms in the text form" \
+awk 'NR == FNR { if ($1 == "clock" && $2 == "kind=monotonic" && !inj) { prev = last; last = FNR; val[FNR] = $3 }
+		 if ($1 == "inject") inj = 1; next }
+     FNR == last && prev { $3 = val[prev] } { print }' \
+	"$scratch/ticks.txt" "$scratch/ticks.txt" > "$scratch/ticks-edited.txt"
+check "the clock read that raised the first timer interrupt is moved back in the text form" \
 	sh -c "test \$(diff '$scratch/ticks.txt' '$scratch/ticks-edited.txt' | grep -c '^>') -eq 1"
 cp -r "$scratch/ticks" "$scratch/clock"
 check "logtool re-encoded the edited log" \
