@@ -18,7 +18,16 @@
 #include "vmm/devices.h"
 #include "vmm/vmm.h"
 
-#define VMM_PORT_NONE 0xff
+#define VMM_MAX_DEVICES 24
+#define VMM_MAX_RANGES (VMM_MAX_DEVICES * VMM_DEVICE_MAX_RANGES)
+
+/* One row of the machine's range table: which device's range r it is. */
+struct vmm_range_row {
+	uint8_t space;                  /* enum vmm_space */
+	uint8_t dev;                    /* index in vmm_devices[] */
+	uint8_t r;                      /* index in that device's ranges[] */
+	uint64_t len;
+};
 
 struct vmm_machine {
 	uint8_t *ram;
@@ -29,8 +38,9 @@ struct vmm_machine {
 	struct vmm_output output;
 	struct vmm_bus bus;
 
-	void *dev_state[16];            /* indexed like vmm_devices[] */
-	uint8_t port_owner[65536];      /* device index per port, or VMM_PORT_NONE */
+	void *dev_state[VMM_MAX_DEVICES];       /* indexed like vmm_devices[] */
+	struct vmm_range_row ranges[VMM_MAX_RANGES];
+	unsigned nranges;
 	int pic_index, uart_index;
 
 	bool exit_requested;            /* isa-debug-exit was written */
@@ -42,14 +52,20 @@ int vmm_machine_init(struct vmm_machine *m, uint8_t *ram, uint64_t ram_size,
 		     const struct vmm_clock *clock, const struct vmm_output *output,
 		     bool trace_io, struct vmm_error *err) VMM_MUST_CHECK;
 void vmm_machine_fini(struct vmm_machine *m);
-/* Handle the I/O or MMIO part of a KVM exit. Pure: touches only the machine
- * and the kvm_run buffer. Fills ev->kind/ev->u and returns true when the
- * exit was an I/O or MMIO exit it consumed. */
+/* Handle the I/O, MMIO or MSR part of a KVM exit. Pure: touches only the
+ * machine and the kvm_run buffer. Fills ev->kind/ev->u and returns true
+ * when the exit was an I/O, MMIO or MSR exit it consumed. */
 bool vmm_machine_dispatch(struct vmm_machine *m, struct kvm_run *run, struct vmm_event *ev);
 void vmm_machine_poll(struct vmm_machine *m);
 uint64_t vmm_machine_deadline(const struct vmm_machine *m);
 int vmm_machine_pending(const struct vmm_machine *m);
 int vmm_machine_ack(struct vmm_machine *m);
+/* One access through the range table (what dispatch does per item):
+ * unclaimed ports and MMIO read as all ones and ignore writes, unclaimed
+ * MSRs fault; --trace-io logs them. */
+void vmm_machine_access(struct vmm_machine *m, struct vmm_io *io);
+/* The device index that owns space:addr now, or -1. */
+int vmm_machine_owner(const struct vmm_machine *m, unsigned space, uint64_t addr);
 
 /* multiboot.c: the Multiboot v1 loader, on a plain RAM buffer. */
 #define VMM_MB_MAX_SEGMENTS 16

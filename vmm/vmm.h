@@ -71,7 +71,7 @@ void vmm_set_clock(struct vmm *vm, struct vmm_clock clock);
 /* ---- running ----------------------------------------------------------- */
 
 enum vmm_event_kind {
-	VMM_EV_IO,              /* a port or MMIO exit was handled (counted)     */
+	VMM_EV_IO,              /* a port, MMIO or MSR exit was handled (counted) */
 	VMM_EV_HLT,             /* the guest executed HLT (counted)              */
 	VMM_EV_IRQ_WINDOW,      /* the guest became interruptible (not counted:
 				 * some backends report it late, at no fixed
@@ -94,6 +94,7 @@ struct vmm_event {
 			uint32_t size;
 			bool write;
 			bool mmio;
+			bool msr;       /* rdmsr/wrmsr served from userspace (addr = MSR) */
 			uint64_t value; /* value written, or value returned to the guest */
 		} io;
 		struct {
