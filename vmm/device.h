@@ -40,30 +40,6 @@ enum vmm_output_stream {
 	VMM_OUT_ANNOTATION,     /* one finished annotation from port 0xe8       */
 };
 
-/* What a device may ask of the machine. All calls come from the vCPU thread. */
-struct vmm_bus {
-	void *ctx;
-	/* Drive ISA interrupt line irq (0-15) to level (0 or 1). An edge-triggered
-	 * device raises then lowers the line to make one interrupt. */
-	void (*set_irq)(void *ctx, unsigned irq, int level);
-	/* The current time. The only source of time a device may use. */
-	uint64_t (*clock_ns)(void *ctx, enum vmm_clock_kind kind);
-	/* Bytes the guest sent to the outside world. */
-	void (*output)(void *ctx, enum vmm_output_stream stream, const uint8_t *buf, size_t len);
-	/* The guest asked to end the run (isa-debug-exit): value as written. */
-	void (*guest_exit)(void *ctx, uint32_t value);
-	/* An interrupt message for the local APIC (from the I/O APIC): the
-	 * vector, delivery mode (VMM_APIC_DM_*) and trigger (1 = level).
-	 * src says who sent it, for the trace (VMM_IRQ_SRC_*, pin in detail). */
-	void (*apic_message)(void *ctx, uint8_t vector, unsigned mode, int level,
-			     unsigned src, unsigned detail);
-	/* The local APIC got an EOI for a level-triggered vector: tell the
-	 * I/O APIC (its remote-IRR bits). */
-	void (*apic_eoi)(void *ctx, uint8_t vector);
-	/* --trace-io is on: devices say what a guest did wrong on stderr. */
-	bool trace_io;
-};
-
 /* Local APIC delivery modes (ICR, LVT and I/O APIC redirection bits 8-10). */
 enum vmm_apic_dm {
 	VMM_APIC_DM_FIXED = 0, VMM_APIC_DM_LOWEST = 1, VMM_APIC_DM_SMI = 2,
@@ -81,6 +57,38 @@ enum vmm_irq_source {
 	VMM_IRQ_SRC_LINT,       /* LVT LINT0/LINT1 in fixed mode; detail = 0/1 */
 	VMM_IRQ_SRC_APIC_ERROR, /* LVT error */
 	VMM_IRQ_SRC_NMI,        /* an NMI (vector 2), from the ICR or an LVT */
+};
+
+/* An interrupt message on the APIC bus (I/O APIC redirection entry or ICR). */
+struct vmm_apic_msg {
+	uint8_t vector;
+	uint8_t mode;           /* enum vmm_apic_dm */
+	uint8_t level;          /* trigger: 1 level, 0 edge */
+	uint8_t logical;        /* destination mode: 1 logical, 0 physical */
+	uint32_t dest;          /* APIC ID (physical) or logical mask */
+	uint8_t src;            /* enum vmm_irq_source, for the trace */
+	uint8_t detail;         /* I/O APIC pin, PIC IRQ, LINT number */
+};
+
+/* What a device may ask of the machine. All calls come from the vCPU thread. */
+struct vmm_bus {
+	void *ctx;
+	/* Drive ISA interrupt line irq (0-15) to level (0 or 1). An edge-triggered
+	 * device raises then lowers the line to make one interrupt. */
+	void (*set_irq)(void *ctx, unsigned irq, int level);
+	/* The current time. The only source of time a device may use. */
+	uint64_t (*clock_ns)(void *ctx, enum vmm_clock_kind kind);
+	/* Bytes the guest sent to the outside world. */
+	void (*output)(void *ctx, enum vmm_output_stream stream, const uint8_t *buf, size_t len);
+	/* The guest asked to end the run (isa-debug-exit): value as written. */
+	void (*guest_exit)(void *ctx, uint32_t value);
+	/* An interrupt message for the local APIC (from the I/O APIC). */
+	void (*apic_message)(void *ctx, const struct vmm_apic_msg *msg);
+	/* The local APIC got an EOI for a level-triggered vector: tell the
+	 * I/O APIC (its remote-IRR bits). */
+	void (*apic_eoi)(void *ctx, uint8_t vector);
+	/* --trace-io is on: devices say what a guest did wrong on stderr. */
+	bool trace_io;
 };
 
 #define VMM_DEVICE_MAX_RANGES 3

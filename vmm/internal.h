@@ -41,7 +41,10 @@ struct vmm_machine {
 	void *dev_state[VMM_MAX_DEVICES];       /* indexed like vmm_devices[] */
 	struct vmm_range_row ranges[VMM_MAX_RANGES];
 	unsigned nranges;
-	int pic_index, uart_index;
+	int pic_index, uart_index, lapic_index, ioapic_index;
+	/* Where the last acknowledged interrupt came from (enum
+	 * vmm_irq_source, and the pin or IRQ), for the trace. */
+	unsigned last_source, last_detail;
 
 	bool exit_requested;            /* isa-debug-exit was written */
 	uint32_t exit_value;
@@ -58,6 +61,8 @@ void vmm_machine_fini(struct vmm_machine *m);
 bool vmm_machine_dispatch(struct vmm_machine *m, struct kvm_run *run, struct vmm_event *ev);
 void vmm_machine_poll(struct vmm_machine *m);
 uint64_t vmm_machine_deadline(const struct vmm_machine *m);
+/* The vector the CPU would take now (VMM_LAPIC_NMI for an NMI) or -1, and
+ * its acknowledge. */
 int vmm_machine_pending(const struct vmm_machine *m);
 int vmm_machine_ack(struct vmm_machine *m);
 /* One access through the range table (what dispatch does per item):
@@ -99,6 +104,7 @@ struct vmm {
 	uint64_t exits;
 	enum vmm_inject_mode inject_mode;
 	bool sync_regs;
+	bool user_msr;                  /* rdmsr/wrmsr of device MSRs come to us */
 	timer_t kick_timer;
 	bool kick_timer_armed_valid;
 	uint64_t kick_deadline;
@@ -111,6 +117,7 @@ struct vmm {
 /* cpu.c */
 int vmm_cpu_init(struct vmm *vm, uint32_t entry, uint32_t info_addr, struct vmm_error *err) VMM_MUST_CHECK;
 int vmm_kick_init(struct vmm *vm, struct vmm_error *err) VMM_MUST_CHECK;
+int vmm_msr_setup(struct vmm *vm, struct vmm_error *err) VMM_MUST_CHECK;
 void vmm_kick_fini(struct vmm *vm);
 /* cpuid.c */
 int vmm_cpuid_apply(struct vmm *vm, struct vmm_error *err) VMM_MUST_CHECK;

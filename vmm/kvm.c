@@ -221,6 +221,9 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct vmm_error 
 	rc = create_vcpu(vm, err);
 	if (rc)
 		goto err_vm;
+	rc = vmm_msr_setup(vm, err);
+	if (rc)
+		goto err_vm;
 	rc = vmm_cpuid_apply(vm, err);
 	if (rc)
 		goto err_vm;

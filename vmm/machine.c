@@ -17,12 +17,33 @@
 
 #include "vmm/internal.h"
 
+/* An ISA line goes to both interrupt controllers, as on a PC: the 8259
+ * pair and the I/O APIC pin the MADT names for it (IRQ0, the PIT, is
+ * wired to pin 2; the others to the pin of their number). */
 static void bus_set_irq(void *ctx, unsigned irq, int level)
 {
 	struct vmm_machine *m = ctx;
 
 	if (m->pic_index >= 0)
 		vmm_pic_set_irq(m->dev_state[m->pic_index], irq, level);
+	if (m->ioapic_index >= 0 && irq < 16 && irq != 2)
+		vmm_ioapic_set_pin(m->dev_state[m->ioapic_index], &m->bus, irq == 0 ? 2 : irq, level);
+}
+
+static void bus_apic_message(void *ctx, const struct vmm_apic_msg *msg)
+{
+	struct vmm_machine *m = ctx;
+
+	if (m->lapic_index >= 0)
+		vmm_lapic_message(m->dev_state[m->lapic_index], &m->bus, msg);
+}
+
+static void bus_apic_eoi(void *ctx, uint8_t vector)
+{
+	struct vmm_machine *m = ctx;
+
+	if (m->ioapic_index >= 0)
+		vmm_ioapic_eoi(m->dev_state[m->ioapic_index], &m->bus, vector);
 }
 
 static uint64_t bus_clock_ns(void *ctx, enum vmm_clock_kind kind)
@@ -134,9 +155,11 @@ int vmm_machine_init(struct vmm_machine *m, uint8_t *ram, uint64_t ram_size,
 		.clock_ns = bus_clock_ns,
 		.output = bus_output,
 		.guest_exit = bus_guest_exit,
+		.apic_message = bus_apic_message,
+		.apic_eoi = bus_apic_eoi,
 		.trace_io = trace_io,
 	};
-	m->pic_index = m->uart_index = -1;
+	m->pic_index = m->uart_index = m->lapic_index = m->ioapic_index = -1;
 
 	if (vmm_device_count > VMM_MAX_DEVICES) {
 		vmm_error_set(err, "internal: %u devices, room for %d", vmm_device_count,
@@ -158,6 +181,10 @@ int vmm_machine_init(struct vmm_machine *m, uint8_t *ram, uint64_t ram_size,
 			m->pic_index = (int)i;
 		if (d == &vmm_dev_uart)
 			m->uart_index = (int)i;
+		if (d == &vmm_dev_lapic)
+			m->lapic_index = (int)i;
+		if (d == &vmm_dev_ioapic)
+			m->ioapic_index = (int)i;
 		rc = add_ranges(m, i, err);
 		if (rc) {
 			vmm_machine_fini(m);
@@ -356,12 +383,49 @@ uint64_t vmm_machine_deadline(const struct vmm_machine *m)
 	return best;
 }
 
+/*
+ * The interrupt path: device line -> I/O APIC or 8259 -> local APIC -> the
+ * CPU. The local APIC's own vectors (I/O APIC messages, its timer, IPIs)
+ * come first, in priority order against the TPR; the 8259's INTR reaches
+ * the CPU through LINT0 (ExtINT) when the APIC lets it, as QEMU's
+ * cpu_get_pic_interrupt() orders them. A PIC-only kernel never touches the
+ * APIC, whose power-on LINT0 passes INTR through: the same path.
+ */
 int vmm_machine_pending(const struct vmm_machine *m)
 {
+	if (m->lapic_index >= 0) {
+		const void *lapic = m->dev_state[m->lapic_index];
+		int v = vmm_lapic_pending(lapic);
+
+		if (v >= 0)
+			return v;
+		if (!vmm_lapic_accepts_pic(lapic))
+			return -1;
+	}
 	return m->pic_index < 0 ? -1 : vmm_pic_pending(m->dev_state[m->pic_index]);
 }
 
 int vmm_machine_ack(struct vmm_machine *m)
 {
-	return m->pic_index < 0 ? -1 : vmm_pic_ack(m->dev_state[m->pic_index]);
+	int v;
+
+	if (m->lapic_index >= 0) {
+		void *lapic = m->dev_state[m->lapic_index];
+
+		if (vmm_lapic_pending(lapic) >= 0) {
+			unsigned detail;
+			v = vmm_lapic_ack(lapic);
+			m->last_source = vmm_lapic_last_source(lapic, &detail);
+			m->last_detail = detail;
+			return v;
+		}
+		if (!vmm_lapic_accepts_pic(lapic))
+			return -1;
+	}
+	if (m->pic_index < 0)
+		return -1;
+	v = vmm_pic_ack(m->dev_state[m->pic_index]);
+	m->last_source = VMM_IRQ_SRC_PIC;
+	m->last_detail = 0;
+	return v;
 }

@@ -312,6 +312,11 @@ void vmm_live_request_stop(struct vmm_live *l);
 
 /* ---- capabilities (rrvm doctor) ----------------------------------------- */
 
+/* CPUID.1:ECX bits the CPUID policy may clear. */
+#define VMM_CPUID1_ECX_X2APIC (1u << 21)
+#define VMM_CPUID1_ECX_TSC_DEADLINE (1u << 24)
+#define VMM_CPUID1_ECX_RDRAND (1u << 30)
+
 struct vmm_host_caps {
 	int api_version;
 	bool sync_regs, immediate_exit, set_guest_debug, dirty_log, xsave, readonly_mem;
@@ -321,6 +326,9 @@ struct vmm_host_caps {
 	bool debug_cpl0;        /* single-step / hw breakpoint trap at CPL0 */
 	bool debug_cpl3;        /* ... and at CPL3 */
 	bool cpuid_policy;      /* KVM_SET_CPUID2 took effect (RDRAND hidden) */
+	/* The CPUID.1:ECX bits the policy clears, each probed: which of them
+	 * the guest really sees cleared (mask of VMM_CPUID1_ECX_*). */
+	uint32_t cpuid1_ecx_policy, cpuid1_ecx_honoured;
 	bool pmu;               /* architectural performance counters */
 	char notes[1024];       /* what the probes saw, for the report */
 };

@@ -84,12 +84,12 @@ static void test_rrvmport(void)
 static void test_table(void)
 {
 	static const char *const names[] = { "pic", "pit", "rtc", "uart", "debugexit", "debugcon",
-					     "rrvm-port" };
+					     "rrvm-port", "lapic", "ioapic" };
 	static uint8_t owner[65536];
 	unsigned overlap = 0, ranges = 0;
 
-	is_int(vmm_device_count, 7, "seven devices");
-	for (unsigned i = 0; i < vmm_device_count && i < 7; i++)
+	is_int(vmm_device_count, 9, "nine devices");
+	for (unsigned i = 0; i < vmm_device_count && i < 9; i++)
 		is_str(vmm_devices[i]->name, names[i], "device %u is %s", i, names[i]);
 	ok(vmm_devices[0] == &vmm_dev_pic && vmm_devices[3] == &vmm_dev_uart, "table points at the devices");
 	memset(owner, 0xff, sizeof(owner));
@@ -134,12 +134,14 @@ static uint64_t step(struct fake_dev *d, struct fake_bus *fb, uint64_t r)
 	rg = (unsigned)(r >> 12) % nr;
 	port = dev->ranges[rg].base + (r >> 16) % (dev->ranges[rg].len + 1u);
 	space = dev->ranges[rg].space;
+	if (space == VMM_SPACE_MSR)
+		size = 8;               /* rdmsr/wrmsr move 64 bits */
 	fb->mono += (r >> 40) % 3000000;
 	fb->real += (r >> 40) % 3000000;
 	switch (r % 4) {
 	case 0:
 		v = fake_access(d, fb, space, false, port, size, 0);
-		if (size < 4 && v >> (8 * size))
+		if (size < 8 && v >> (8 * size))
 			return TOO_WIDE;
 		return v;
 	case 1:

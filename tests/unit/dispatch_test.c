@@ -113,10 +113,16 @@ int main(void)
 
 	memset(&fake, 0, sizeof(fake));
 	fake.run.exit_reason = KVM_EXIT_MMIO;
-	fake.run.mmio.phys_addr = 0xfee00000;
+	fake.run.mmio.phys_addr = 0xfed00000;
 	fake.run.mmio.len = 4;
 	ok(vmm_machine_dispatch(&m, &fake.run, &ev) && ev.u.io.mmio, "MMIO exit handled");
 	ok(fake.run.mmio.data[0] == 0xff && fake.run.mmio.data[3] == 0xff, "MMIO read floats high");
+	memset(&fake, 0, sizeof(fake));
+	fake.run.exit_reason = KVM_EXIT_MMIO;
+	fake.run.mmio.phys_addr = 0xfee00030;
+	fake.run.mmio.len = 4;
+	ok(vmm_machine_dispatch(&m, &fake.run, &ev) && fake.run.mmio.data[0] == 0x14 &&
+	   fake.run.mmio.data[2] == 5, "MMIO 0xfee00030 reaches the local APIC (version)");
 
 	/* The range table: one lookup for every space. */
 	is_int(vmm_machine_owner(&m, VMM_SPACE_PIO, 0x3f8), m.uart_index, "port 0x3f8 is the UART's");
