@@ -18,6 +18,8 @@ const struct vmm_device *const vmm_devices[] = {
 	&vmm_dev_rrvmport,
 	&vmm_dev_lapic,
 	&vmm_dev_ioapic,
+	&vmm_dev_fwcfg,
+	&vmm_dev_acpipm,
 };
 
 const unsigned vmm_device_count = sizeof(vmm_devices) / sizeof(vmm_devices[0]);

@@ -6,7 +6,8 @@
  * Legacy PC layout: PIC pair 0x20/0xa0 (IRQ2 cascade, vectors set by the
  * guest's ICW2), PIT 0x40-0x43 and 0x61, RTC 0x70-0x71 (IRQ8), COM1 0x3f8
  * (IRQ4), isa-debug-exit 0xf4, debug console 0xe9, rrvm annotations 0xe8;
- * local APIC at 0xfee00000 (and its MSRs), I/O APIC at 0xfec00000.
+ * local APIC at 0xfee00000 (and its MSRs), I/O APIC at 0xfec00000, fw_cfg
+ * 0x510-0x511, ACPI PM registers 0x600-0x63f.
  */
 #ifndef RRVM_VMM_DEVICES_H
 #define RRVM_VMM_DEVICES_H
@@ -23,6 +24,8 @@ extern const struct vmm_device vmm_dev_debugcon; /* dev_debugcon.c: 0xe9 */
 extern const struct vmm_device vmm_dev_rrvmport; /* dev_rrvmport.c: 0xe8 annotations */
 extern const struct vmm_device vmm_dev_lapic;    /* dev_lapic.c: local APIC, 0xfee00000 */
 extern const struct vmm_device vmm_dev_ioapic;   /* dev_ioapic.c: I/O APIC, 0xfec00000 */
+extern const struct vmm_device vmm_dev_fwcfg;    /* dev_fwcfg.c: QEMU fw_cfg, 0x510-0x511 */
+extern const struct vmm_device vmm_dev_acpipm;   /* dev_acpipm.c: ACPI PM registers, 0x600 */
 
 /* The machine's device table, in reset order, and its length. */
 extern const struct vmm_device *const vmm_devices[];
@@ -55,6 +58,10 @@ void vmm_lapic_set_tpr(void *lapic_state, uint8_t tpr);
 /* I/O APIC: drive pin (0-23) to level; EOI for a level-triggered vector. */
 void vmm_ioapic_set_pin(void *ioapic_state, const struct vmm_bus *bus, unsigned pin, int level);
 void vmm_ioapic_eoi(void *ioapic_state, const struct vmm_bus *bus, uint8_t vector);
+
+/* fw_cfg's configuration: RAM size and the Multiboot command line (kernel
+ * path first; fw_cfg serves what follows it). Kept in its state block. */
+void vmm_fwcfg_configure(void *fwcfg_state, uint64_t ram_size, const char *cmdline);
 
 /* A --trace-io line from device dev about what the guest did (printf
  * format); nothing when tracing is off. */

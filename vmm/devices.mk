@@ -9,7 +9,9 @@ vmm_libvmm_a_SOURCES += \
 	vmm/dev_debugcon.c \
 	vmm/dev_rrvmport.c \
 	vmm/dev_lapic.c \
-	vmm/dev_ioapic.c
+	vmm/dev_ioapic.c \
+	vmm/dev_fwcfg.c \
+	vmm/dev_acpipm.c
 
 device_tests = \
 	tests/unit/pic_test \
@@ -18,7 +20,9 @@ device_tests = \
 	tests/unit/uart_test \
 	tests/unit/debugports_test \
 	tests/unit/lapic_test \
-	tests/unit/ioapic_test
+	tests/unit/ioapic_test \
+	tests/unit/fwcfg_test \
+	tests/unit/acpi_test
 check_PROGRAMS += $(device_tests)
 TESTS += $(device_tests)
 EXTRA_DIST += tests/unit/fake_bus.h
@@ -37,3 +41,7 @@ tests_unit_lapic_test_SOURCES = tests/unit/lapic_test.c
 tests_unit_lapic_test_LDADD = vmm/libvmm.a
 tests_unit_ioapic_test_SOURCES = tests/unit/ioapic_test.c
 tests_unit_ioapic_test_LDADD = vmm/libvmm.a
+tests_unit_fwcfg_test_SOURCES = tests/unit/fwcfg_test.c
+tests_unit_fwcfg_test_LDADD = vmm/libvmm.a
+tests_unit_acpi_test_SOURCES = tests/unit/acpi_test.c
+tests_unit_acpi_test_LDADD = vmm/libvmm.a

@@ -55,6 +55,8 @@ int vmm_machine_init(struct vmm_machine *m, uint8_t *ram, uint64_t ram_size,
 		     const struct vmm_clock *clock, const struct vmm_output *output,
 		     bool trace_io, struct vmm_error *err) VMM_MUST_CHECK;
 void vmm_machine_fini(struct vmm_machine *m);
+/* Give the devices that report it the machine's configuration (fw_cfg). */
+void vmm_machine_configure(struct vmm_machine *m, uint64_t ram_size, const char *cmdline);
 /* Handle the I/O, MMIO or MSR part of a KVM exit. Pure: touches only the
  * machine and the kvm_run buffer. Fills ev->kind/ev->u and returns true
  * when the exit was an I/O, MMIO or MSR exit it consumed. */
@@ -74,8 +76,9 @@ int vmm_machine_owner(const struct vmm_machine *m, unsigned space, uint64_t addr
 
 /* multiboot.c: the Multiboot v1 loader, on a plain RAM buffer. */
 #define VMM_MB_MAX_SEGMENTS 16
-#define VMM_MB_INFO_BASE 0x8000ull      /* where rrvm builds the boot info */
-#define VMM_MB_INFO_END 0x10000ull
+#define VMM_MB_INFO_SIZE 0x8000ull      /* the boot info area, after the kernel */
+#define VMM_FW_AREA_BASE 0xe0000ull     /* firmware area: the ACPI tables */
+#define VMM_FW_AREA_END 0x100000ull
 
 struct vmm_mb_segment {
 	uint64_t paddr, filesz, memsz, offset;
@@ -90,10 +93,20 @@ struct vmm_mb_image {
 int vmm_multiboot_parse(const uint8_t *file, size_t len, uint64_t ram_size, const char *path,
 			struct vmm_mb_image *img, struct vmm_error *err) VMM_MUST_CHECK;
 /* Copy the segments into ram, build the Multiboot info with the memory map
- * and cmdline; *info_addr receives its guest-physical address. */
+ * and cmdline; *info_addr receives its guest-physical address: the first
+ * page after the kernel's highest byte, as QEMU places it (never over a
+ * segment, nor over the firmware area). */
 int vmm_multiboot_load(const struct vmm_mb_image *img, const uint8_t *file, uint8_t *ram,
 		       uint64_t ram_size, const char *cmdline, uint32_t *info_addr,
 		       struct vmm_error *err) VMM_MUST_CHECK;
+
+/* acpi.c: the ACPI tables a PC's firmware leaves in the firmware area
+ * (RSDP, RSDT, XSDT, FADT with the PM timer, FACS, DSDT, MADT). */
+int vmm_acpi_build(uint8_t *ram, uint64_t ram_size, struct vmm_error *err) VMM_MUST_CHECK;
+/* Where the ACPI PM registers are (dev_acpipm.c) and the RSDP. */
+#define VMM_ACPI_PM_BASE 0x600
+#define VMM_ACPI_SCI_IRQ 9
+#define VMM_ACPI_RSDP 0xf0000ull
 
 struct vmm {
 	struct vmm_machine m;

@@ -230,6 +230,10 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct vmm_error 
 	rc = vmm_multiboot_load(&img, file, vm->m.ram, mem, cfg->cmdline, &info_addr, err);
 	if (rc)
 		goto err_vm;
+	rc = vmm_acpi_build(vm->m.ram, mem, err);
+	if (rc)
+		goto err_vm;
+	vmm_machine_configure(&vm->m, mem, cfg->cmdline);
 	rc = vmm_cpu_init(vm, (uint32_t)img.entry, info_addr, err);
 	if (rc)
 		goto err_vm;

@@ -84,12 +84,12 @@ static void test_rrvmport(void)
 static void test_table(void)
 {
 	static const char *const names[] = { "pic", "pit", "rtc", "uart", "debugexit", "debugcon",
-					     "rrvm-port", "lapic", "ioapic" };
+					     "rrvm-port", "lapic", "ioapic", "fw_cfg", "acpi-pm" };
 	static uint8_t owner[65536];
 	unsigned overlap = 0, ranges = 0;
 
-	is_int(vmm_device_count, 9, "nine devices");
-	for (unsigned i = 0; i < vmm_device_count && i < 9; i++)
+	is_int(vmm_device_count, 11, "eleven devices");
+	for (unsigned i = 0; i < vmm_device_count && i < 11; i++)
 		is_str(vmm_devices[i]->name, names[i], "device %u is %s", i, names[i]);
 	ok(vmm_devices[0] == &vmm_dev_pic && vmm_devices[3] == &vmm_dev_uart, "table points at the devices");
 	memset(owner, 0xff, sizeof(owner));
@@ -111,12 +111,14 @@ static void test_table(void)
 		}
 	}
 	is_int(overlap, 0, "no port claimed twice");
-	is_int(ranges, 10, "ten port ranges in all");
+	is_int(ranges, 12, "twelve port ranges in all");
 	ok(owner[0x20] == 0 && owner[0xa1] == 0 && owner[0x4d1] == 0, "PIC ports");
 	ok(owner[0x40] == 1 && owner[0x43] == 1 && owner[0x61] == 1, "PIT ports");
 	ok(owner[0x70] == 2 && owner[0x71] == 2, "RTC ports");
 	ok(owner[0x3f8] == 3 && owner[0x3ff] == 3 && owner[0x400] == 0xff, "COM1 ports");
 	ok(owner[0xf4] == 4 && owner[0xf7] == 4 && owner[0xe9] == 5, "debug ports");
+	ok(owner[0x510] == 9 && owner[0x511] == 9 && owner[0x512] == 0xff, "fw_cfg ports");
+	ok(owner[0x600] == 10 && owner[0x63f] == 10, "ACPI PM ports");
 }
 
 #define TOO_WIDE 0xbad0bad0bad0bad0ull
