@@ -119,15 +119,17 @@ bool vmm_take_kick(struct vmm *vm)
  * MSRs the machine's devices serve: ask KVM to send us rdmsr/wrmsr of
  * IA32_APIC_BASE (an MSR filter; KVM would otherwise keep it to itself, and
  * the local APIC must know where its page is and whether x2APIC is on), and
- * of the MSRs it does not know, which include the x2APIC registers when
- * there is no in-kernel APIC. Unclaimed ones still fault, from the machine.
+ * of the MSRs it does not know or would refuse: without an in-kernel APIC
+ * the x2APIC registers are refused (measured: reason INVAL). Unclaimed ones
+ * still fault, from the machine.
  * Without KVM_CAP_X86_USER_SPACE_MSR, x2APIC is hidden from CPUID instead.
  */
 int vmm_msr_setup(struct vmm *vm, struct vmm_error *err)
 {
 	static uint8_t deny[1];         /* bit clear: this MSR exits to us */
 	struct kvm_enable_cap cap = { .cap = KVM_CAP_X86_USER_SPACE_MSR,
-				      .args = { KVM_MSR_EXIT_REASON_FILTER | KVM_MSR_EXIT_REASON_UNKNOWN } };
+				      .args = { KVM_MSR_EXIT_REASON_FILTER | KVM_MSR_EXIT_REASON_UNKNOWN |
+						KVM_MSR_EXIT_REASON_INVAL } };
 	struct kvm_msr_filter filter = { .flags = KVM_MSR_FILTER_DEFAULT_ALLOW };
 
 	vm->user_msr = false;

@@ -9,7 +9,10 @@
  * (0x0001), RAM size (0x0003, 64-bit), number of CPUs (0x0005) and maximum
  * CPUs (0x000f), 16-bit, both 1; the kernel command line's size and bytes
  * (0x0014, 0x0015: the arguments after the kernel's path, NUL-terminated,
- * QEMU's -append); IRQ0 override (0x8002, 1); the file directory (0x0019)
+ * QEMU's -append) for a kernel booted by the Linux boot protocol only: for
+ * a Multiboot kernel QEMU 7.2 has no command-line items (its command line
+ * is in the Multiboot information; measured with samples/apic.elf), and
+ * neither has rrvm; IRQ0 override (0x8002, 1); the file directory (0x0019)
  * with the files "etc/boot-fail-wait" (QEMU's default reboot timeout, -1
  * as 32-bit little-endian) and "etc/e820" (the memory map, 20-byte
  * entries as QEMU's). Everything a read can return is computed from the
@@ -42,6 +45,7 @@ struct fwcfg_state {
 	uint16_t selector;
 	uint32_t offset;                /* next byte of the selected item */
 	uint64_t ram_size;
+	uint8_t linux_boot;             /* serve the command-line items */
 	uint32_t cmdline_len;           /* bytes in cmdline, without the NUL */
 	char cmdline[FWCFG_CMDLINE_MAX];
 };
@@ -92,10 +96,15 @@ static bool item_byte(const struct fwcfg_state *s, uint16_t sel, uint32_t off, u
 	case FW_ID: put_le(buf, 1, 4); len = 4; break;
 	case FW_RAM_SIZE: put_le(buf, s->ram_size, 8); len = 8; break;
 	case FW_NB_CPUS: case FW_MAX_CPUS: put_le(buf, 1, 2); len = 2; break;
-	case FW_CMDLINE_SIZE: put_le(buf, s->cmdline_len + 1, 4); len = 4; break;
+	case FW_CMDLINE_SIZE:
+		if (!s->linux_boot)
+			return false;
+		put_le(buf, s->cmdline_len + 1, 4);
+		len = 4;
+		break;
 	case FW_IRQ0_OVERRIDE: put_le(buf, 1, 4); len = 4; break;
 	case FW_CMDLINE_DATA:
-		if (off > s->cmdline_len)
+		if (!s->linux_boot || off > s->cmdline_len)
 			return false;
 		*b = off < s->cmdline_len ? (uint8_t)s->cmdline[off] : 0;
 		return true;
@@ -173,7 +182,7 @@ static void fwcfg_access(void *state, const struct vmm_bus *bus, struct vmm_io *
 	}
 }
 
-void vmm_fwcfg_configure(void *fwcfg_state, uint64_t ram_size, const char *cmdline)
+void vmm_fwcfg_configure(void *fwcfg_state, uint64_t ram_size, const char *cmdline, bool linux_boot)
 {
 	struct fwcfg_state *s = fwcfg_state;
 	const char *args = cmdline ? strchr(cmdline, ' ') : NULL;
@@ -186,6 +195,7 @@ void vmm_fwcfg_configure(void *fwcfg_state, uint64_t ram_size, const char *cmdli
 	if (n > FWCFG_CMDLINE_MAX - 1)
 		n = FWCFG_CMDLINE_MAX - 1;
 	s->ram_size = ram_size;
+	s->linux_boot = linux_boot;
 	s->cmdline_len = (uint32_t)n;
 	memcpy(s->cmdline, args, n);
 	s->cmdline[n] = 0;

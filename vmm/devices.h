@@ -59,9 +59,10 @@ void vmm_lapic_set_tpr(void *lapic_state, uint8_t tpr);
 void vmm_ioapic_set_pin(void *ioapic_state, const struct vmm_bus *bus, unsigned pin, int level);
 void vmm_ioapic_eoi(void *ioapic_state, const struct vmm_bus *bus, uint8_t vector);
 
-/* fw_cfg's configuration: RAM size and the Multiboot command line (kernel
- * path first; fw_cfg serves what follows it). Kept in its state block. */
-void vmm_fwcfg_configure(void *fwcfg_state, uint64_t ram_size, const char *cmdline);
+/* fw_cfg's configuration: RAM size and the command line (kernel path
+ * first; fw_cfg serves what follows it, and only for the Linux boot
+ * protocol, as QEMU). Kept in its state block. */
+void vmm_fwcfg_configure(void *fwcfg_state, uint64_t ram_size, const char *cmdline, bool linux_boot);
 
 /* A --trace-io line from device dev about what the guest did (printf
  * format); nothing when tracing is off. */

@@ -194,11 +194,12 @@ int vmm_machine_init(struct vmm_machine *m, uint8_t *ram, uint64_t ram_size,
 	return 0;
 }
 
+/* Only Multiboot kernels so far: fw_cfg has no command line for them. */
 void vmm_machine_configure(struct vmm_machine *m, uint64_t ram_size, const char *cmdline)
 {
 	for (unsigned i = 0; i < vmm_device_count; i++)
 		if (vmm_devices[i] == &vmm_dev_fwcfg)
-			vmm_fwcfg_configure(m->dev_state[i], ram_size, cmdline);
+			vmm_fwcfg_configure(m->dev_state[i], ram_size, cmdline, false);
 }
 
 void vmm_machine_fini(struct vmm_machine *m)

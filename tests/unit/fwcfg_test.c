@@ -1,7 +1,7 @@
 /*
  * fwcfg_test.c — unit tests of fw_cfg (vmm/dev_fwcfg.c), no KVM: the
  * items QEMU's kernels read (signature, ID, CPU count, RAM size, command
- * line), the file directory and a file found through it, garbage
+ * line for the Linux boot protocol only), the file directory and a file found through it, garbage
  * selectors, reads past an item's end, data-port writes, and a saved
  * state block that restores the configuration.
  */
@@ -49,7 +49,7 @@ int main(void)
 
 	fake_bus_init(&fb);
 	fake_dev_init(&d, &vmm_dev_fwcfg);
-	vmm_fwcfg_configure(d.state, 64u << 20, "samples/fwcfg.elf alpha beta");
+	vmm_fwcfg_configure(d.state, 64u << 20, "samples/fwcfg.elf alpha beta", true);
 
 	sel(0);
 	for (n = 0; n < 4; n++)
@@ -113,9 +113,14 @@ int main(void)
 		sel(0x15);
 		is_int(byte(), 'a', "a copied state block keeps the configuration");
 	}
-	vmm_fwcfg_configure(d.state, 64u << 20, "k.elf");
+	vmm_fwcfg_configure(d.state, 64u << 20, "k.elf", true);
 	sel(0x14);
 	is_int(le(4), 1, "no arguments: size 1 (the NUL), as QEMU without -append");
+	vmm_fwcfg_configure(d.state, 64u << 20, "k.elf a b", false);
+	sel(0x14);
+	is_int(le(4), 0, "Multiboot: no command-line items (QEMU 7.2 has none)");
+	sel(0x15);
+	is_int(byte(), 0, "its data reads nothing");
 	is_int(fb.clock_reads, 0, "fw_cfg never reads the clock");
 	fake_dev_free(&d);
 	return tap_done();
