@@ -337,6 +337,13 @@ static void test_lapic_timer(void)
 	wait_for(V_TIMER, 5);
 	lapic_wr(0x320, V_TIMER | (1u << 16));          /* mask, then stop */
 	lapic_wr(0x380, 0);
+	/* A sixth period may have expired while interrupts were off: its
+	 * vector waits in IRR. Take it before counting the one-shot's. */
+	while (lapic_rd(0x200 + (V_TIMER / 32) * 0x10) & (1u << (V_TIMER % 32))) {
+		cpu_sti();
+		cpu_pause();
+		cpu_cli();
+	}
 	kprintf("LAPIC timer periodic: %u interrupts seen\n", 5u);
 	hits[V_TIMER] = 0;
 	lapic_wr(0x320, V_TIMER);                       /* one-shot */

@@ -306,6 +306,10 @@ int vmm_step(struct vmm *vm, struct vmm_event *ev, struct vmm_error *err)
 	ev->injected = inject_pending(vm, err, &rc);
 	if (rc)
 		return rc;
+	if (ev->injected >= 0) {
+		ev->injected_source = (uint8_t)vm->m.last_source;
+		ev->injected_detail = (uint8_t)vm->m.last_detail;
+	}
 	if (vm->sync_regs)
 		run->kvm_valid_regs = KVM_SYNC_X86_REGS;
 	tpr_to_cr8(vm);

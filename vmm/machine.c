@@ -434,6 +434,6 @@ int vmm_machine_ack(struct vmm_machine *m)
 		return -1;
 	v = vmm_pic_ack(m->dev_state[m->pic_index]);
 	m->last_source = VMM_IRQ_SRC_PIC;
-	m->last_detail = 0;
+	m->last_detail = 0;     /* the IRQ follows from the vector and ICW2 */
 	return v;
 }

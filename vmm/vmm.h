@@ -88,6 +88,9 @@ struct vmm_event {
 	uint64_t exits;         /* synchronous exits so far, this one included */
 	uint64_t rip;           /* where the exit happened */
 	int injected;           /* vector injected on entry to this step, or -1 */
+	/* Where the injected interrupt came from: enum vmm_irq_source, and
+	 * the I/O APIC pin or LINT number it arrived on (else 0). */
+	uint8_t injected_source, injected_detail;
 	union {
 		struct {
 			uint64_t addr;  /* port, or guest-physical address for MMIO */
@@ -153,7 +156,8 @@ uint64_t vmm_next_deadline(const struct vmm *vm);
 /* Serial input: room in the UART receive FIFO, and push bytes into it. */
 size_t vmm_serial_rx_space(const struct vmm *vm);
 size_t vmm_serial_rx_push(struct vmm *vm, const uint8_t *buf, size_t n);
-/* A vector the PIC would deliver now, or -1. */
+/* A vector the machine would deliver now (the local APIC's, else the
+ * 8259's through LINT0), or -1; 0x102 for an NMI (injected as vector 2). */
 int vmm_irq_pending(const struct vmm *vm);
 /* Whether the guest had interrupts enabled (RFLAGS.IF) at the last exit. */
 bool vmm_guest_if(const struct vmm *vm);
