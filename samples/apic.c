@@ -22,6 +22,12 @@
  * EOIs go through the x2APIC MSRs instead (rrvm serves them; only the
  * record/replay tests use this, as QEMU 7.2's TCG has no x2APIC).
  *
+ * With "bad" it first does what a broken kernel might (rrvm's --trace-io
+ * names each): moves the APIC page, sends an ICR with a reserved delivery
+ * mode and one with vector 5, routes COM1 to vector 5, selects the hidden
+ * TSC-deadline timer mode, writes the I/O APIC's version; and prints what
+ * came of it (hardware's answers; QEMU does not move the APIC page).
+ *
  * With "spin=pit" or "spin=lapic" it does only what compute.elf does (six
  * rounds of a tight arithmetic loop without exits) under a 1 kHz timer,
  * the PIT through the 8259 or the LAPIC timer: the same guest work with
@@ -404,6 +410,54 @@ static void test_tpr(void)
 	lapic_wr(0x80, 0);
 	wait_for(V_LOW, 1);
 	kprintf("TPR 0: vector 0x%x taken\n", V_LOW);
+	/* CR8 is the TPR's priority class, in 64-bit mode. */
+	{
+		uint64_t cr8 = 6;
+
+		__asm__ volatile("mov %0, %%cr8" : : "r"(cr8));
+		kprintf("CR8 6: TPR reads 0x%x", lapic_rd(0x80));
+		lapic_wr(0x80, 0x20);
+		__asm__ volatile("mov %%cr8, %0" : "=r"(cr8));
+		kprintf("; TPR 0x20: CR8 reads %lu\n", (unsigned long)cr8);
+		cr8 = 0;
+		__asm__ volatile("mov %0, %%cr8" : : "r"(cr8));
+	}
+}
+
+static uint32_t esr(void)
+{
+	lapic_wr(0x280, 0);
+	return lapic_rd(0x280);
+}
+
+static void bad_guest(uint64_t base)
+{
+	volatile uint32_t *moved = (volatile uint32_t *)(uintptr_t)0xfed00030ull;
+	uint32_t v;
+
+	wrmsr(0x1b, (base & 0xfff) | 0xfed00000ull);
+	v = *moved;
+	kprintf("bad: APIC page moved to 0xfed00000: version 0x%x there, 0x%x at the old page\n",
+		v & 0xff, *(volatile uint32_t *)(uintptr_t)(LAPIC + 0x30));
+	wrmsr(0x1b, base);
+	lapic_wr(0xf0, 0x100 | V_SPURIOUS);
+	esr();
+	lapic_wr(0x300, V_SELF | (3u << 8) | (1u << 18));
+	kprintf("bad: ICR delivery mode 3: %s\n", lapic_rd(0x200 + 0x20) & 2 ? "delivered" : "dropped");
+	lapic_wr(0x300, 0x05 | (1u << 18));
+	kprintf("bad: ICR vector 5: ESR 0x%x\n", esr());
+	ioapic_wr(0x10 + 2 * 4 + 1, 0);
+	ioapic_wr(0x10 + 2 * 4, 0x05);
+	outb(COM1_BASE + UART_IER, 0x02);
+	v = esr();
+	outb(COM1_BASE + UART_IER, 0);
+	ioapic_wr(0x10 + 2 * 4, 0x05 | (1u << 16));
+	kprintf("bad: I/O APIC pin 4 to vector 5: ESR 0x%x\n", v);
+	lapic_wr(0x320, V_TIMER | (2u << 17) | (1u << 16));
+	kprintf("bad: LVT timer TSC-deadline mode reads back mode %u\n", (lapic_rd(0x320) >> 17) & 3);
+	ioapic_wr(1, 0);
+	kprintf("bad: I/O APIC version after a write: 0x%x\n", ioapic_rd(1) & 0xff);
+	esr();
 }
 
 __attribute__((noinline)) static uint64_t mix(uint64_t h, unsigned steps)
@@ -473,6 +527,8 @@ void kmain(uint32_t magic, uint32_t info)
 		while (*p && *p != ' ')
 			p++;
 		kprintf("Multiboot arguments: '%s'\n", *p ? p + 1 : p);
+		if (!strncmp(p, " bad", 4))
+			bad_guest(base);
 		if (!strncmp(p, " spin=", 6)) {
 			lapic_wr(0xf0, 0x100 | V_SPURIOUS);
 			spin(!strncmp(p, " spin=lapic", 11));

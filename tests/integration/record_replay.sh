@@ -151,6 +151,22 @@ for seed in 1 2 3 4; do
 		record_and_replay "apic-$seed" --chaos="$seed" "$SAMPLES/apic.elf" -- arg$seed
 	is "$rec_status" 67 "apic.elf seed $seed: recorded with status 67 (all checks passed)"
 done
+# A bad guest: the APIC page moved, a reserved ICR delivery mode, vector 5
+# from the ICR and from the I/O APIC, TSC-deadline mode, a read-only I/O
+# APIC register. Hardware's answers, a --trace-io line each, and exact replay.
+check "apic.elf bad (a broken kernel's APIC use) replays exactly" \
+	record_and_replay apic-bad --trace-io --chaos=5 "$SAMPLES/apic.elf" -- bad
+is "$rec_status" 67 "apic.elf bad: no crash, the checks after it still pass"
+has "$scratch/apic-bad.out" "^bad: APIC page moved to 0xfed00000: version 0x14 there, 0xffffffff at the old page$" \
+	"a moved APIC page answers at its new base only"
+has "$scratch/apic-bad.out" "^bad: ICR vector 5: ESR 0x20$" "ICR vector 5: ESR send-illegal-vector"
+has "$scratch/apic-bad.out" "^bad: I/O APIC pin 4 to vector 5: ESR 0x40$" "I/O APIC vector 5: ESR receive-illegal-vector"
+has "$scratch/apic-bad.rec.err" "lapic: the guest moved the APIC page from 0xfee00000 to 0xfed00000" \
+	"--trace-io: the move"
+has "$scratch/apic-bad.rec.err" "lapic: reserved delivery mode 3 in ICR" "--trace-io: the reserved delivery mode"
+has "$scratch/apic-bad.rec.err" "ioapic: pin 4 redirected to vector 0x5, below 16" "--trace-io: the I/O APIC redirection"
+has "$scratch/apic-bad.rec.err" "TSC-deadline mode, which CPUID does not offer" "--trace-io: TSC-deadline mode"
+has "$scratch/apic-bad.rec.err" "fw_cfg: selector 0x7abc names no item" "--trace-io: the garbage fw_cfg selector"
 if "$RRVM" doctor 2>/dev/null | grep -q "^x2APIC for guests: *offered"; then
 	check "apic.elf in x2APIC mode (MSRs) replays exactly" \
 		record_and_replay apic-x2 --chaos=9 "$SAMPLES/apic.elf" -- x2apic
