@@ -6,7 +6,7 @@
  *
  * In order: mask the 8259; map the APIC pages (above the 1 GiB boot.S
  * maps); read IA32_APIC_BASE and the local APIC's ID and version; enable
- * it (SVR); take a self-IPI; run the LAPIC timer periodic (5 interrupts)
+ * it (SVR); take a self-IPI and a self-NMI; run the LAPIC timer periodic (5 interrupts)
  * then one-shot (exactly 1, then the count stays 0); route COM1 (IRQ 4)
  * through the I/O APIC and take its transmit interrupt, and the PIT
  * (IRQ 0, I/O APIC pin 2 as the MADT override says); raise TPR above a
@@ -67,7 +67,7 @@ void apic_isr(uint64_t vector);
 	"  pushq %rax\n  movq $" #v ", %rax\n  jmp apic_common\n"
 
 __asm__(".text\n"
-	STUB(0x40) STUB(0x41) STUB(0x42) STUB(0x43) STUB(0x35) STUB(0xff)
+	STUB(0x40) STUB(0x41) STUB(0x42) STUB(0x43) STUB(0x35) STUB(0xff) STUB(0x02)
 	"apic_common:\n"
 	"  pushq %rcx\n  pushq %rdx\n  pushq %rsi\n  pushq %rdi\n"
 	"  pushq %r8\n  pushq %r9\n  pushq %r10\n  pushq %r11\n"
@@ -77,7 +77,7 @@ __asm__(".text\n"
 	"  iretq\n");
 
 extern char apic_stub_0x40[], apic_stub_0x41[], apic_stub_0x42[], apic_stub_0x43[],
-	apic_stub_0x35[], apic_stub_0xff[];
+	apic_stub_0x35[], apic_stub_0xff[], apic_stub_0x02[];
 
 static void set_gate(unsigned vec, void *handler)
 {
@@ -154,8 +154,8 @@ void apic_isr(uint64_t vector)
 		(void)inb(COM1_BASE + UART_IIR);        /* acknowledge THRE */
 		outb(COM1_BASE + UART_IER, 0);
 	}
-	if (vector != V_SPURIOUS)
-		lapic_wr(0xb0, 0);                      /* EOI */
+	if (vector != V_SPURIOUS && vector != 2)
+		lapic_wr(0xb0, 0);                      /* EOI (none for spurious and NMI) */
 }
 
 /* Wait with interrupts on until hits[v] reaches n. */
@@ -517,6 +517,7 @@ void kmain(uint32_t magic, uint32_t info)
 	set_gate(V_PIT, apic_stub_0x43);
 	set_gate(V_LOW, apic_stub_0x35);
 	set_gate(V_SPURIOUS, apic_stub_0xff);
+	set_gate(2, apic_stub_0x02);
 
 	__asm__ volatile("cpuid" : "+a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx));
 	base = rdmsr(0x1b);
@@ -552,6 +553,13 @@ void kmain(uint32_t magic, uint32_t info)
 	self_ipi(V_SELF);
 	wait_for(V_SELF, 1);
 	kprintf("self-IPI: vector 0x%x taken\n", V_SELF);
+	if (x2)
+		wrmsr(0x830, (4u << 8) | (1u << 18));
+	else
+		lapic_wr(0x300, (4u << 8) | (1u << 18));        /* NMI, shorthand self */
+	while (hits[2] == 0)
+		cpu_pause();
+	kprintf("self-NMI: taken with interrupts off\n");
 
 	test_lapic_timer();
 	test_ioapic();

@@ -270,8 +270,9 @@ static void lapic_poll(void *state, const struct vmm_bus *bus, uint64_t now)
 static bool to_me(const struct lapic_state *s, uint32_t dest, bool logical)
 {
 	if (x2apic(s))
+		/* 0xff: the I/O APIC's 8-bit broadcast still reaches every CPU. */
 		return logical ? ((dest >> 16) == (s->ldr >> 16) && (dest & s->ldr & 0xffff))
-			       : (dest == s->id || dest == 0xffffffffu);
+			       : (dest == s->id || dest == 0xffffffffu || dest == 0xff);
 	if (!logical)
 		return dest == (s->id & 0xff) || dest == 0xff;
 	if ((s->dfr >> 28) == 0xf)                      /* flat model */
@@ -432,7 +433,7 @@ static bool write_reg(struct lapic_state *s, const struct vmm_bus *bus, unsigned
 		s->dfr = v | 0x0fffffffu;
 		return true;
 	case R_SVR:
-		s->svr = v & 0x1fff;
+		s->svr = v & 0x3ff;     /* no EOI-broadcast suppression (version bit 24) */
 		if (!sw_enabled(s))
 			for (unsigned n = 0; n < LVT_COUNT; n++)
 				s->lvt[n] |= LVT_MASKED;
@@ -444,12 +445,11 @@ static bool write_reg(struct lapic_state *s, const struct vmm_bus *bus, unsigned
 		s->esr_pending = 0;
 		return true;
 	case R_ICR:
-		if (x2) {
+		/* Vector, delivery and destination mode, level, trigger,
+		 * shorthand; delivery status (bit 12) is the APIC's. */
+		if (x2)
 			s->icr_hi = (uint32_t)(v64 >> 32);
-			s->icr_lo = v & 0xcfeff;
-		} else {
-			s->icr_lo = v & 0xcdfff;
-		}
+		s->icr_lo = v & 0xccfff;
 		icr_send(s, bus);
 		return true;
 	case R_ICR2:
@@ -567,6 +567,14 @@ static void lapic_access(void *state, const struct vmm_bus *bus, struct vmm_io *
 		unsigned off = (unsigned)(io->addr & 0xfff), reg = off & 0xff0, sub = off & 0xf;
 		uint64_t v = 0;
 
+		if (off >= 0x400) {
+			/* Past the last register: nothing there. */
+			if (io->write)
+				vmm_dev_trace(bus, "lapic", "write 0x%llx at offset 0x%x: no register",
+					      (unsigned long long)io->value, off);
+			io->value = 0;
+			return;
+		}
 		if (io->write) {
 			/* Registers are 32 bits at 16-byte steps; other writes
 			 * are undefined on hardware and dropped here. */

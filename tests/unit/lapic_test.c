@@ -206,9 +206,12 @@ static void test_registers(void)
 	       "word read of the version");
 	fake_access(&apic, &fb, VMM_SPACE_MMIO, true, BASE + 0x82, 1, 0xff);
 	is_int(rd(0x80), 0, "misaligned write dropped");
-	wr(0x400, 1);
+	wr(0x3c0, 1);
 	wr(0x280, 0);
 	is_int(rd(0x280), 0x80, "reserved register: ESR illegal register address");
+	wr(0x480, 0x70);
+	is_int(rd(0x80), 0, "offset 0x480 is nothing, not an alias of TPR");
+	is_int(rd(0x490), 0, "and reads 0");
 }
 
 static void test_timer(void)
@@ -310,6 +313,9 @@ static void test_x2apic(void)
 	ok(msr_wr(0x80f, 0x1ff), "SVR");
 	ok(msr_wr(0x830, 0x50 | (1u << 18)), "ICR self-IPI, one 64-bit write");
 	is_int(pending(), 0x50, "delivered");
+	ok(msr_wr(0x830, 0x56 | (4u << 8) | (1u << 18)), "ICR NMI to self");
+	is_int(pending(), VMM_LAPIC_NMI, "the NMI (delivery mode bit 10 kept in x2APIC mode)");
+	vmm_lapic_ack(apic.state);
 	ok(!msr_wr(0x80b, 1), "EOI with a nonzero value: #GP");
 	vmm_lapic_ack(apic.state);
 	ok(msr_wr(0x80b, 0), "EOI");
