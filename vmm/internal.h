@@ -76,6 +76,7 @@ int vmm_machine_owner(const struct vmm_machine *m, unsigned space, uint64_t addr
 
 /* multiboot.c: the Multiboot v1 loader, on a plain RAM buffer. */
 #define VMM_MB_MAX_SEGMENTS 16
+#define VMM_MEM_BELOW_APIC 0xfec00000ull /* RAM must end below the APIC pages */
 #define VMM_MB_INFO_SIZE 0x8000ull      /* the boot info area, after the kernel */
 #define VMM_FW_AREA_BASE 0xe0000ull     /* firmware area: the ACPI tables */
 #define VMM_FW_AREA_END 0x100000ull

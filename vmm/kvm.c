@@ -186,6 +186,15 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct vmm_error 
 			      VMM_MEM_MAX >> 30);
 		return -EINVAL;
 	}
+	/* RAM is one slot from 0: above 0xfec00000 it would cover the I/O
+	 * APIC and local APIC pages, and the guest could not reach them (a
+	 * PC puts a hole below 4 GiB there; rrvm has none yet). */
+	if (mem > VMM_MEM_BELOW_APIC) {
+		vmm_error_set(err, "memory size %llu MiB would cover the I/O APIC and local APIC "
+			      "pages at 0xfec00000; at most %llu MiB", (unsigned long long)(mem >> 20),
+			      VMM_MEM_BELOW_APIC >> 20);
+		return -EINVAL;
+	}
 	/* Validate the kernel before touching KVM, so that a bad image is
 	 * reported as such even on a host without /dev/kvm. */
 	rc = vmm_read_file(cfg->kernel_path, &file, &len, err);
