@@ -5,7 +5,8 @@
  * under qemu-system-x86_64 -kernel (tests/integration/qemu_compare.sh).
  *
  * In order: mask the 8259; map the APIC pages (above the 1 GiB boot.S
- * maps); read IA32_APIC_BASE and the local APIC's ID and version; enable
+ * maps); read IA32_APIC_BASE, CPUID's TSC-deadline bit and the number of
+ * machine-check banks (MCG_CAP), the local APIC's ID and version; enable
  * it (SVR); take a self-IPI and a self-NMI; run the LAPIC timer periodic (5 interrupts)
  * then one-shot (exactly 1, then the count stays 0); route COM1 (IRQ 4)
  * through the I/O APIC and take its transmit interrupt, and the PIT
@@ -523,6 +524,9 @@ void kmain(uint32_t magic, uint32_t info)
 	base = rdmsr(0x1b);
 	kprintf("IA32_APIC_BASE: page 0x%lx%s%s\n", (unsigned long)(base & ~0xfffull),
 		base & 0x100 ? ", BSP" : "", base & 0x800 ? ", enabled" : "");
+	kprintf("CPUID: TSC-deadline timer %s; machine-check banks: %lu\n",
+		ecx & (1u << 24) ? "offered" : "hidden",
+		(edx & (1u << 14)) ? (unsigned long)(rdmsr(0x179) & 0xff) : 0ul);
 	if (cmd) {
 		const char *p = cmd;
 		while (*p && *p != ' ')
