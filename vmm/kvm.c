@@ -372,7 +372,9 @@ uint64_t vmm_next_deadline(const struct vmm *vm)
 
 int vmm_irq_pending(const struct vmm *vm)
 {
-	return vmm_machine_pending(&vm->m);
+	int v = vmm_machine_pending(&vm->m);
+
+	return v == VMM_LAPIC_NMI ? 2 : v;      /* the vector the CPU will take */
 }
 
 size_t vmm_serial_rx_space(const struct vmm *vm)

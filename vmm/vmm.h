@@ -157,7 +157,7 @@ uint64_t vmm_next_deadline(const struct vmm *vm);
 size_t vmm_serial_rx_space(const struct vmm *vm);
 size_t vmm_serial_rx_push(struct vmm *vm, const uint8_t *buf, size_t n);
 /* A vector the machine would deliver now (the local APIC's, else the
- * 8259's through LINT0), or -1; 0x102 for an NMI (injected as vector 2). */
+ * 8259's through LINT0), or -1; 2 for an NMI. */
 int vmm_irq_pending(const struct vmm *vm);
 /* Whether the guest had interrupts enabled (RFLAGS.IF) at the last exit. */
 bool vmm_guest_if(const struct vmm *vm);
