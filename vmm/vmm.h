@@ -7,7 +7,7 @@
  * this header. Interrupts are always injected from userspace by the
  * machine (no in-kernel irqchip): that is what makes recording possible.
  *
- * Positions: vmm counts the guest's synchronous exits (port I/O, MMIO,
+ * Positions: vmm counts the guest's synchronous exits (port I/O, MMIO, MSR,
  * HLT) since reset. Together with the state fingerprint
  * (vmm_fingerprint) this names every point of an execution; see DESIGN.md.
  */
