@@ -182,14 +182,14 @@ contains "$tmp/shell.out" "2" "shell: and goes on with the next statement"
 
 
 # ---- interrupt sources (issue 12): apic.elf takes interrupts from the LAPIC
-# timer, a self-IPI, the I/O APIC (COM1 on pin 4, the PIT on pin 2) ---------
+# timer, a self-IPI, a self-NMI, the I/O APIC (COM1 on pin 4, the PIT on pin 2)
 apic=$tmp/apic
 "$RRVM" record -q -o "$apic" "$SAMPLES/apic.elf" -- x2apic >"$tmp/apic.out" 2>&1
 is "$?" 67 "record apic.elf (status 67)"
 "$RRVM" index "$apic" >"$tmp/index.out" 2>&1
 is "$?" 0 "index apic"
 is "$(q "$apic" "SELECT group_concat(source, ',') FROM (SELECT DISTINCT source FROM interrupts ORDER BY source)")" \
-	"ioapic,lapic-timer,self-ipi" "apic: interrupts name their sources"
+	"ioapic,lapic-timer,nmi,self-ipi" "apic: interrupts name their sources"
 is "$(q "$apic" "SELECT group_concat(DISTINCT pin || ':' || irq) FROM (SELECT pin, irq FROM interrupts WHERE source = 'ioapic' ORDER BY pin)")" \
 	"2:0,4:4" "apic: I/O APIC pins 2 and 4 are ISA IRQs 0 and 4"
 is "$(q "$apic" "SELECT count(*) FROM interrupts WHERE source = 'lapic-timer' AND irq IS NULL")" \
