@@ -137,6 +137,23 @@ int main(void)
 		vmm_machine_access(&m, &io);
 		ok(io.fault, "unclaimed MSR read faults (#GP)");
 	}
+	/* A range the guest moves: the local APIC's page follows IA32_APIC_BASE. */
+	{
+		struct vmm_io io = { .space = VMM_SPACE_MSR, .write = true, .size = 8, .addr = 0x1b,
+				     .value = 0xfed00900 };
+		vmm_machine_access(&m, &io);
+		ok(!io.fault, "wrmsr IA32_APIC_BASE 0xfed00900 accepted");
+		is_int(vmm_machine_owner(&m, VMM_SPACE_MMIO, 0xfed00030), m.lapic_index,
+		       "the table finds the APIC at its new page");
+		is_int(vmm_machine_owner(&m, VMM_SPACE_MMIO, 0xfee00030), -1, "and not at the old one");
+		io.value = 0xfee00900;
+		vmm_machine_access(&m, &io);
+		is_int(vmm_machine_owner(&m, VMM_SPACE_MMIO, 0xfee00030), m.lapic_index, "moved back");
+		is_int(vmm_machine_owner(&m, VMM_SPACE_MMIO, 0xfec00010), m.ioapic_index,
+		       "the I/O APIC's window");
+		is_int(vmm_machine_owner(&m, VMM_SPACE_PIO, 0x511), vmm_machine_owner(&m, VMM_SPACE_PIO, 0x510),
+		       "fw_cfg's two ports, one device");
+	}
 	memset(&fake, 0, sizeof(fake));
 	fake.run.exit_reason = KVM_EXIT_X86_RDMSR;
 	fake.run.msr.index = 0x12345678;
