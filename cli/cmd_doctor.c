@@ -48,7 +48,17 @@ int cli_cmd_doctor(int argc, char **argv)
 	printf("in-kernel irqchip available:  %s (rrvm does not use it: the PIC, PIT, RTC and\n"
 	       "                              UART are emulated in rrvm, interrupts injected by it)\n",
 	       yes(caps.irqchip_available));
-	printf("CPUID policy takes effect:    %s\n", yes(caps.cpuid_policy));
+	printf("CPUID policy, bit by bit (CPUID.1:ECX, probed):\n");
+	printf("  hide RDRAND (bit 30):       %s\n",
+	       caps.cpuid1_ecx_honoured & VMM_CPUID1_ECX_RDRAND ? "honoured" : "IGNORED by this host");
+	printf("  hide TSC-deadline (bit 24): %s\n",
+	       caps.cpuid1_ecx_honoured & VMM_CPUID1_ECX_TSC_DEADLINE ? "honoured" :
+	       "IGNORED by this host");
+	printf("  hide x2APIC (bit 21):       %s\n",
+	       caps.cpuid1_ecx_honoured & VMM_CPUID1_ECX_X2APIC ? "honoured" : "IGNORED by this host");
+	printf("x2APIC for guests:            %s\n", caps.user_msr && caps.msr_filter
+	       ? "offered: rrvm's local APIC serves its MSRs (userspace MSR exits)"
+	       : "hidden: no userspace MSR exits to serve it with");
 	printf("\nProbe guests:\n%s", caps.notes);
 	printf("\nWhat this means:\n");
 	printf("- positions: %s\n", caps.pmu
@@ -67,8 +77,12 @@ int cli_cmd_doctor(int argc, char **argv)
 		       "  defers interrupts that arrive in user mode to the next kernel-mode or\n"
 		       "  synchronous point, and gdb cannot break or step in guest user mode\n");
 	if (!caps.cpuid_policy)
-		printf("- CPUID policy is ignored: guests see RDRAND/RDSEED and other features rrvm\n"
-		       "  cannot record; a guest that uses them will diverge on replay (detected)\n");
+		printf("- CPUID policy is ignored for RDRAND: guests see RDRAND/RDSEED and other\n"
+		       "  features rrvm cannot record; a guest that uses them will diverge on replay\n"
+		       "  (detected)\n");
+	if (!(caps.cpuid1_ecx_honoured & VMM_CPUID1_ECX_X2APIC) && !(caps.user_msr && caps.msr_filter))
+		printf("- x2APIC cannot be hidden here and rrvm cannot serve it: a guest that turns\n"
+		       "  it on takes #GP at its first x2APIC register access\n");
 	printf("- the guest TSC cannot be intercepted: guests must not depend on RDTSC values\n");
 	return 0;
 }

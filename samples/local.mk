@@ -85,6 +85,16 @@ samples/compute.elf: samples/compute.o $(sample_lib_objs) $(srcdir)/samples/lib/
 TESTS += tests/integration/qemu_samples.sh
 EXTRA_DIST += tests/integration/qemu_samples.sh
 
+# The PC platform sample (issue 12): local APIC, I/O APIC, fw_cfg, ACPI.
+sample_kernels += samples/apic.elf
+CLEANFILES += samples/apic.o
+EXTRA_DIST += samples/apic.c tests/bench/apic_timer.sh
+bench_scripts += tests/bench/apic_timer.sh
+samples/apic.o: $(srcdir)/samples/apic.c $(sample_headers)
+	$(SAMPLE_COMPILE) $(srcdir)/samples/apic.c
+samples/apic.elf: samples/apic.o $(sample_lib_objs) $(srcdir)/samples/lib/kernel.ld
+	$(SAMPLE_LINK) samples/apic.o $(sample_lib_objs)
+
 # Samples added by other parts of rrvm keep their rules in fragments.
 include $(srcdir)/samples/paging.mk
 include $(srcdir)/samples/ioheavy.mk

@@ -193,6 +193,8 @@ static void put_interrupt(struct tracedb_obs *o, const struct vmm_event *ev)
 	row.rip = o->prev_rip;
 	row.symbol = symbol_at(o, row.rip);
 	row.cpl = o->cpl_valid ? o->cpl : -1;
+	row.source = ev->injected_source;
+	row.detail = ev->injected_detail;
 	if (r->valid) {
 		row.raised_position = r->position;
 		row.deferred = r->step + 1 < o->steps;
@@ -217,8 +219,12 @@ static void put_exit(struct tracedb_obs *o, const struct vmm_event *ev)
 
 	switch (ev->kind) {
 	case VMM_EV_IO:
-		row.kind = ev->u.io.mmio ? (ev->u.io.write ? TRACEDB_EXIT_MMIO_WRITE : TRACEDB_EXIT_MMIO_READ)
-					 : (ev->u.io.write ? TRACEDB_EXIT_PIO_OUT : TRACEDB_EXIT_PIO_IN);
+		if (ev->u.io.msr)
+			row.kind = ev->u.io.write ? TRACEDB_EXIT_MSR_WRITE : TRACEDB_EXIT_MSR_READ;
+		else if (ev->u.io.mmio)
+			row.kind = ev->u.io.write ? TRACEDB_EXIT_MMIO_WRITE : TRACEDB_EXIT_MMIO_READ;
+		else
+			row.kind = ev->u.io.write ? TRACEDB_EXIT_PIO_OUT : TRACEDB_EXIT_PIO_IN;
 		row.addr = ev->u.io.addr;
 		row.size = ev->u.io.size;
 		row.value = ev->u.io.value;

@@ -45,7 +45,9 @@ const char tracedb_schema_tables[] =
 	"  cpl INTEGER,\n"
 	"  deferred INTEGER NOT NULL,\n"
 	"  raised_position INTEGER NOT NULL,\n"
-	"  clock_ns INTEGER);\n"
+	"  clock_ns INTEGER,\n"
+	"  source TEXT,\n"
+	"  pin INTEGER);\n"
 	"CREATE TABLE serial(\n"
 	"  id INTEGER PRIMARY KEY,\n"
 	"  position INTEGER NOT NULL,\n"
@@ -98,6 +100,9 @@ const char tracedb_schema_tables[] =
 	"SELECT position, 2, 'interrupt',\n"                                            \
 	"         printf('vector 0x%x', vector) || CASE WHEN irq IS NOT NULL\n"         \
 	"              THEN printf(' (irq %d)', irq) ELSE '' END\n"                     \
+	"              || CASE WHEN source IS NOT NULL THEN ' from ' || source ||\n"   \
+	"                   CASE WHEN pin IS NOT NULL THEN printf(' pin %d', pin)\n"   \
+	"                   ELSE '' END ELSE '' END\n"                                 \
 	"              || CASE WHEN deferred THEN ' deferred' ELSE '' END,\n"           \
 	"         rip, symbol FROM interrupts"
 /* The first position of the last_events view: the last 1000 exits. */
@@ -114,6 +119,7 @@ const char tracedb_schema_finish[] =
 	"CREATE INDEX interrupts_position ON interrupts(position);\n"
 	"CREATE INDEX interrupts_vector ON interrupts(vector, position);\n"
 	"CREATE INDEX interrupts_symbol ON interrupts(symbol, position);\n"
+	"CREATE INDEX interrupts_source ON interrupts(source, position);\n"
 	"CREATE INDEX serial_position ON serial(position);\n"
 	"CREATE INDEX annotations_position ON annotations(position);\n"
 	"CREATE INDEX clock_reads_position ON clock_reads(position);\n"

@@ -31,7 +31,7 @@
 
 /* Bump with every change to the schema (tables, columns, meanings);
  * stored in PRAGMA user_version and in recording('tracedb-schema'). */
-#define TRACEDB_SCHEMA_VERSION 1
+#define TRACEDB_SCHEMA_VERSION 2
 /* PRAGMA application_id of every rrvm trace database: "rrvd". */
 #define TRACEDB_APPLICATION_ID 0x72727664
 #define TRACEDB_FILE "trace.db"
@@ -51,7 +51,7 @@ struct tracedb_error {
 #define TRACEDB_EXIT_KINDS(X)                                                   \
 	X(PIO_IN, "pio_in") X(PIO_OUT, "pio_out") X(MMIO_READ, "mmio_read")      \
 	X(MMIO_WRITE, "mmio_write") X(HLT, "hlt") X(HYPERCALL, "hypercall")      \
-	X(DEBUG_EXIT, "debug_exit")
+	X(DEBUG_EXIT, "debug_exit") X(MSR_READ, "msr_read") X(MSR_WRITE, "msr_write")
 
 enum tracedb_exit_kind {
 #define TRACEDB_X_(name, text) TRACEDB_EXIT_##name,
@@ -66,7 +66,7 @@ const char *tracedb_exit_kind_name(unsigned kind);
 struct tracedb_exit {
 	uint64_t position;              /* the exit count, this exit included (1-based) */
 	enum tracedb_exit_kind kind;
-	uint64_t addr;                  /* port (pio_*) or guest-physical address (mmio_*) */
+	uint64_t addr;                  /* port (pio_*), guest-physical address (mmio_*), MSR (msr_*) */
 	uint32_t size;                  /* bytes accessed; 0 for hlt and debug_exit */
 	uint64_t value;                 /* written, or returned to the guest; debug_exit: the value */
 	uint64_t rip;
@@ -84,7 +84,11 @@ struct tracedb_interrupt {
 	uint64_t raised_position;       /* the point where it became pending */
 	bool have_clock;
 	uint64_t clock_ns;              /* the guest clock last read when it became pending */
+	unsigned source;                /* enum vmm_irq_source; 0 (unknown): irq by PIC vector */
+	unsigned detail;                /* I/O APIC pin, LINT number */
 };
+/* The interrupts.source text for enum vmm_irq_source, NULL for none. */
+const char *tracedb_irq_source_name(unsigned source);
 
 struct tracedb_writer;
 

@@ -34,7 +34,8 @@ static const struct {
 			       "symbol) VALUES (?, ?, ?, ?, ?, ?, ?, ?)" },
 	[ST_INTERRUPT] = { "interrupts",
 			   "INSERT INTO interrupts(position, vector, irq, rip, symbol, cpl, deferred, "
-			   "raised_position, clock_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)" },
+			   "raised_position, clock_ns, source, pin) "
+			   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" },
 	[ST_SERIAL] = { "serial", "INSERT INTO serial(position, start_position, stream, text) "
 				  "VALUES (?, ?, ?, ?)" },
 	[ST_ANNOTATION] = { "annotations", "INSERT INTO annotations(position, text) VALUES (?, ?)" },
@@ -230,7 +231,8 @@ static void bind_exit(sqlite3_stmt *st, int base, const struct tracedb_exit *e)
 	if (e->kind == TRACEDB_EXIT_PIO_IN || e->kind == TRACEDB_EXIT_PIO_OUT) {
 		bind_u64(st, base + 3, e->addr);
 		sqlite3_bind_null(st, base + 4);
-	} else if (e->kind == TRACEDB_EXIT_MMIO_READ || e->kind == TRACEDB_EXIT_MMIO_WRITE) {
+	} else if (e->kind == TRACEDB_EXIT_MMIO_READ || e->kind == TRACEDB_EXIT_MMIO_WRITE ||
+		   e->kind == TRACEDB_EXIT_MSR_READ || e->kind == TRACEDB_EXIT_MSR_WRITE) {
 		sqlite3_bind_null(st, base + 3);
 		bind_u64(st, base + 4, e->addr);
 	} else {
@@ -278,20 +280,54 @@ int tracedb_put_exit(struct tracedb_writer *w, const struct tracedb_exit *e)
 	return rc;
 }
 
+const char *tracedb_irq_source_name(unsigned source)
+{
+	static const char *const names[] = {
+		[VMM_IRQ_SRC_PIC] = "pic", [VMM_IRQ_SRC_IOAPIC] = "ioapic",
+		[VMM_IRQ_SRC_LAPIC_TIMER] = "lapic-timer", [VMM_IRQ_SRC_SELF_IPI] = "self-ipi",
+		[VMM_IRQ_SRC_LINT] = "lint", [VMM_IRQ_SRC_APIC_ERROR] = "apic-error",
+		[VMM_IRQ_SRC_NMI] = "nmi",
+	};
+	return source < sizeof(names) / sizeof(names[0]) ? names[source] : NULL;
+}
+
+/* The ISA IRQ behind an interrupt: for the 8259 (or an unknown source)
+ * its vector less the usual ICW2 base; for the I/O APIC the ISA line wired
+ * to the pin (the MADT: IRQ 0 on pin 2, IRQ n on pin n); else -1. */
+static int irq_of(const struct tracedb_interrupt *i)
+{
+	if (i->source == VMM_IRQ_SRC_NONE || i->source == VMM_IRQ_SRC_PIC)
+		return i->vector >= TRACEDB_PIC_BASE && i->vector < TRACEDB_PIC_BASE + 16
+		       ? i->vector - TRACEDB_PIC_BASE : -1;
+	if (i->source == VMM_IRQ_SRC_IOAPIC)
+		return i->detail == 2 ? 0 : i->detail > 0 && i->detail < 16 ? (int)i->detail : -1;
+	return -1;
+}
+
 int tracedb_put_interrupt(struct tracedb_writer *w, const struct tracedb_interrupt *i)
 {
 	uint64_t t0 = tracedb_now_ns();
 	sqlite3_stmt *st = w->st[ST_INTERRUPT];
 	int rc = ready(w);
+	int irq;
 
 	if (rc)
 		return rc;
 	bind_u64(st, 1, i->position);
 	sqlite3_bind_int(st, 2, i->vector);
-	if (i->vector >= TRACEDB_PIC_BASE && i->vector < TRACEDB_PIC_BASE + 16)
-		sqlite3_bind_int(st, 3, i->vector - TRACEDB_PIC_BASE);
+	irq = irq_of(i);
+	if (irq >= 0)
+		sqlite3_bind_int(st, 3, irq);
 	else
 		sqlite3_bind_null(st, 3);
+	if (tracedb_irq_source_name(i->source))
+		sqlite3_bind_text(st, 10, tracedb_irq_source_name(i->source), -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 10);
+	if (i->source == VMM_IRQ_SRC_IOAPIC || i->source == VMM_IRQ_SRC_LINT)
+		sqlite3_bind_int(st, 11, (int)i->detail);
+	else
+		sqlite3_bind_null(st, 11);
 	bind_u64(st, 4, i->rip);
 	bind_text(st, 5, i->symbol, i->symbol ? strlen(i->symbol) : 0);
 	if (i->cpl >= 0 && i->cpl <= 3)

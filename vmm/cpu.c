@@ -3,7 +3,7 @@
  * interrupt injection, kicks, and access to registers and guest debug.
  *
  * vmm_step() is the only place that calls KVM_RUN. Before entering it
- * injects the PIC's pending interrupt when the guest can take it and
+ * injects the machine's pending interrupt when the guest can take it and
  * otherwise asks KVM for an interrupt-window exit; doing this at every
  * entry, from state that replay reproduces, is what makes the injection
  * points of a replay land where the recording's did.
@@ -20,6 +20,7 @@
 
 #define VMM_KICK_SIGNAL SIGUSR1
 #define MSR_EFER 0xc0000080u
+#define MSR_APIC_BASE 0x1bu
 #define MSR_KERNEL_GS_BASE 0xc0000102u
 
 #ifndef sigev_notify_thread_id
@@ -114,6 +115,43 @@ bool vmm_take_kick(struct vmm *vm)
 	return atomic_exchange(&vm->kick_requested, false);
 }
 
+/*
+ * MSRs the machine's devices serve: ask KVM to send us rdmsr/wrmsr of
+ * IA32_APIC_BASE (an MSR filter; KVM would otherwise keep it to itself, and
+ * the local APIC must know where its page is and whether x2APIC is on), and
+ * of the MSRs it does not know or would refuse: without an in-kernel APIC
+ * the x2APIC registers are refused (measured: reason INVAL). Unclaimed ones
+ * still fault, from the machine.
+ * Without KVM_CAP_X86_USER_SPACE_MSR, x2APIC is hidden from CPUID instead.
+ */
+int vmm_msr_setup(struct vmm *vm, struct vmm_error *err)
+{
+	static uint8_t deny[1];         /* bit clear: this MSR exits to us */
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_X86_USER_SPACE_MSR,
+				      .args = { KVM_MSR_EXIT_REASON_FILTER | KVM_MSR_EXIT_REASON_UNKNOWN |
+						KVM_MSR_EXIT_REASON_INVAL } };
+	struct kvm_msr_filter filter = { .flags = KVM_MSR_FILTER_DEFAULT_ALLOW };
+
+	vm->user_msr = false;
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_X86_USER_SPACE_MSR) <= 0 ||
+	    ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_X86_MSR_FILTER) <= 0)
+		return 0;
+	if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0) {
+		vmm_error_set(err, "KVM_ENABLE_CAP(X86_USER_SPACE_MSR): %s", strerror(errno));
+		return -errno;
+	}
+	filter.ranges[0] = (struct kvm_msr_filter_range){
+		.flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE, .nmsrs = 1,
+		.base = MSR_APIC_BASE, .bitmap = deny,
+	};
+	if (ioctl(vm->vm_fd, KVM_X86_SET_MSR_FILTER, &filter) < 0) {
+		vmm_error_set(err, "KVM_X86_SET_MSR_FILTER: %s", strerror(errno));
+		return -errno;
+	}
+	vm->user_msr = true;
+	return 0;
+}
+
 static void flat_segment(struct kvm_segment *s, uint16_t sel, uint8_t type)
 {
 	*s = (struct kvm_segment){
@@ -159,18 +197,31 @@ int vmm_cpu_init(struct vmm *vm, uint32_t entry, uint32_t info_addr, struct vmm_
 	return 0;
 }
 
-/* Inject the PIC's interrupt if the guest can take it now; otherwise ask
- * KVM to exit as soon as it can. Returns the vector injected or -1. */
+/* Inject the machine's pending interrupt if the guest can take it now;
+ * otherwise ask KVM to exit as soon as it can. An NMI (from the local
+ * APIC) goes in through KVM_NMI whatever RFLAGS.IF says; KVM holds it while
+ * an earlier NMI is being handled. Returns the vector injected (2 for an
+ * NMI) or -1. This is the one injection point: the recorder logs what it
+ * returns and the replayer checks it. */
 static int inject_pending(struct vmm *vm, struct vmm_error *err, int *rc)
 {
 	struct kvm_run *run = vm->run;
 	struct kvm_interrupt irq;
-	int vec;
+	int vec, pending = vmm_machine_pending(&vm->m);
 
 	*rc = 0;
-	if (vm->inject_mode == VMM_INJECT_HOLD || vmm_machine_pending(&vm->m) < 0) {
+	if (vm->inject_mode == VMM_INJECT_HOLD || pending < 0) {
 		run->request_interrupt_window = 0;
 		return -1;
+	}
+	if (pending == VMM_LAPIC_NMI) {
+		vmm_machine_ack(&vm->m);
+		if (ioctl(vm->vcpu_fd, KVM_NMI) < 0) {
+			*rc = -errno;
+			vmm_error_set(err, "KVM_NMI: %s", strerror(errno));
+			return -1;
+		}
+		return 2;
 	}
 	if (!run->ready_for_interrupt_injection || !run->if_flag) {
 		run->request_interrupt_window = vm->inject_mode == VMM_INJECT_LIVE;
@@ -188,6 +239,25 @@ static int inject_pending(struct vmm *vm, struct vmm_error *err, int *rc)
 	return vec;
 }
 
+/* CR8 is the local APIC's TPR (bits 7:4). Without an in-kernel APIC, KVM
+ * takes CR8 from kvm_run on entry and leaves it there on exit. */
+static void tpr_to_cr8(struct vmm *vm)
+{
+	if (vm->m.lapic_index >= 0)
+		vm->run->cr8 = vmm_lapic_tpr(vm->m.dev_state[vm->m.lapic_index]) >> 4;
+}
+
+static void tpr_from_cr8(struct vmm *vm)
+{
+	void *lapic;
+
+	if (vm->m.lapic_index < 0)
+		return;
+	lapic = vm->m.dev_state[vm->m.lapic_index];
+	if (vm->run->cr8 != (uint64_t)(vmm_lapic_tpr(lapic) >> 4))
+		vmm_lapic_set_tpr(lapic, (uint8_t)(vm->run->cr8 << 4));
+}
+
 void vmm_set_inject_mode(struct vmm *vm, enum vmm_inject_mode mode)
 {
 	vm->inject_mode = mode;
@@ -200,8 +270,11 @@ bool vmm_interrupt_blocked(const struct vmm *vm)
 
 bool vmm_can_inject(const struct vmm *vm)
 {
-	return vm->inject_mode != VMM_INJECT_HOLD && vmm_machine_pending(&vm->m) >= 0 &&
-	       vm->run->ready_for_interrupt_injection && vm->run->if_flag;
+	int pending = vmm_machine_pending(&vm->m);
+
+	return vm->inject_mode != VMM_INJECT_HOLD && pending >= 0 &&
+	       (pending == VMM_LAPIC_NMI ||
+		(vm->run->ready_for_interrupt_injection && vm->run->if_flag));
 }
 
 static uint64_t exit_rip(struct vmm *vm)
@@ -233,9 +306,15 @@ int vmm_step(struct vmm *vm, struct vmm_event *ev, struct vmm_error *err)
 	ev->injected = inject_pending(vm, err, &rc);
 	if (rc)
 		return rc;
+	if (ev->injected >= 0) {
+		ev->injected_source = (uint8_t)vm->m.last_source;
+		ev->injected_detail = (uint8_t)vm->m.last_detail;
+	}
 	if (vm->sync_regs)
 		run->kvm_valid_regs = KVM_SYNC_X86_REGS;
+	tpr_to_cr8(vm);
 	rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);
+	tpr_from_cr8(vm);
 	if (rc < 0) {
 		if (errno == EINTR || errno == EAGAIN) {
 			ev->kind = VMM_EV_KICK;
@@ -255,6 +334,18 @@ int vmm_step(struct vmm *vm, struct vmm_event *ev, struct vmm_error *err)
 	switch (run->exit_reason) {
 	case KVM_EXIT_HLT:
 		ev->kind = VMM_EV_HLT;
+		ev->exits = ++vm->exits;
+		return 0;
+	case KVM_EXIT_SET_TPR:
+		/* The guest lowered CR8 (a TPR write that KVM hands to us so
+		 * that a masked interrupt can go in): counted like the x2APIC
+		 * TPR write it is. */
+		ev->kind = VMM_EV_IO;
+		ev->u.io.addr = 0x808;
+		ev->u.io.size = 8;
+		ev->u.io.write = true;
+		ev->u.io.msr = true;
+		ev->u.io.value = run->cr8 << 4;
 		ev->exits = ++vm->exits;
 		return 0;
 	case KVM_EXIT_IRQ_WINDOW_OPEN:

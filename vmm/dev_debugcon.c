@@ -40,15 +40,16 @@ static void debugcon_reset(void *state)
 	s->unused = 0;
 }
 
+VMM_PIO_ACCESS(debugcon_access, debugcon_pio_in, debugcon_pio_out)
+
 const struct vmm_device vmm_dev_debugcon = {
 	.name = "debugcon",
-	.ports = {
-		{ DEBUGCON_PORT, 1 },
+	.ranges = {
+		{ VMM_SPACE_PIO, DEBUGCON_PORT, 1 },
 	},
 	.state_size = sizeof(struct debugcon_state),
 	.reset = debugcon_reset,
-	.pio_in = debugcon_pio_in,
-	.pio_out = debugcon_pio_out,
+	.access = debugcon_access,
 	.next_deadline = NULL,
 	.poll = NULL,
 };

@@ -43,15 +43,16 @@ static void debugexit_reset(void *state)
 	s->unused = 0;
 }
 
+VMM_PIO_ACCESS(debugexit_access, debugexit_pio_in, debugexit_pio_out)
+
 const struct vmm_device vmm_dev_debugexit = {
 	.name = "debugexit",
-	.ports = {
-		{ DEBUGEXIT_BASE, DEBUGEXIT_SIZE },
+	.ranges = {
+		{ VMM_SPACE_PIO, DEBUGEXIT_BASE, DEBUGEXIT_SIZE },
 	},
 	.state_size = sizeof(struct debugexit_state),
 	.reset = debugexit_reset,
-	.pio_in = debugexit_pio_in,
-	.pio_out = debugexit_pio_out,
+	.access = debugexit_access,
 	.next_deadline = NULL,
 	.poll = NULL,
 };

@@ -426,17 +426,18 @@ int vmm_pic_ack(void *pic_state)
 	return vector;
 }
 
+VMM_PIO_ACCESS(pic_access, pic_pio_in, pic_pio_out)
+
 const struct vmm_device vmm_dev_pic = {
 	.name = "pic",
-	.ports = {
-		{ PIC_MASTER_BASE, 2 },
-		{ PIC_SLAVE_BASE, 2 },
-		{ PIC_ELCR_BASE, 2 },
+	.ranges = {
+		{ VMM_SPACE_PIO, PIC_MASTER_BASE, 2 },
+		{ VMM_SPACE_PIO, PIC_SLAVE_BASE, 2 },
+		{ VMM_SPACE_PIO, PIC_ELCR_BASE, 2 },
 	},
 	.state_size = sizeof(struct pic_state),
 	.reset = pic_reset,
-	.pio_in = pic_pio_in,
-	.pio_out = pic_pio_out,
+	.access = pic_access,
 	.next_deadline = NULL,
 	.poll = NULL,
 };

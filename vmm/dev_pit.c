@@ -540,16 +540,17 @@ static void pit_poll(void *state, const struct vmm_bus *bus, uint64_t now_ns)
 	pit_schedule_irq(s, &clk);
 }
 
+VMM_PIO_ACCESS(pit_access, pit_pio_in, pit_pio_out)
+
 const struct vmm_device vmm_dev_pit = {
 	.name = "pit",
-	.ports = {
-		{ PIT_PORT_BASE, 4 },
-		{ PIT_PORT_B, 1 },
+	.ranges = {
+		{ VMM_SPACE_PIO, PIT_PORT_BASE, 4 },
+		{ VMM_SPACE_PIO, PIT_PORT_B, 1 },
 	},
 	.state_size = sizeof(struct pit_state),
 	.reset = pit_reset,
-	.pio_in = pit_pio_in,
-	.pio_out = pit_pio_out,
+	.access = pit_access,
 	.next_deadline = pit_next_deadline,
 	.poll = pit_poll,
 };

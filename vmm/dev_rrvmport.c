@@ -48,11 +48,12 @@ static void rrvmport_out(void *state, const struct vmm_bus *bus, uint16_t port, 
 		s->truncated++;
 }
 
+VMM_PIO_ACCESS(rrvmport_access, rrvmport_in, rrvmport_out)
+
 const struct vmm_device vmm_dev_rrvmport = {
 	.name = "rrvm-port",
-	.ports = { { RRVMPORT, 1 } },
+	.ranges = { { VMM_SPACE_PIO, RRVMPORT, 1 } },
 	.state_size = sizeof(struct rrvmport_state),
 	.reset = rrvmport_reset,
-	.pio_in = rrvmport_in,
-	.pio_out = rrvmport_out,
+	.access = rrvmport_access,
 };

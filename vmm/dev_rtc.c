@@ -589,15 +589,16 @@ static void rtc_poll(void *state, const struct vmm_bus *bus, uint64_t now_ns)
 	rtc_advance(state, bus, now_ns);
 }
 
+VMM_PIO_ACCESS(rtc_access, rtc_pio_in, rtc_pio_out)
+
 const struct vmm_device vmm_dev_rtc = {
 	.name = "rtc",
-	.ports = {
-		{ RTC_PORT_INDEX, 2 },
+	.ranges = {
+		{ VMM_SPACE_PIO, RTC_PORT_INDEX, 2 },
 	},
 	.state_size = sizeof(struct rtc_state),
 	.reset = rtc_reset,
-	.pio_in = rtc_pio_in,
-	.pio_out = rtc_pio_out,
+	.access = rtc_access,
 	.next_deadline = rtc_next_deadline,
 	.poll = rtc_poll,
 };

@@ -333,15 +333,16 @@ static void uart_reset(void *state)
 	*s = (struct uart_state){ .dll = 12 };
 }
 
+VMM_PIO_ACCESS(uart_access, uart_pio_in, uart_pio_out)
+
 const struct vmm_device vmm_dev_uart = {
 	.name = "uart",
-	.ports = {
-		{ UART_BASE, 8 },
+	.ranges = {
+		{ VMM_SPACE_PIO, UART_BASE, 8 },
 	},
 	.state_size = sizeof(struct uart_state),
 	.reset = uart_reset,
-	.pio_in = uart_pio_in,
-	.pio_out = uart_pio_out,
+	.access = uart_access,
 	.next_deadline = NULL,
 	.poll = NULL,
 };

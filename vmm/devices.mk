@@ -7,14 +7,22 @@ vmm_libvmm_a_SOURCES += \
 	vmm/dev_uart.c \
 	vmm/dev_debugexit.c \
 	vmm/dev_debugcon.c \
-	vmm/dev_rrvmport.c
+	vmm/dev_rrvmport.c \
+	vmm/dev_lapic.c \
+	vmm/dev_ioapic.c \
+	vmm/dev_fwcfg.c \
+	vmm/dev_acpipm.c
 
 device_tests = \
 	tests/unit/pic_test \
 	tests/unit/pit_test \
 	tests/unit/rtc_test \
 	tests/unit/uart_test \
-	tests/unit/debugports_test
+	tests/unit/debugports_test \
+	tests/unit/lapic_test \
+	tests/unit/ioapic_test \
+	tests/unit/fwcfg_test \
+	tests/unit/acpi_test
 check_PROGRAMS += $(device_tests)
 TESTS += $(device_tests)
 EXTRA_DIST += tests/unit/fake_bus.h
@@ -29,3 +37,11 @@ tests_unit_uart_test_SOURCES = tests/unit/uart_test.c
 tests_unit_uart_test_LDADD = vmm/libvmm.a
 tests_unit_debugports_test_SOURCES = tests/unit/debugports_test.c
 tests_unit_debugports_test_LDADD = vmm/libvmm.a
+tests_unit_lapic_test_SOURCES = tests/unit/lapic_test.c
+tests_unit_lapic_test_LDADD = vmm/libvmm.a
+tests_unit_ioapic_test_SOURCES = tests/unit/ioapic_test.c
+tests_unit_ioapic_test_LDADD = vmm/libvmm.a
+tests_unit_fwcfg_test_SOURCES = tests/unit/fwcfg_test.c
+tests_unit_fwcfg_test_LDADD = vmm/libvmm.a
+tests_unit_acpi_test_SOURCES = tests/unit/acpi_test.c
+tests_unit_acpi_test_LDADD = vmm/libvmm.a

@@ -18,7 +18,16 @@
 #include "vmm/devices.h"
 #include "vmm/vmm.h"
 
-#define VMM_PORT_NONE 0xff
+#define VMM_MAX_DEVICES 24
+#define VMM_MAX_RANGES (VMM_MAX_DEVICES * VMM_DEVICE_MAX_RANGES)
+
+/* One row of the machine's range table: which device's range r it is. */
+struct vmm_range_row {
+	uint8_t space;                  /* enum vmm_space */
+	uint8_t dev;                    /* index in vmm_devices[] */
+	uint8_t r;                      /* index in that device's ranges[] */
+	uint64_t len;
+};
 
 struct vmm_machine {
 	uint8_t *ram;
@@ -29,9 +38,13 @@ struct vmm_machine {
 	struct vmm_output output;
 	struct vmm_bus bus;
 
-	void *dev_state[16];            /* indexed like vmm_devices[] */
-	uint8_t port_owner[65536];      /* device index per port, or VMM_PORT_NONE */
-	int pic_index, uart_index;
+	void *dev_state[VMM_MAX_DEVICES];       /* indexed like vmm_devices[] */
+	struct vmm_range_row ranges[VMM_MAX_RANGES];
+	unsigned nranges;
+	int pic_index, uart_index, lapic_index, ioapic_index;
+	/* Where the last acknowledged interrupt came from (enum
+	 * vmm_irq_source, and the pin or IRQ), for the trace. */
+	unsigned last_source, last_detail;
 
 	bool exit_requested;            /* isa-debug-exit was written */
 	uint32_t exit_value;
@@ -42,19 +55,31 @@ int vmm_machine_init(struct vmm_machine *m, uint8_t *ram, uint64_t ram_size,
 		     const struct vmm_clock *clock, const struct vmm_output *output,
 		     bool trace_io, struct vmm_error *err) VMM_MUST_CHECK;
 void vmm_machine_fini(struct vmm_machine *m);
-/* Handle the I/O or MMIO part of a KVM exit. Pure: touches only the machine
- * and the kvm_run buffer. Fills ev->kind/ev->u and returns true when the
- * exit was an I/O or MMIO exit it consumed. */
+/* Give the devices that report it the machine's configuration (fw_cfg). */
+void vmm_machine_configure(struct vmm_machine *m, uint64_t ram_size, const char *cmdline);
+/* Handle the I/O, MMIO or MSR part of a KVM exit. Pure: touches only the
+ * machine and the kvm_run buffer. Fills ev->kind/ev->u and returns true
+ * when the exit was an I/O, MMIO or MSR exit it consumed. */
 bool vmm_machine_dispatch(struct vmm_machine *m, struct kvm_run *run, struct vmm_event *ev);
 void vmm_machine_poll(struct vmm_machine *m);
 uint64_t vmm_machine_deadline(const struct vmm_machine *m);
+/* The vector the CPU would take now (VMM_LAPIC_NMI for an NMI) or -1, and
+ * its acknowledge. */
 int vmm_machine_pending(const struct vmm_machine *m);
 int vmm_machine_ack(struct vmm_machine *m);
+/* One access through the range table (what dispatch does per item):
+ * unclaimed ports and MMIO read as all ones and ignore writes, unclaimed
+ * MSRs fault; --trace-io logs them. */
+void vmm_machine_access(struct vmm_machine *m, struct vmm_io *io);
+/* The device index that owns space:addr now, or -1. */
+int vmm_machine_owner(const struct vmm_machine *m, unsigned space, uint64_t addr);
 
 /* multiboot.c: the Multiboot v1 loader, on a plain RAM buffer. */
 #define VMM_MB_MAX_SEGMENTS 16
-#define VMM_MB_INFO_BASE 0x8000ull      /* where rrvm builds the boot info */
-#define VMM_MB_INFO_END 0x10000ull
+#define VMM_MEM_BELOW_APIC 0xfec00000ull /* RAM must end below the APIC pages */
+#define VMM_MB_INFO_SIZE 0x8000ull      /* the boot info area, after the kernel */
+#define VMM_FW_AREA_BASE 0xe0000ull     /* firmware area: the ACPI tables */
+#define VMM_FW_AREA_END 0x100000ull
 
 struct vmm_mb_segment {
 	uint64_t paddr, filesz, memsz, offset;
@@ -69,10 +94,20 @@ struct vmm_mb_image {
 int vmm_multiboot_parse(const uint8_t *file, size_t len, uint64_t ram_size, const char *path,
 			struct vmm_mb_image *img, struct vmm_error *err) VMM_MUST_CHECK;
 /* Copy the segments into ram, build the Multiboot info with the memory map
- * and cmdline; *info_addr receives its guest-physical address. */
+ * and cmdline; *info_addr receives its guest-physical address: the first
+ * page after the kernel's highest byte, as QEMU places it (never over a
+ * segment, nor over the firmware area). */
 int vmm_multiboot_load(const struct vmm_mb_image *img, const uint8_t *file, uint8_t *ram,
 		       uint64_t ram_size, const char *cmdline, uint32_t *info_addr,
 		       struct vmm_error *err) VMM_MUST_CHECK;
+
+/* acpi.c: the ACPI tables a PC's firmware leaves in the firmware area
+ * (RSDP, RSDT, XSDT, FADT with the PM timer, FACS, DSDT, MADT). */
+int vmm_acpi_build(uint8_t *ram, uint64_t ram_size, struct vmm_error *err) VMM_MUST_CHECK;
+/* Where the ACPI PM registers are (dev_acpipm.c) and the RSDP. */
+#define VMM_ACPI_PM_BASE 0x600
+#define VMM_ACPI_SCI_IRQ 9
+#define VMM_ACPI_RSDP 0xf0000ull
 
 struct vmm {
 	struct vmm_machine m;
@@ -83,6 +118,7 @@ struct vmm {
 	uint64_t exits;
 	enum vmm_inject_mode inject_mode;
 	bool sync_regs;
+	bool user_msr;                  /* rdmsr/wrmsr of device MSRs come to us */
 	timer_t kick_timer;
 	bool kick_timer_armed_valid;
 	uint64_t kick_deadline;
@@ -95,6 +131,7 @@ struct vmm {
 /* cpu.c */
 int vmm_cpu_init(struct vmm *vm, uint32_t entry, uint32_t info_addr, struct vmm_error *err) VMM_MUST_CHECK;
 int vmm_kick_init(struct vmm *vm, struct vmm_error *err) VMM_MUST_CHECK;
+int vmm_msr_setup(struct vmm *vm, struct vmm_error *err) VMM_MUST_CHECK;
 void vmm_kick_fini(struct vmm *vm);
 /* cpuid.c */
 int vmm_cpuid_apply(struct vmm *vm, struct vmm_error *err) VMM_MUST_CHECK;

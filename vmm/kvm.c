@@ -186,6 +186,15 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct vmm_error 
 			      VMM_MEM_MAX >> 30);
 		return -EINVAL;
 	}
+	/* RAM is one slot from 0: above 0xfec00000 it would cover the I/O
+	 * APIC and local APIC pages, and the guest could not reach them (a
+	 * PC puts a hole below 4 GiB there; rrvm has none yet). */
+	if (mem > VMM_MEM_BELOW_APIC) {
+		vmm_error_set(err, "memory size %llu MiB would cover the I/O APIC and local APIC "
+			      "pages at 0xfec00000; at most %llu MiB", (unsigned long long)(mem >> 20),
+			      VMM_MEM_BELOW_APIC >> 20);
+		return -EINVAL;
+	}
 	/* Validate the kernel before touching KVM, so that a bad image is
 	 * reported as such even on a host without /dev/kvm. */
 	rc = vmm_read_file(cfg->kernel_path, &file, &len, err);
@@ -221,12 +230,19 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct vmm_error 
 	rc = create_vcpu(vm, err);
 	if (rc)
 		goto err_vm;
+	rc = vmm_msr_setup(vm, err);
+	if (rc)
+		goto err_vm;
 	rc = vmm_cpuid_apply(vm, err);
 	if (rc)
 		goto err_vm;
 	rc = vmm_multiboot_load(&img, file, vm->m.ram, mem, cfg->cmdline, &info_addr, err);
 	if (rc)
 		goto err_vm;
+	rc = vmm_acpi_build(vm->m.ram, mem, err);
+	if (rc)
+		goto err_vm;
+	vmm_machine_configure(&vm->m, mem, cfg->cmdline);
 	rc = vmm_cpu_init(vm, (uint32_t)img.entry, info_addr, err);
 	if (rc)
 		goto err_vm;
@@ -356,7 +372,9 @@ uint64_t vmm_next_deadline(const struct vmm *vm)
 
 int vmm_irq_pending(const struct vmm *vm)
 {
-	return vmm_machine_pending(&vm->m);
+	int v = vmm_machine_pending(&vm->m);
+
+	return v == VMM_LAPIC_NMI ? 2 : v;      /* the vector the CPU will take */
 }
 
 size_t vmm_serial_rx_space(const struct vmm *vm)

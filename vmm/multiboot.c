@@ -88,10 +88,11 @@ static int add_segment(struct vmm_mb_image *img, uint64_t paddr, uint64_t filesz
 			      (unsigned long long)ram_size);
 		return -ENOEXEC;
 	}
-	if (paddr < VMM_MB_INFO_END && paddr + memsz > VMM_MB_INFO_BASE) {
-		vmm_error_set(err, "%s: segment %u at 0x%llx-0x%llx overlaps the boot information "
-			      "area 0x%llx-0x%llx", path, index, (unsigned long long)paddr,
-			      (unsigned long long)(paddr + memsz), VMM_MB_INFO_BASE, VMM_MB_INFO_END);
+	if (paddr < VMM_FW_AREA_END && paddr + memsz > VMM_FW_AREA_BASE) {
+		vmm_error_set(err, "%s: segment %u at 0x%llx-0x%llx overlaps the firmware area "
+			      "0x%llx-0x%llx (ACPI tables; a PC has its BIOS there)", path, index,
+			      (unsigned long long)paddr, (unsigned long long)(paddr + memsz),
+			      VMM_FW_AREA_BASE, VMM_FW_AREA_END);
 		return -ENOEXEC;
 	}
 	for (unsigned i = 0; i < img->nseg; i++) {
@@ -325,9 +326,9 @@ int vmm_multiboot_load(const struct vmm_mb_image *img, const uint8_t *file, uint
 		       uint64_t ram_size, const char *cmdline, uint32_t *info_addr,
 		       struct vmm_error *err)
 {
-	uint8_t *info = ram + VMM_MB_INFO_BASE;
-	uint64_t mmap_at = VMM_MB_INFO_BASE + 128, cmdline_at = VMM_MB_INFO_BASE + 256;
-	uint64_t loader_at = VMM_MB_INFO_END - 16;
+	uint64_t base = 0;
+	uint8_t *info;
+	uint64_t mmap_at, cmdline_at, loader_at;
 	size_t cmdlen = cmdline ? strlen(cmdline) : 0;
 	uint32_t flags = MBI_MEM | MBI_MMAP | MBI_LOADER;
 
@@ -336,6 +337,25 @@ int vmm_multiboot_load(const struct vmm_mb_image *img, const uint8_t *file, uint
 			      (unsigned long long)ram_size);
 		return -EINVAL;
 	}
+	/* QEMU's placement: the first page after the kernel's highest byte
+	 * (it builds the info after the image and modules). Skip the
+	 * firmware area; nothing of the kernel lies above it then. */
+	for (unsigned i = 0; i < img->nseg; i++)
+		if (img->seg[i].paddr + img->seg[i].memsz > base)
+			base = img->seg[i].paddr + img->seg[i].memsz;
+	base = (base + 0xfff) & ~0xfffull;
+	if (base < VMM_FW_AREA_END && base + VMM_MB_INFO_SIZE > VMM_FW_AREA_BASE)
+		base = VMM_FW_AREA_END;
+	if (base + VMM_MB_INFO_SIZE > ram_size || base + VMM_MB_INFO_SIZE > 0x100000000ull) {
+		vmm_error_set(err, "no room for the Multiboot information after the kernel (at 0x%llx, "
+			      "%llu KiB, below 4 GiB and inside %llu MiB of RAM; try a larger --mem)",
+			      (unsigned long long)base, VMM_MB_INFO_SIZE >> 10,
+			      (unsigned long long)(ram_size >> 20));
+		return -ENOSPC;
+	}
+	info = ram + base;
+	mmap_at = base + 128, cmdline_at = base + 256;
+	loader_at = base + VMM_MB_INFO_SIZE - 16;
 	if (cmdlen + 1 > loader_at - cmdline_at) {
 		vmm_error_set(err, "kernel command line of %zu bytes is too long (at most %llu)", cmdlen,
 			      (unsigned long long)(loader_at - cmdline_at - 1));
@@ -353,7 +373,7 @@ int vmm_multiboot_load(const struct vmm_mb_image *img, const uint8_t *file, uint
 		memset(ram + s->paddr + s->filesz, 0, s->memsz - s->filesz);
 	}
 
-	memset(info, 0, VMM_MB_INFO_END - VMM_MB_INFO_BASE);
+	memset(info, 0, VMM_MB_INFO_SIZE);
 	wr32(info + 4, (uint32_t)(LOW_MEM_END / 1024));                 /* mem_lower, KiB */
 	wr32(info + 8, (uint32_t)((ram_size - HIGH_MEM) / 1024));       /* mem_upper, KiB */
 	if (cmdline) {
@@ -370,6 +390,6 @@ int vmm_multiboot_load(const struct vmm_mb_image *img, const uint8_t *file, uint
 	memcpy(ram + loader_at, "rrvm", 5);
 	wr32(info + 64, (uint32_t)loader_at);                            /* boot_loader_name */
 	wr32(info, flags);
-	*info_addr = (uint32_t)VMM_MB_INFO_BASE;
+	*info_addr = (uint32_t)base;
 	return 0;
 }

@@ -167,27 +167,46 @@ static bool probe_debug(int kvm_fd, unsigned cpl, bool hw, char *note, size_t no
 	return ok;
 }
 
-/* Does the guest see the CPUID we set? Looks at RDRAND, which we hide. */
-static bool probe_cpuid(int kvm_fd, char *note, size_t notelen)
+/* Which of the CPUID.1:ECX bits the policy clears does the guest really
+ * see cleared? Some backends ignore KVM_SET_CPUID2 for most leaves but
+ * honour a few bits (PLATFORM.md), so each bit is looked at on its own.
+ * The probe applies the policy as for a VM without userspace MSRs, which
+ * clears x2APIC too, so that every bit the policy can change is probed. */
+static bool probe_cpuid(int kvm_fd, struct vmm_host_caps *caps, char *note, size_t notelen)
 {
 	/* mov $1,%eax; xor %ecx,%ecx; cpuid; mov %ecx,%eax; out %eax,$0x80 */
 	static const uint8_t code[] = { 0xb8, 0x01, 0, 0, 0, 0x31, 0xc9, 0x0f, 0xa2,
 					0x89, 0xc8, 0xe7, 0x80 };
+	static const struct { uint32_t bit; const char *name; } bits[] = {
+		{ VMM_CPUID1_ECX_X2APIC, "x2APIC" },
+		{ VMM_CPUID1_ECX_TSC_DEADLINE, "TSC-deadline" },
+		{ VMM_CPUID1_ECX_RDRAND, "RDRAND" },
+	};
 	struct probe p;
-	struct vmm v = { .kvm_fd = kvm_fd };
+	struct vmm v = { .kvm_fd = kvm_fd, .user_msr = false };
 	struct vmm_error err;
 	uint64_t pc;
 	bool ok = false;
 
+	caps->cpuid1_ecx_policy = VMM_CPUID1_ECX_X2APIC | VMM_CPUID1_ECX_TSC_DEADLINE |
+				  VMM_CPUID1_ECX_RDRAND;
 	if (probe_open(kvm_fd, &p, 0, code, sizeof(code)) == 0) {
 		v.vcpu_fd = p.vcpu_fd;
 		if (vmm_cpuid_apply(&v, &err) == 0 && probe_run(&p, &pc) == PROBE_IO &&
 		    p.run->io.size == 4) {
 			uint32_t ecx;
+			size_t used;
+
 			memcpy(&ecx, (uint8_t *)p.run + p.run->io.data_offset, 4);
-			ok = !(ecx & (1u << 30));
-			snprintf(note, notelen, "CPUID.1:ECX seen by the guest = 0x%08x: RDRAND %s",
-				 ecx, ok ? "hidden as set" : "still visible (KVM_SET_CPUID2 ignored)");
+			caps->cpuid1_ecx_honoured = caps->cpuid1_ecx_policy & ~ecx;
+			ok = !(ecx & VMM_CPUID1_ECX_RDRAND);
+			used = (size_t)snprintf(note, notelen, "CPUID.1:ECX seen by the guest = 0x%08x "
+						"with those bits cleared by the policy:", ecx);
+			for (unsigned i = 0; i < sizeof(bits) / sizeof(bits[0]) && used < notelen; i++)
+				used += (size_t)snprintf(note + used, notelen - used, " %s %s%s",
+							 bits[i].name, ecx & bits[i].bit ?
+							 "still visible (ignored)" : "hidden (honoured)",
+							 i + 1 < sizeof(bits) / sizeof(bits[0]) ? "," : "");
 		} else {
 			snprintf(note, notelen, "CPUID probe guest did not run");
 		}
@@ -223,7 +242,7 @@ static void note_add(struct vmm_host_caps *caps, const char *line)
 int vmm_probe_host(struct vmm_host_caps *caps, struct vmm_error *err)
 {
 	int fd = vmm_open_kvm(err);
-	char note[200];
+	char note[200], cpuid_note[400];
 
 	memset(caps, 0, sizeof(*caps));
 	if (fd < 0)
@@ -252,8 +271,8 @@ int vmm_probe_host(struct vmm_host_caps *caps, struct vmm_error *err)
 	note_add(caps, note);
 	caps->debug_cpl3 = probe_debug(fd, 3, true, note, sizeof(note)) && caps->debug_cpl3;
 	note_add(caps, note);
-	caps->cpuid_policy = probe_cpuid(fd, note, sizeof(note));
-	note_add(caps, note);
+	caps->cpuid_policy = probe_cpuid(fd, caps, cpuid_note, sizeof(cpuid_note));
+	note_add(caps, cpuid_note);
 	caps->pmu = host_has_pmu(fd);
 	close(fd);
 	return 0;

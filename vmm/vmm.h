@@ -7,7 +7,7 @@
  * this header. Interrupts are always injected from userspace by the
  * machine (no in-kernel irqchip): that is what makes recording possible.
  *
- * Positions: vmm counts the guest's synchronous exits (port I/O, MMIO,
+ * Positions: vmm counts the guest's synchronous exits (port I/O, MMIO, MSR,
  * HLT) since reset. Together with the state fingerprint
  * (vmm_fingerprint) this names every point of an execution; see DESIGN.md.
  */
@@ -71,7 +71,7 @@ void vmm_set_clock(struct vmm *vm, struct vmm_clock clock);
 /* ---- running ----------------------------------------------------------- */
 
 enum vmm_event_kind {
-	VMM_EV_IO,              /* a port or MMIO exit was handled (counted)     */
+	VMM_EV_IO,              /* a port, MMIO or MSR exit was handled (counted) */
 	VMM_EV_HLT,             /* the guest executed HLT (counted)              */
 	VMM_EV_IRQ_WINDOW,      /* the guest became interruptible (not counted:
 				 * some backends report it late, at no fixed
@@ -88,12 +88,16 @@ struct vmm_event {
 	uint64_t exits;         /* synchronous exits so far, this one included */
 	uint64_t rip;           /* where the exit happened */
 	int injected;           /* vector injected on entry to this step, or -1 */
+	/* Where the injected interrupt came from: enum vmm_irq_source, and
+	 * the I/O APIC pin or LINT number it arrived on (else 0). */
+	uint8_t injected_source, injected_detail;
 	union {
 		struct {
 			uint64_t addr;  /* port, or guest-physical address for MMIO */
 			uint32_t size;
 			bool write;
 			bool mmio;
+			bool msr;       /* rdmsr/wrmsr served from userspace (addr = MSR) */
 			uint64_t value; /* value written, or value returned to the guest */
 		} io;
 		struct {
@@ -152,7 +156,8 @@ uint64_t vmm_next_deadline(const struct vmm *vm);
 /* Serial input: room in the UART receive FIFO, and push bytes into it. */
 size_t vmm_serial_rx_space(const struct vmm *vm);
 size_t vmm_serial_rx_push(struct vmm *vm, const uint8_t *buf, size_t n);
-/* A vector the PIC would deliver now, or -1. */
+/* A vector the machine would deliver now (the local APIC's, else the
+ * 8259's through LINT0), or -1; 2 for an NMI. */
 int vmm_irq_pending(const struct vmm *vm);
 /* Whether the guest had interrupts enabled (RFLAGS.IF) at the last exit. */
 bool vmm_guest_if(const struct vmm *vm);
@@ -315,6 +320,11 @@ void vmm_live_request_stop(struct vmm_live *l);
 
 /* ---- capabilities (rrvm doctor) ----------------------------------------- */
 
+/* CPUID.1:ECX bits the CPUID policy may clear. */
+#define VMM_CPUID1_ECX_X2APIC (1u << 21)
+#define VMM_CPUID1_ECX_TSC_DEADLINE (1u << 24)
+#define VMM_CPUID1_ECX_RDRAND (1u << 30)
+
 struct vmm_host_caps {
 	int api_version;
 	bool sync_regs, immediate_exit, set_guest_debug, dirty_log, xsave, readonly_mem;
@@ -324,6 +334,9 @@ struct vmm_host_caps {
 	bool debug_cpl0;        /* single-step / hw breakpoint trap at CPL0 */
 	bool debug_cpl3;        /* ... and at CPL3 */
 	bool cpuid_policy;      /* KVM_SET_CPUID2 took effect (RDRAND hidden) */
+	/* The CPUID.1:ECX bits the policy clears, each probed: which of them
+	 * the guest really sees cleared (mask of VMM_CPUID1_ECX_*). */
+	uint32_t cpuid1_ecx_policy, cpuid1_ecx_honoured;
 	bool pmu;               /* architectural performance counters */
 	char notes[1024];       /* what the probes saw, for the report */
 };

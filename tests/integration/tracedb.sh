@@ -5,7 +5,8 @@
 # query of the README through `rrvm query` and through the stock sqlite3
 # program (same CSV, byte for byte), checks with EXPLAIN QUERY PLAN that
 # each uses its index, checks the --csv/--json/--explain/table output
-# shapes, SQL errors (exit 2, SQLite's message) and the shell. TAP output;
+# shapes, SQL errors (exit 2, SQLite's message) and the shell; the
+# interrupt source column on a recording of samples/apic.elf. TAP output;
 # skipped without /dev/kvm.
 set -u
 . "$top_srcdir/tests/integration/tracedb_lib.sh"
@@ -60,9 +61,9 @@ for rec in "$race" "$io"; do
 		"$name: one clock_reads row per logged clock read"
 	is "$(q "$rec" "SELECT value FROM recording WHERE key = 'exits'")" "$exits" \
 		"$name: the manifest in the recording table"
-	is "$(q "$rec" "SELECT value FROM recording WHERE key = 'tracedb-schema'")" 1 \
+	is "$(q "$rec" "SELECT value FROM recording WHERE key = 'tracedb-schema'")" 2 \
 		"$name: schema version in the recording table"
-	is "$(q "$rec" 'PRAGMA user_version')" 1 "$name: schema version in user_version"
+	is "$(q "$rec" 'PRAGMA user_version')" 2 "$name: schema version in user_version"
 	is "$(q "$rec" 'SELECT count(*) FROM symbols WHERE name = '"'kmain'")" 1 "$name: symbols loaded"
 	is "$(q "$rec" "SELECT count(*) FROM exits WHERE kind = 'debug_exit'")" 1 \
 		"$name: the isa-debug-exit write is the last exit"
@@ -188,5 +189,24 @@ printf 'SELEC 1;\nSELECT 2;\n' | HOME=$tmp "$RRVM" shell "$race" >"$tmp/shell.ou
 is "$?" 2 "shell: a failed statement in a script gives status 2"
 contains "$tmp/shell.err" "syntax error" "shell: with SQLite's message"
 contains "$tmp/shell.out" "2" "shell: and goes on with the next statement"
+
+
+# ---- interrupt sources (issue 12): apic.elf takes interrupts from the LAPIC
+# timer, a self-IPI, a self-NMI, the I/O APIC (COM1 on pin 4, the PIT on pin 2)
+apic=$tmp/apic
+"$RRVM" record -q -o "$apic" "$SAMPLES/apic.elf" -- x2apic >"$tmp/apic.out" 2>&1
+is "$?" 67 "record apic.elf (status 67)"
+"$RRVM" index "$apic" >"$tmp/index.out" 2>&1
+is "$?" 0 "index apic"
+is "$(q "$apic" "SELECT group_concat(source, ',') FROM (SELECT DISTINCT source FROM interrupts ORDER BY source)")" \
+	"ioapic,lapic-timer,nmi,self-ipi" "apic: interrupts name their sources"
+is "$(q "$apic" "SELECT group_concat(DISTINCT pin || ':' || irq) FROM (SELECT pin, irq FROM interrupts WHERE source = 'ioapic' ORDER BY pin)")" \
+	"2:0,4:4" "apic: I/O APIC pins 2 and 4 are ISA IRQs 0 and 4"
+is "$(q "$apic" "SELECT count(*) FROM interrupts WHERE source = 'lapic-timer' AND irq IS NULL")" \
+	6 "apic: six LAPIC timer interrupts (5 periodic, 1 one-shot), no ISA IRQ"
+check "apic: MMIO or MSR exits of the local APIC are in exits" \
+	test "$(q "$apic" "SELECT count(*) FROM exits WHERE kind LIKE 'msr_%' OR address BETWEEN 4276092928 AND 4276097023")" -gt 0
+is "$(q "$race" "SELECT count(*) FROM interrupts WHERE source IS NOT 'pic'")" 0 \
+	"race: every interrupt came from the 8259"
 
 finish

@@ -7,7 +7,8 @@
  *   KIND: good (prints "ok" on COM1, exits with value 5), triple (faults
  *   with no IDT: a triple fault), int3 (an int3 at CPL0: a #BP with no IDT
  *   or, on emulating backends, an internal error), nomb, badsum, overlap,
- *   outside-file, outside-ram, bss-over-info.
+ *   outside-file, outside-ram, over-firmware (a segment over the ACPI
+ *   tables at 0xe0000-0xfffff), low (good, but linked at 0x8000).
  */
 #include <elf.h>
 #include <stdio.h>
@@ -96,8 +97,10 @@ int main(int argc, char **argv)
 		build(good, sizeof(good), 0, 1, LOAD, 0x2800, 0x1000);
 	else if (!strcmp(kind, "outside-ram"))
 		build(good, sizeof(good), 0, 1, 0x7ff0000, 0x1000, 0x100000);
-	else if (!strcmp(kind, "bss-over-info"))
-		build(good, sizeof(good), 0, 1, 0x7000, 0x1000, 0x2000);
+	else if (!strcmp(kind, "low"))         /* linked at 0x8000, as issue 12's refused kernel */
+		build(good, sizeof(good), 0, 1, 0x8000, 0x1000, 0x286c);
+	else if (!strcmp(kind, "over-firmware"))
+		build(good, sizeof(good), 0, 1, 0xef000, 0x1000, 0x2000);
 	else {
 		fprintf(stderr, "mkkernel: unknown kind '%s'\n", kind);
 		return 2;

@@ -30,8 +30,8 @@ static void test_debugexit(void)
 	is_int(fake_in(&d, &fb, 0xf5, 2), 0xffff, "word read: 0xffff");
 	is_int(fake_in(&d, &fb, 0xf4, 4), 0xffffffff, "dword read: all ones");
 	is_int(fb.nexits, 4, "reads do not exit");
-	is_int(vmm_dev_debugexit.ports[0].base, 0xf4, "range starts at 0xf4");
-	is_int(vmm_dev_debugexit.ports[0].count, 4, "iosize 4");
+	is_int(vmm_dev_debugexit.ranges[0].base, 0xf4, "range starts at 0xf4");
+	is_int(vmm_dev_debugexit.ranges[0].len, 4, "iosize 4");
 	fake_dev_free(&d);
 }
 
@@ -84,23 +84,25 @@ static void test_rrvmport(void)
 static void test_table(void)
 {
 	static const char *const names[] = { "pic", "pit", "rtc", "uart", "debugexit", "debugcon",
-					     "rrvm-port" };
+					     "rrvm-port", "lapic", "ioapic", "fw_cfg", "acpi-pm" };
 	static uint8_t owner[65536];
 	unsigned overlap = 0, ranges = 0;
 
-	is_int(vmm_device_count, 7, "seven devices");
-	for (unsigned i = 0; i < vmm_device_count && i < 7; i++)
+	is_int(vmm_device_count, 11, "eleven devices");
+	for (unsigned i = 0; i < vmm_device_count && i < 11; i++)
 		is_str(vmm_devices[i]->name, names[i], "device %u is %s", i, names[i]);
 	ok(vmm_devices[0] == &vmm_dev_pic && vmm_devices[3] == &vmm_dev_uart, "table points at the devices");
 	memset(owner, 0xff, sizeof(owner));
 	for (unsigned i = 0; i < vmm_device_count; i++) {
 		const struct vmm_device *d = vmm_devices[i];
 
-		ok(d->state_size > 0 && d->reset && d->pio_in && d->pio_out, "%s: complete", d->name);
+		ok(d->state_size > 0 && d->reset && d->access, "%s: complete", d->name);
 		ok((d->next_deadline == NULL) == (d->poll == NULL), "%s: deadline and poll together", d->name);
-		for (unsigned r = 0; r < VMM_DEVICE_MAX_RANGES && d->ports[r].count; r++) {
+		for (unsigned r = 0; r < VMM_DEVICE_MAX_RANGES && d->ranges[r].space; r++) {
+			if (d->ranges[r].space != VMM_SPACE_PIO)
+				continue;
 			ranges++;
-			for (unsigned p = d->ports[r].base; p < d->ports[r].base + d->ports[r].count; p++) {
+			for (uint64_t p = d->ranges[r].base; p < d->ranges[r].base + d->ranges[r].len; p++) {
 				if (p > 0xffff || owner[p] != 0xff)
 					overlap++;
 				else
@@ -109,12 +111,14 @@ static void test_table(void)
 		}
 	}
 	is_int(overlap, 0, "no port claimed twice");
-	is_int(ranges, 10, "ten port ranges in all");
+	is_int(ranges, 12, "twelve port ranges in all");
 	ok(owner[0x20] == 0 && owner[0xa1] == 0 && owner[0x4d1] == 0, "PIC ports");
 	ok(owner[0x40] == 1 && owner[0x43] == 1 && owner[0x61] == 1, "PIT ports");
 	ok(owner[0x70] == 2 && owner[0x71] == 2, "RTC ports");
 	ok(owner[0x3f8] == 3 && owner[0x3ff] == 3 && owner[0x400] == 0xff, "COM1 ports");
 	ok(owner[0xf4] == 4 && owner[0xf7] == 4 && owner[0xe9] == 5, "debug ports");
+	ok(owner[0x510] == 9 && owner[0x511] == 9 && owner[0x512] == 0xff, "fw_cfg ports");
+	ok(owner[0x600] == 10 && owner[0x63f] == 10, "ACPI PM ports");
 }
 
 #define TOO_WIDE 0xbad0bad0bad0bad0ull
@@ -124,20 +128,22 @@ static void test_table(void)
 static uint64_t step(struct fake_dev *d, struct fake_bus *fb, uint64_t r)
 {
 	const struct vmm_device *dev = d->dev;
-	unsigned nr = 0, size = 1u << ((r >> 8) % 3), rg;
-	uint16_t port;
-	uint32_t v;
+	unsigned nr = 0, size = 1u << ((r >> 8) % 3), rg, space;
+	uint64_t port, v;
 
-	while (nr < VMM_DEVICE_MAX_RANGES && dev->ports[nr].count)
+	while (nr < VMM_DEVICE_MAX_RANGES && dev->ranges[nr].space)
 		nr++;
 	rg = (unsigned)(r >> 12) % nr;
-	port = (uint16_t)(dev->ports[rg].base + (r >> 16) % (dev->ports[rg].count + 1u));
+	port = dev->ranges[rg].base + (r >> 16) % (dev->ranges[rg].len + 1u);
+	space = dev->ranges[rg].space;
+	if (space == VMM_SPACE_MSR)
+		size = 8;               /* rdmsr/wrmsr move 64 bits */
 	fb->mono += (r >> 40) % 3000000;
 	fb->real += (r >> 40) % 3000000;
 	switch (r % 4) {
 	case 0:
-		v = dev->pio_in(d->state, &fb->bus, port, size);
-		if (size < 4 && v >> (8 * size))
+		v = fake_access(d, fb, space, false, port, size, 0);
+		if (size < 8 && v >> (8 * size))
 			return TOO_WIDE;
 		return v;
 	case 1:
@@ -145,7 +151,7 @@ static uint64_t step(struct fake_dev *d, struct fake_bus *fb, uint64_t r)
 			dev->poll(d->state, &fb->bus, fb->mono);
 		return dev->next_deadline ? dev->next_deadline(d->state) : 0;
 	default:
-		dev->pio_out(d->state, &fb->bus, port, size, (uint32_t)(r >> 24));
+		fake_access(d, fb, space, true, port, size, (uint32_t)(r >> 24));
 		return fb->nedges * 7 + fb->nout[0] * 3 + fb->nout[1] + fb->nexits;
 	}
 }

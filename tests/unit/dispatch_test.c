@@ -1,6 +1,7 @@
 /*
  * dispatch_test.c — the exit dispatcher, fed fake KVM exits: port and MMIO
- * accesses reach the right device (or float high), string I/O, the guest's
+ * accesses reach the right device (or float high), the range table's
+ * lookup in each space, MSR exits, string I/O, the guest's
  * exit request, the one clock, and an interrupt travelling from a device
  * through the PIC to a vector. No KVM needed.
  */
@@ -112,10 +113,59 @@ int main(void)
 
 	memset(&fake, 0, sizeof(fake));
 	fake.run.exit_reason = KVM_EXIT_MMIO;
-	fake.run.mmio.phys_addr = 0xfee00000;
+	fake.run.mmio.phys_addr = 0xfed00000;
 	fake.run.mmio.len = 4;
 	ok(vmm_machine_dispatch(&m, &fake.run, &ev) && ev.u.io.mmio, "MMIO exit handled");
 	ok(fake.run.mmio.data[0] == 0xff && fake.run.mmio.data[3] == 0xff, "MMIO read floats high");
+	memset(&fake, 0, sizeof(fake));
+	fake.run.exit_reason = KVM_EXIT_MMIO;
+	fake.run.mmio.phys_addr = 0xfee00030;
+	fake.run.mmio.len = 4;
+	ok(vmm_machine_dispatch(&m, &fake.run, &ev) && fake.run.mmio.data[0] == 0x14 &&
+	   fake.run.mmio.data[2] == 5, "MMIO 0xfee00030 reaches the local APIC (version)");
+
+	/* The range table: one lookup for every space. */
+	is_int(vmm_machine_owner(&m, VMM_SPACE_PIO, 0x3f8), m.uart_index, "port 0x3f8 is the UART's");
+	is_int(vmm_machine_owner(&m, VMM_SPACE_PIO, 0x21), m.pic_index, "port 0x21 is the PIC's");
+	is_int(vmm_machine_owner(&m, VMM_SPACE_PIO, 0x1234), -1, "port 0x1234 is nobody's");
+	is_int(vmm_machine_owner(&m, VMM_SPACE_MMIO, 0x3f8), -1, "spaces are apart: MMIO 0x3f8");
+	{
+		struct vmm_io io = { .space = VMM_SPACE_MMIO, .size = 8, .addr = 0xe0000000 };
+		vmm_machine_access(&m, &io);
+		ok(io.value == ~0ull && !io.fault, "unclaimed 8-byte MMIO read: all ones");
+		io = (struct vmm_io){ .space = VMM_SPACE_MSR, .size = 8, .addr = 0x12345678 };
+		vmm_machine_access(&m, &io);
+		ok(io.fault, "unclaimed MSR read faults (#GP)");
+	}
+	/* A range the guest moves: the local APIC's page follows IA32_APIC_BASE. */
+	{
+		struct vmm_io io = { .space = VMM_SPACE_MSR, .write = true, .size = 8, .addr = 0x1b,
+				     .value = 0xfed00900 };
+		vmm_machine_access(&m, &io);
+		ok(!io.fault, "wrmsr IA32_APIC_BASE 0xfed00900 accepted");
+		is_int(vmm_machine_owner(&m, VMM_SPACE_MMIO, 0xfed00030), m.lapic_index,
+		       "the table finds the APIC at its new page");
+		is_int(vmm_machine_owner(&m, VMM_SPACE_MMIO, 0xfee00030), -1, "and not at the old one");
+		io.value = 0xfee00900;
+		vmm_machine_access(&m, &io);
+		is_int(vmm_machine_owner(&m, VMM_SPACE_MMIO, 0xfee00030), m.lapic_index, "moved back");
+		is_int(vmm_machine_owner(&m, VMM_SPACE_MMIO, 0xfec00010), m.ioapic_index,
+		       "the I/O APIC's window");
+		is_int(vmm_machine_owner(&m, VMM_SPACE_PIO, 0x511), vmm_machine_owner(&m, VMM_SPACE_PIO, 0x510),
+		       "fw_cfg's two ports, one device");
+	}
+	memset(&fake, 0, sizeof(fake));
+	fake.run.exit_reason = KVM_EXIT_X86_RDMSR;
+	fake.run.msr.index = 0x12345678;
+	ok(vmm_machine_dispatch(&m, &fake.run, &ev) && ev.u.io.msr && !ev.u.io.write,
+	   "MSR exit handled and counted as an access");
+	is_int(fake.run.msr.error, 1, "an unknown MSR gets #GP back");
+	memset(&fake, 0, sizeof(fake));
+	fake.run.exit_reason = KVM_EXIT_X86_WRMSR;
+	fake.run.msr.index = 0x12345678;
+	fake.run.msr.data = 5;
+	ok(vmm_machine_dispatch(&m, &fake.run, &ev) && ev.u.io.msr && ev.u.io.write &&
+	   fake.run.msr.error == 1, "an unknown MSR write: #GP");
 
 	memset(&fake, 0, sizeof(fake));
 	fake.run.exit_reason = KVM_EXIT_HLT;

@@ -135,15 +135,36 @@ static inline void fake_dev_free(struct fake_dev *d)
 	d->state = NULL;
 }
 
+/* One access through the device's handler; returns the value read. */
+static inline uint64_t fake_access(struct fake_dev *d, struct fake_bus *f, unsigned space, bool write,
+				   uint64_t addr, unsigned size, uint64_t value)
+{
+	struct vmm_io io = { .space = (uint8_t)space, .write = write, .size = (uint8_t)size,
+			     .addr = addr, .value = write ? value : 0 };
+
+	d->dev->access(d->state, &f->bus, &io);
+	return io.value;
+}
+
 static inline uint32_t fake_in(struct fake_dev *d, struct fake_bus *f, uint16_t port, unsigned size)
 {
-	return d->dev->pio_in(d->state, &f->bus, port, size);
+	return (uint32_t)fake_access(d, f, VMM_SPACE_PIO, false, port, size, 0);
 }
 
 static inline void fake_out(struct fake_dev *d, struct fake_bus *f, uint16_t port, unsigned size,
 			    uint32_t value)
 {
-	d->dev->pio_out(d->state, &f->bus, port, size, value);
+	fake_access(d, f, VMM_SPACE_PIO, true, port, size, value);
+}
+
+static inline uint32_t fake_mmio_read(struct fake_dev *d, struct fake_bus *f, uint64_t addr)
+{
+	return (uint32_t)fake_access(d, f, VMM_SPACE_MMIO, false, addr, 4, 0);
+}
+
+static inline void fake_mmio_write(struct fake_dev *d, struct fake_bus *f, uint64_t addr, uint32_t v)
+{
+	fake_access(d, f, VMM_SPACE_MMIO, true, addr, 4, v);
 }
 
 static inline uint8_t fake_inb(struct fake_dev *d, struct fake_bus *f, uint16_t port)

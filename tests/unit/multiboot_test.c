@@ -99,7 +99,7 @@ static void test_good_elf64(void)
 	is_int(vmm_multiboot_load(&img, im.buf, ram, RAM, "k.elf a b", &info, &err), 0, "loads");
 	ok(memcmp(ram + 0x100000, im.buf + 0x1000, 0x800) == 0, "segment bytes copied");
 	ok(ram[0x100800] == 0 && ram[0x101fff] == 0, "bss zeroed");
-	is_int(info, VMM_MB_INFO_BASE, "info at the documented address");
+	is_int(info, 0x102000, "info on the first page after the kernel (QEMU's placement)");
 	memcpy(&flags, ram + info, 4);
 	ok((flags & 0x245) == 0x245, "info flags: mem, cmdline, mmap, loader name (0x%x)", flags);
 	{
@@ -211,8 +211,33 @@ static void test_bad_images(void)
 	phdr(&im, 0)->p_filesz = 0x200;
 	refused(&im, "exceeds memory size", "file size above memory size");
 
-	elf64(&im, 0x8000, 0x100, 0x100);
-	refused(&im, "boot information", "a segment over the boot information");
+	elf64(&im, 0xe8000, 0x100, 0x100);
+	refused(&im, "firmware area", "a segment over the firmware area (ACPI tables)");
+
+	elf64(&im, 0x8000, 0x100, 0x2a00);
+	{
+		struct vmm_mb_image img;
+		struct vmm_error err;
+		uint8_t *ram = calloc(1, RAM);
+		uint32_t info = 0;
+
+		is_int(parse(&im, &img, &err), 0, "a kernel linked at 0x8000 parses");
+		is_int(vmm_multiboot_load(&img, im.buf, ram, RAM, "k.elf", &info, &err), 0, "and loads");
+		is_int(info, 0xb000, "its info goes after it, at 0xb000");
+		free(ram);
+	}
+	elf64(&im, 0x90000, 0x100, 0x4f000);
+	{
+		struct vmm_mb_image img;
+		struct vmm_error err;
+		uint8_t *ram = calloc(1, RAM);
+		uint32_t info = 0;
+
+		is_int(parse(&im, &img, &err), 0, "a kernel up to 0xdf000 parses");
+		is_int(vmm_multiboot_load(&img, im.buf, ram, RAM, "k.elf", &info, &err), 0, "and loads");
+		is_int(info, 0x100000, "its info skips the firmware area");
+		free(ram);
+	}
 
 	elf64(&im, 0x100000, 0x100, 0x100);
 	{

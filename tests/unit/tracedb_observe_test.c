@@ -147,6 +147,7 @@ int main(void)
 	le = clock_ev(5000);
 	tracedb_obs_log(o, &le, 2);
 	ev = io(3, 0x6000, 0x20, true, 0x20, 0x20);
+	ev.injected_source = VMM_IRQ_SRC_PIC;
 	tracedb_obs_step(o, &ev);
 
 	/* A poll after exit 3 raises IRQ 0 while the guest has IF=0. */
@@ -159,7 +160,9 @@ int main(void)
 	tracedb_obs_log(o, &le, 4);
 	f.pending = 0x20;
 	f.cpl = 3;
-	ev = io(5, 0x6008, 0x80, true, 1, -1);
+	ev = io(5, 0x6008, 0x830, true, 1, -1);
+	ev.u.io.msr = true;                     /* an x2APIC ICR write */
+	ev.u.io.size = 8;
 	tracedb_obs_step(o, &ev);               /* not taken: IF was 0 */
 	f.if_flag = true;
 	ev = io(6, 0x600c, 0x80, true, 2, -1);
@@ -175,6 +178,8 @@ int main(void)
 	tracedb_obs_step(o, &ev);
 	f.pending = -1;
 	ev = io(9, 0x7004, 0x20, true, 0x20, 0x24);
+	ev.injected_source = VMM_IRQ_SRC_IOAPIC;
+	ev.injected_detail = 4;
 	tracedb_obs_step(o, &ev);
 
 	/* An asynchronous point after exit 9 at rip fn + 2 (a breakpoint hit). */
@@ -187,6 +192,7 @@ int main(void)
 	le = clock_ev(7000);
 	tracedb_obs_log(o, &le, 9);
 	ev = io(10, 0x7008, 0x20, true, 0x20, 0x20);
+	ev.injected_source = VMM_IRQ_SRC_LAPIC_TIMER;
 	tracedb_obs_step(o, &ev);
 
 	/* Serial input, an annotation, debugcon, a long line, HLT, the end. */
@@ -227,6 +233,15 @@ int main(void)
 	is_str(q_text("SELECT group_concat(kind, ' ') FROM (SELECT kind FROM exits WHERE position IN "
 		      "(4, 13, 14) ORDER BY position)"), "pio_in hlt debug_exit", "exit kinds");
 	is_int(q_int("SELECT value FROM exits WHERE position = 14"), 3, "debug_exit value");
+	is_str(q_text("SELECT printf('%s %#x %d', kind, address, size) || ' ' || ifnull(port, 'NULL') "
+		      "FROM exits WHERE position = 5"), "msr_write 0x830 8 NULL",
+	       "an MSR exit: its number in address, no port");
+	is_str(q_text("SELECT group_concat(ifnull(source, 'NULL') || ':' || ifnull(pin, 'NULL') || ':' "
+		      "|| ifnull(irq, 'NULL'), ' ') FROM (SELECT * FROM interrupts ORDER BY id)"),
+	       "pic:NULL:0 NULL:NULL:0 ioapic:4:4 lapic-timer:NULL:NULL",
+	       "interrupt sources: the 8259, unknown (PIC vector rule), I/O APIC pin 4, LAPIC timer");
+	is_str(q_text("SELECT detail FROM timeline WHERE source = 'interrupt' AND position = 8"),
+	       "vector 0x24 (irq 4) from ioapic pin 4", "the timeline names the source");
 	is_str(q_text("SELECT symbol FROM exits WHERE position = 1"), "fake_pending",
 	       "an exit's rip symbolised");
 	is_int(q_int("SELECT symbol IS NULL FROM exits WHERE position = 2"), 1,

@@ -138,7 +138,7 @@ static void test_rows(void)
 	   err.msg);
 	is_int(q_int(path, "PRAGMA user_version"), TRACEDB_SCHEMA_VERSION, "user_version");
 	is_int(q_int(path, "PRAGMA application_id"), TRACEDB_APPLICATION_ID, "application_id");
-	is_str(q_text(path, "SELECT value FROM recording WHERE key = 'tracedb-schema'"), "1",
+	is_str(q_text(path, "SELECT value FROM recording WHERE key = 'tracedb-schema'"), "2",
 	       "schema version in the recording table");
 	is_str(q_text(path, "SELECT value FROM recording WHERE key = 'exits'"), "1004",
 	       "recording key replaced");
