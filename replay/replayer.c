@@ -27,7 +27,7 @@
 
 #include "replay/replay.h"
 
-#define SEARCH_SLOT 3
+#define SEARCH_SLOT REPLAY_SEARCH_SLOT
 #define DR6_BS (1ull << 14)     /* single-step trap */
 
 struct replay {

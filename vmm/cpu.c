@@ -198,6 +198,15 @@ bool vmm_interrupt_blocked(const struct vmm *vm)
 	return vm->run->if_flag && !vm->run->ready_for_interrupt_injection;
 }
 
+enum vmm_halt vmm_halt_state(const struct vmm *vm)
+{
+	if (!vm->halted)
+		return VMM_HALT_RUNNING;
+	if (vmm_machine_pending(&vm->m) >= 0)
+		return VMM_HALT_WAKE;
+	return vm->run->if_flag ? VMM_HALT_WAIT : VMM_HALT_DEAD;
+}
+
 bool vmm_can_inject(const struct vmm *vm)
 {
 	return vm->inject_mode != VMM_INJECT_HOLD && vmm_machine_pending(&vm->m) >= 0 &&
@@ -233,6 +242,7 @@ int vmm_step(struct vmm *vm, struct vmm_event *ev, struct vmm_error *err)
 	ev->injected = inject_pending(vm, err, &rc);
 	if (rc)
 		return rc;
+	vm->halted = false;             /* entering the guest ends a halt */
 	if (vm->sync_regs)
 		run->kvm_valid_regs = KVM_SYNC_X86_REGS;
 	rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);
@@ -256,6 +266,7 @@ int vmm_step(struct vmm *vm, struct vmm_event *ev, struct vmm_error *err)
 	case KVM_EXIT_HLT:
 		ev->kind = VMM_EV_HLT;
 		ev->exits = ++vm->exits;
+		vm->halted = true;
 		return 0;
 	case KVM_EXIT_IRQ_WINDOW_OPEN:
 		ev->kind = VMM_EV_IRQ_WINDOW;

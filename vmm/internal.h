@@ -82,6 +82,7 @@ struct vmm {
 	char *kernel_path;
 	uint64_t exits;
 	enum vmm_inject_mode inject_mode;
+	bool halted;                    /* HLT exit, no entry since (vmm_halt_state) */
 	bool sync_regs;
 	timer_t kick_timer;
 	bool kick_timer_armed_valid;

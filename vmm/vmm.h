@@ -122,6 +122,22 @@ enum vmm_inject_mode {
 	VMM_INJECT_HOLD,        /* never (replay between logged points) */
 };
 void vmm_set_inject_mode(struct vmm *vm, enum vmm_inject_mode mode);
+/*
+ * The halt rule, the one place that says when a halted guest wakes: after
+ * a HLT exit the vCPU is halted until its next entry. It wakes when an
+ * interrupt is pending (the entry delivers it); with none pending it
+ * waits, for good if interrupts are off (the guest is done: exit status
+ * 0). Entering a halted vCPU without an interrupt would run on after the
+ * HLT as if one had come, so every driver (the live one, the debugger's
+ * steps) waits while this says WAIT, also after a debugger stopped it.
+ */
+enum vmm_halt {
+	VMM_HALT_RUNNING,       /* not halted */
+	VMM_HALT_WAKE,          /* halted, an interrupt is pending: enter to take it */
+	VMM_HALT_WAIT,          /* halted, interrupts on, nothing pending yet */
+	VMM_HALT_DEAD,          /* halted with interrupts off and nothing pending */
+};
+enum vmm_halt vmm_halt_state(const struct vmm *vm);
 /* Would vmm_step inject an interrupt on its next entry? */
 bool vmm_can_inject(const struct vmm *vm);
 /* Is the vCPU at a point that a state fingerprint cannot name: interrupts
@@ -302,6 +318,16 @@ void vmm_live_destroy(struct vmm_live *l);
 /* The live clock (host time, moved forward by chaos mode): install it with
  * vmm_set_clock(vm, (struct vmm_clock){ vmm_live_clock, live }) or wrap it. */
 uint64_t vmm_live_clock(void *live, enum vmm_clock_kind kind);
+/*
+ * A debugger's hold on guest time: hold freezes the live clock where it
+ * is; advance moves the frozen clock forward (by the guest's progress
+ * while the debugger steps it); release lets it run with host time again
+ * from the value reached, so the time the guest spent stopped in the
+ * debugger never reaches it. vmm_live_run must not be called while held.
+ */
+void vmm_live_clock_hold(struct vmm_live *l);
+void vmm_live_clock_advance(struct vmm_live *l, uint64_t ns);
+void vmm_live_clock_release(struct vmm_live *l);
 /* Run until the guest stops or something needs the caller. Can be called
  * again after VMM_STOP_DEBUG / VMM_STOP_REQUESTED to go on. */
 int vmm_live_run(struct vmm_live *l, struct vmm_live_result *res, struct vmm_error *err) VMM_MUST_CHECK;
@@ -319,12 +345,16 @@ struct vmm_host_caps {
 	/* Found by running probe guests: */
 	bool debug_cpl0;        /* single-step / hw breakpoint trap at CPL0 */
 	bool debug_cpl3;        /* ... and at CPL3 */
+	bool data_bp_cpl0;      /* a write watchpoint (debug register) traps at CPL0 */
 	bool cpuid_policy;      /* KVM_SET_CPUID2 took effect (RDRAND hidden) */
 	bool pmu;               /* architectural performance counters */
 	char notes[1024];       /* what the probes saw, for the report */
 };
 /* Probe this host. -errno with err filled when /dev/kvm can't be used. */
 int vmm_probe_host(struct vmm_host_caps *caps, struct vmm_error *err) VMM_MUST_CHECK;
+/* The same, probed once per process and kept; NULL when /dev/kvm cannot
+ * be used. Thread-safe. */
+const struct vmm_host_caps *vmm_host_caps(void);
 
 /* Read a whole regular file (at most VMM_MEM_MAX bytes) into a malloc'd
  * buffer the caller frees; -errno with the path in err otherwise. */
