@@ -14,3 +14,7 @@ EXTRA_DIST += tests/integration/gdb_live.sh tests/integration/gdb_replay.sh
 
 bench_scripts += tests/bench/gdb_bench.sh
 EXTRA_DIST += tests/bench/gdb_bench.sh
+
+# The debugger core as a kernel developer meets it (gdb_lib.sh: helpers).
+TESTS += tests/integration/gdb_core.sh
+EXTRA_DIST += tests/integration/gdb_core.sh tests/integration/gdb_lib.sh
