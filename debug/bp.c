@@ -35,7 +35,6 @@
 
 #include "debug/internal.h"
 
-#define DR6_BS (1ull << 14)
 #define CR4_SMEP (1ull << 20)
 #define INT3 0xcc
 
@@ -527,7 +526,7 @@ bool debug_explain(struct debug *d, const struct vmm_event *ev, bool stepping,
 					   .signal = GDB_SIGTRAP };
 		return true;
 	}
-	if (stepping && (dr6 & DR6_BS)) {
+	if (stepping && (dr6 & DEBUG_DR6_BS)) {
 		*stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGTRAP };
 		return true;
 	}

@@ -21,7 +21,8 @@
  * Halt (vmm_halt_state): a guest that gdb stopped while halted stays
  * halted until an interrupt comes, as on hardware and under QEMU. A step
  * of a halted guest ends its halt: stepped time jumps to the next timer
- * deadline, and the step ends at the handler's first instruction.
+ * deadline (with no timer armed, the step waits in host time for serial
+ * input), and the step ends at the handler's first instruction.
  *
  * A guest that crashes (triple fault, KVM internal error) is reported as a
  * SIGSEGV or SIGILL stop, so gdb can look at the state it died in; the
@@ -168,7 +169,7 @@ static void poll_if_due(struct debug *d)
  * The guest is halted with nothing pending: in stepped time nothing else
  * happens until the next timer deadline, so go there at once. 0 when an
  * interrupt is now pending; -EAGAIN when no timer is armed (only serial
- * input, which is not read while stepping, could wake it).
+ * input, read in host time, can wake it).
  */
 static int wake_in_stepped_time(struct debug *d)
 {
@@ -185,18 +186,9 @@ static int wake_in_stepped_time(struct debug *d)
 	return 0;
 }
 
-/* A debugger slot for the handler breakpoint: a free one, else any (no
- * instruction runs before it fires, so nothing is missed). */
-static int handler_slot(const struct vmm_debug *dbg)
-{
-	for (int i = 0; i < DEBUG_HW_SLOTS; i++)
-		if (!dbg->hw[i].enabled)
-			return i;
-	return 0;
-}
-
 /*
- * One instruction straight on the vCPU, the interrupt-aware single step:
+ * One instruction straight on the vCPU, the interrupt-aware single step
+ * (vmm_debug_step_to_handler, the same as the replayer's):
  * vmm_step handles port I/O and MMIO itself, and the single-step exit
  * follows once the instruction is done. With irqs, devices are polled when
  * stepped time reaches their deadline and a pending interrupt is delivered
@@ -219,10 +211,18 @@ static int step_vcpu(struct debug *d, bool irqs, uint64_t skip_at, struct gdb_st
 	int rc, slot;
 
 	if (vmm_halt_state(d->vm) == VMM_HALT_WAIT && wake_in_stepped_time(d)) {
-		snprintf(d->why, sizeof(d->why), "the guest is halted and no timer is armed: only "
-			 "serial input can wake it, and it is not read while stepping; continue");
-		debug_msg(d, "gdb: %s", d->why);
-		return -EAGAIN;
+		/* No timer armed: only input can wake it, in host time. */
+		struct vmm_live_result woke;
+
+		vmm_live_clock_release(d->live);
+		rc = vmm_live_wait_halted(d->live, &woke);
+		vmm_live_clock_hold(d->live);
+		if (rc) {
+			if (woke.reason == VMM_STOP_REQUESTED)
+				atomic_store(&d->stop_req, false);
+			live_stopped(d, &woke, true, stop);
+			return 0;
+		}
 	}
 	if (vmm_halt_state(d->vm) == VMM_HALT_DEAD) {
 		res.reason = VMM_STOP_HALTED;
@@ -250,12 +250,7 @@ static int step_vcpu(struct debug *d, bool irqs, uint64_t skip_at, struct gdb_st
 			int vector = d->queued_vector >= 0 ? d->queued_vector : vmm_irq_pending(d->vm);
 
 			if (debug_handler_of(d, vector, &handler) == 0) {
-				slot = handler_slot(&dbg);
-				dbg.single_step = false;
-				dbg.hw[slot].enabled = true;
-				dbg.hw[slot].addr = handler;
-				dbg.hw[slot].type = 0;
-				dbg.hw[slot].len = 1;
+				slot = vmm_debug_step_to_handler(&dbg, handler, -1);
 			} else {
 				vmm_set_inject_mode(d->vm, VMM_INJECT_HOLD);
 			}
@@ -289,8 +284,7 @@ static int step_vcpu(struct debug *d, bool irqs, uint64_t skip_at, struct gdb_st
 	switch (res.ev.kind) {
 	case VMM_EV_DEBUG:
 		/* Reaching the handler ends the step, as a single step would. */
-		if (slot >= 0 && (res.ev.u.debug.dr6 & (1ull << slot)))
-			res.ev.u.debug.dr6 = (res.ev.u.debug.dr6 & ~(1ull << slot)) | DEBUG_DR6_BS;
+		vmm_debug_step_done(&res.ev, slot);
 		break;
 	case VMM_EV_HLT:
 		if (vmm_halt_state(d->vm) == VMM_HALT_DEAD) {
@@ -382,15 +376,15 @@ int debug_live_resume(struct debug *d, enum gdb_resume how, struct gdb_stop *sto
 		return rc < 0 ? rc : -EIO;
 	atomic_store(&d->running, true);
 	debug_soft_snapshot(d);
-	if (d->verbose && how == GDB_RESUME_CONTINUE)
-		debug_msg(d, "gdb: continue from rip 0x%" PRIx64 " at exit %" PRIu64 "%s", r.rip,
-			  vmm_exits(d->vm),
-			  vmm_halt_state(d->vm) != VMM_HALT_RUNNING ? " (halted)" : "");
+	halted = vmm_halt_state(d->vm) != VMM_HALT_RUNNING;
+	if (d->verbose && (how == GDB_RESUME_CONTINUE || halted))
+		debug_msg(d, "gdb: %s from rip 0x%" PRIx64 " at exit %" PRIu64 "%s",
+			  how == GDB_RESUME_CONTINUE ? "continue" : "step", r.rip, vmm_exits(d->vm),
+			  halted ? " (halted)" : "");
 	/* KVM reports a hardware breakpoint again at once when resumed on it,
 	 * and our int3 would be hit again: a continue steps over them first.
 	 * Not when halted: the guest is not about to run rip but to wait for
 	 * an interrupt, whose handler runs first. */
-	halted = vmm_halt_state(d->vm) != VMM_HALT_RUNNING;
 	if (how == GDB_RESUME_STEP || (!halted && debug_bp_at(d, r.rip))) {
 		rc = step_one(d, false, stop);
 		if (!rc && plain_step(stop) && !d->ended)

@@ -303,6 +303,30 @@ int vmm_step(struct vmm *vm, struct vmm_event *ev, struct vmm_error *err)
 	return 0;
 }
 
+int vmm_debug_step_to_handler(struct vmm_debug *d, uint64_t handler, int reserved)
+{
+	int k = -1;
+
+	for (int i = 0; i < 4 && k < 0; i++)
+		if (i != reserved && !d->hw[i].enabled)
+			k = i;
+	for (int i = 0; i < 4 && k < 0; i++)
+		if (i != reserved)
+			k = i;
+	d->single_step = false;
+	d->hw[k].enabled = true;
+	d->hw[k].addr = handler;
+	d->hw[k].type = 0;
+	d->hw[k].len = 1;
+	return k;
+}
+
+void vmm_debug_step_done(struct vmm_event *ev, int slot)
+{
+	if (slot >= 0 && ev->kind == VMM_EV_DEBUG && (ev->u.debug.dr6 & (1ull << slot)))
+		ev->u.debug.dr6 = (ev->u.debug.dr6 & ~(1ull << slot)) | (1ull << 14);   /* BS */
+}
+
 int vmm_get_regs(struct vmm *vm, struct vmm_regs *r)
 {
 	struct kvm_regs k;

@@ -417,6 +417,18 @@ static int stay_halted(struct vmm_live *l, struct vmm_live_result *res)
 	}
 }
 
+int vmm_live_wait_halted(struct vmm_live *l, struct vmm_live_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	if (!atomic_load(&l->stop) && stay_halted(l, res))
+		return 1;
+	if (atomic_exchange(&l->stop, false)) {
+		res->reason = VMM_STOP_REQUESTED;
+		return 1;
+	}
+	return 0;
+}
+
 int vmm_live_run(struct vmm_live *l, struct vmm_live_result *res, struct vmm_error *err)
 {
 	struct vmm_event *ev = &res->ev;

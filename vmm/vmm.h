@@ -238,6 +238,22 @@ struct vmm_debug {
 	} hw[4];
 };
 int vmm_set_debug(struct vmm *vm, const struct vmm_debug *dbg) VMM_MUST_CHECK;
+/*
+ * The interrupt-aware single step, for every debugger of the machine (the
+ * gdb core on a live guest, the replayer on a replay): an entry that
+ * injects an interrupt must not be single-stepped, because KVM would leave
+ * RFLAGS.TF in the interrupt frame (the guest takes #DB after its iretq,
+ * and a replay diverges). Instead it runs to a breakpoint at the handler
+ * (from introspect_view_handler), the step's end. This turns d's single
+ * step into that breakpoint, in a free slot other than `reserved` (-1:
+ * none), else the first other slot (no instruction runs before it fires,
+ * so the borrowed breakpoint misses nothing). Returns the slot.
+ */
+int vmm_debug_step_to_handler(struct vmm_debug *d, uint64_t handler, int reserved);
+/* After a debug exit: was it the handler breakpoint of that slot (-1:
+ * none)? Then report it as the finished single step it stands for
+ * (DR6.BS instead of the slot's bit). */
+void vmm_debug_step_done(struct vmm_event *ev, int slot);
 
 /* A digest of the final guest state: registers, segment and control
  * registers, and all of guest RAM. */
@@ -331,6 +347,11 @@ void vmm_live_clock_release(struct vmm_live *l);
 /* Run until the guest stops or something needs the caller. Can be called
  * again after VMM_STOP_DEBUG / VMM_STOP_REQUESTED to go on. */
 int vmm_live_run(struct vmm_live *l, struct vmm_live_result *res, struct vmm_error *err) VMM_MUST_CHECK;
+/* A halted guest (vmm_halt_state WAIT): wait as vmm_live_run would (host
+ * time, serial input, polls) until an interrupt can wake it, without
+ * entering the guest. 0 then; 1 with res->reason when something else
+ * ended the wait (VMM_STOP_REQUESTED, TIMEOUT, HOOK, HALTED). */
+int vmm_live_wait_halted(struct vmm_live *l, struct vmm_live_result *res) VMM_MUST_CHECK;
 /* Make a running vmm_live_run return VMM_STOP_REQUESTED. Async-signal-safe,
  * any thread. */
 void vmm_live_request_stop(struct vmm_live *l);

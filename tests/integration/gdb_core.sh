@@ -111,8 +111,9 @@ GDB_PID=$!
 wait_for "$T/rrvm.err" 'gdb: continue from' 2
 kill -INT "$GDB_PID"
 wait_for "$T/gdb.out" '^halted at'
-# gdb continues from the halt (rrvm -v says "(halted)"); only then input.
-wait_for "$T/rrvm.err" 'gdb: continue from .*[(]halted[)]'
+# gdb goes on from the halt (rrvm -v says "(halted)": gdb first steps off
+# its breakpoint at pc, which waits too); only then input.
+wait_for "$T/rrvm.err" 'gdb: (continue|step) from .*[(]halted[)]'
 printf 'hi\n' >&3
 wait_for "$T/gdb.out" '^woke: received'
 i=0; while kill -0 "$GDB_PID" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
@@ -122,7 +123,7 @@ exec 3>&-
 wait_rrvm
 gcheck "Ctrl-C stopped the guest halted in hlt, nothing received" \
 	sh -c "grep -q '^halted at .*, received 0' '$T/gdb.out' && grep -qE ':[[:space:]]+hlt' '$T/gdb.out'"
-gcheck "continue from the halt: rrvm says the guest is halted" err_has '(halted)'
+gcheck "going on from the halt: rrvm says the guest is halted" err_has '(halted)'
 gcheck "the guest woke only with the serial interrupt: breakpoint after hlt, bytes received" \
 	sh -c "grep -q '^Breakpoint 2, ' '$T/gdb.out' && grep -qE '^woke: received [1-9]' '$T/gdb.out'"
 
