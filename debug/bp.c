@@ -1,5 +1,5 @@
 /*
- * gdb_bp.c — gdb's breakpoints and watchpoints on the machine.
+ * bp.c — gdb's breakpoints and watchpoints on the machine.
  *
  * Hardware breakpoints and watchpoints live in the four debug registers
  * (three on a replay, whose replayer keeps DR3 for finding interrupt

@@ -8,6 +8,11 @@ debug_libdebug_a_SOURCES = \
 	debug/target.c debug/regs.c debug/bp.c debug/monitor.c debug/ptdiff.c \
 	debug/live.c debug/replay.c
 
+# The interrupt-aware step's breakpoint swap (vmm), without KVM.
+check_PROGRAMS += tests/unit/debug_step_test
+TESTS += tests/unit/debug_step_test
+tests_unit_debug_step_test_LDADD = vmm/libvmm.a
+
 # Integration tests against the real gdb, and the gdb benchmark.
 TESTS += tests/integration/gdb_live.sh tests/integration/gdb_replay.sh
 EXTRA_DIST += tests/integration/gdb_live.sh tests/integration/gdb_replay.sh
