@@ -189,7 +189,6 @@ static int create(bool is_replay, const char *exec_file, debug_log_fn log, void 
 		  const char *addr, bool quiet, bool verbose, struct debug **out)
 {
 	struct debug *d = calloc(1, sizeof(*d));
-	const struct vmm_host_caps *caps;
 	char *real;
 
 	if (!d)
@@ -207,11 +206,11 @@ static int create(bool is_replay, const char *exec_file, debug_log_fn log, void 
 	d->quiet = quiet;
 	d->verbose = verbose;
 	d->queued_vector = -1;
-	/* Ask the host rather than assume (probed once per process): hardware
-	 * KVM traps at CPL3 too, and catches data accesses in kernel mode. */
-	caps = vmm_host_caps();
-	d->cpl3_traps = caps && caps->debug_cpl3;
-	d->data_traps = caps && caps->data_bp_cpl0;
+	/* Ask the host rather than assume (each probed once per process):
+	 * hardware KVM traps at CPL3 too, and catches data accesses in kernel
+	 * mode. */
+	d->cpl3_traps = vmm_host_can(VMM_HOST_DEBUG_CPL3);
+	d->data_traps = vmm_host_can(VMM_HOST_DATA_BP_CPL0);
 	*out = d;
 	return 0;
 }

@@ -9,8 +9,9 @@
  * the privilege level under test: a few bytes of code, then `out` to port
  * 0x80 so that the probe ends with an exit we recognise.
  *
- * The answers do not change while rrvm runs: vmm_host_caps() probes once
- * per process and keeps the result (the gdb targets ask at every start).
+ * The answers do not change while rrvm runs: vmm_host_can() runs only the
+ * probe asked about, once per process, and keeps the answer (the debugger
+ * asks two questions at every start; rrvm doctor asks everything).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -291,19 +292,41 @@ int vmm_probe_host(struct vmm_host_caps *caps, struct vmm_error *err)
 	return 0;
 }
 
-static struct vmm_host_caps cached_caps;
-static bool cached_ok;
-static pthread_once_t cached_once = PTHREAD_ONCE_INIT;
+/* The answers a debugger asks for, each probed on its first question. */
+static pthread_mutex_t answers_lock = PTHREAD_MUTEX_INITIALIZER;
+static int answers[VMM_HOST_QUESTIONS];         /* 0 not asked, 1 yes, -1 no */
 
-static void probe_once(void)
+bool vmm_host_can(enum vmm_host_question q)
 {
 	struct vmm_error err;
+	char note[200];
+	bool yes = false;
+	int fd;
 
-	cached_ok = vmm_probe_host(&cached_caps, &err) == 0;
-}
-
-const struct vmm_host_caps *vmm_host_caps(void)
-{
-	pthread_once(&cached_once, probe_once);
-	return cached_ok ? &cached_caps : NULL;
+	if ((unsigned)q >= VMM_HOST_QUESTIONS)
+		return false;
+	pthread_mutex_lock(&answers_lock);
+	if (answers[q]) {
+		yes = answers[q] > 0;
+		goto out;
+	}
+	fd = vmm_open_kvm(&err);
+	if (fd >= 0) {
+		switch (q) {
+		case VMM_HOST_DEBUG_CPL3:
+			yes = probe_debug(fd, 3, false, note, sizeof(note)) &&
+			      probe_debug(fd, 3, true, note, sizeof(note));
+			break;
+		case VMM_HOST_DATA_BP_CPL0:
+			yes = probe_data_bp(fd, note, sizeof(note));
+			break;
+		default:
+			break;
+		}
+		close(fd);
+	}
+	answers[q] = yes ? 1 : -1;
+out:
+	pthread_mutex_unlock(&answers_lock);
+	return yes;
 }

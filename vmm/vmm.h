@@ -373,9 +373,15 @@ struct vmm_host_caps {
 };
 /* Probe this host. -errno with err filled when /dev/kvm can't be used. */
 int vmm_probe_host(struct vmm_host_caps *caps, struct vmm_error *err) VMM_MUST_CHECK;
-/* The same, probed once per process and kept; NULL when /dev/kvm cannot
- * be used. Thread-safe. */
-const struct vmm_host_caps *vmm_host_caps(void);
+/* One question about this host, answered by its probe guest the first time
+ * it is asked in this process and kept (false when /dev/kvm cannot be
+ * used). Thread-safe. */
+enum vmm_host_question {
+	VMM_HOST_DEBUG_CPL3,            /* vmm_host_caps.debug_cpl3 */
+	VMM_HOST_DATA_BP_CPL0,          /* vmm_host_caps.data_bp_cpl0 */
+	VMM_HOST_QUESTIONS
+};
+bool vmm_host_can(enum vmm_host_question q);
 
 /* Read a whole regular file (at most VMM_MEM_MAX bytes) into a malloc'd
  * buffer the caller frees; -errno with the path in err otherwise. */
