@@ -277,15 +277,17 @@ static void soft_read(struct debug *d, struct debug_soft *w)
 }
 
 /*
- * A read or access watchpoint on a host whose debug registers do not catch
- * data accesses cannot be kept at all. gdb 13 shows no reason for a
- * refused Z2-Z4 (only "You may have requested too many hardware
- * breakpoints/watchpoints"), but it shows an E.text reply to a resume: so
- * the watchpoint is taken, and every resume is refused with the reason
- * while it is set (debug_refusal).
+ * A watchpoint this host cannot keep: a read or access watchpoint where the
+ * debug registers do not catch data accesses, one more than the registers
+ * (or the stepping emulation) hold, an impossible length. gdb 13 shows no
+ * reason for a refused Z2-Z4 (only "You may have requested too many
+ * hardware breakpoints/watchpoints", at continue), but it shows an E.text
+ * reply to a resume: so the watchpoint is taken with its reason, and every
+ * resume is refused with that reason while it is set (debug_refusal).
+ * Only when this list is full is the Z packet itself refused.
  */
 static int refuse_later(struct debug *d, enum gdb_bp_type type, uint64_t addr, uint64_t len,
-			char *msg, size_t msg_size)
+			const char *why)
 {
 	struct debug_refused *f = NULL;
 
@@ -296,26 +298,24 @@ static int refuse_later(struct debug *d, enum gdb_bp_type type, uint64_t addr, u
 		if (!d->refused[i].used && !f)
 			f = &d->refused[i];
 	}
-	if (!f) {
-		snprintf(msg, msg_size, "%s watchpoints cannot be trapped on this host",
-			 type == GDB_WATCH_READ ? "read" : "access");
-		return -EOPNOTSUPP;
-	}
-	*f = (struct debug_refused){ true, type, addr, len };
+	if (!f)
+		return -ENOSPC;
+	*f = (struct debug_refused){ true, type, addr, len, "" };
+	snprintf(f->why, sizeof(f->why), "%s", why);
 	return 0;
 }
 
 bool debug_refusal(struct debug *d)
 {
+	static const char *const names[] = { "watch", "rwatch", "awatch" };
+
 	for (unsigned i = 0; i < DEBUG_REFUSED_MAX; i++) {
 		const struct debug_refused *f = &d->refused[i];
 
 		if (!f->used)
 			continue;
-		snprintf(d->why, sizeof(d->why), "%s at 0x%" PRIx64 " cannot be kept: this host's "
-			 "KVM does not stop on data breakpoints in guest kernel mode (rrvm doctor), "
-			 "and only write watchpoints can be emulated (by single-stepping); delete it "
-			 "to go on", f->type == GDB_WATCH_READ ? "rwatch" : "awatch", f->addr);
+		snprintf(d->why, sizeof(d->why), "%s at 0x%" PRIx64 " cannot be kept: %s; delete it "
+			 "to go on", names[f->type - GDB_WATCH_WRITE], f->addr, f->why);
 		debug_msg(d, "gdb: %s", d->why);
 		return true;
 	}
@@ -327,8 +327,12 @@ static int insert_soft(struct debug *d, enum gdb_bp_type type, uint64_t addr, ui
 {
 	struct debug_soft *w = NULL;
 
-	if (type != GDB_WATCH_WRITE)
-		return refuse_later(d, type, addr, len, msg, msg_size);
+	if (type != GDB_WATCH_WRITE) {
+		snprintf(msg, msg_size, "this host's KVM does not stop on data breakpoints in guest "
+			 "kernel mode (rrvm doctor), and only write watchpoints can be emulated (by "
+			 "single-stepping)");
+		return -EOPNOTSUPP;
+	}
 	if (len == 0 || len > DEBUG_SOFT_WATCH_MAX) {
 		snprintf(msg, msg_size, "cannot watch %" PRIu64 " bytes at 0x%" PRIx64 " (at most %d)",
 			 len, addr, DEBUG_SOFT_WATCH_MAX);
@@ -418,8 +422,12 @@ int debug_insert_bp(struct debug *d, enum gdb_bp_type type, uint64_t addr, uint6
 	case GDB_WATCH_READ:
 	case GDB_WATCH_ACCESS:
 		if (!d->data_traps)
-			return insert_soft(d, type, addr, kind, msg, msg_size);
-		return insert_hw(d, type, addr, kind, msg, msg_size);
+			rc = insert_soft(d, type, addr, kind, msg, msg_size);
+		else
+			rc = insert_hw(d, type, addr, kind, msg, msg_size);
+		if (rc && msg[0] && refuse_later(d, type, addr, kind, msg) == 0)
+			return 0;       /* refused at the next resume, with msg */
+		return rc;
 	}
 	snprintf(msg, msg_size, "unknown breakpoint type %d", (int)type);
 	return -EINVAL;

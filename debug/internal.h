@@ -65,12 +65,14 @@ struct debug_soft {
 	uint8_t old[DEBUG_SOFT_WATCH_MAX];
 };
 
-/* A watchpoint gdb set that this host cannot keep: refused at resume. */
+/* A watchpoint gdb set that this host cannot keep: refused at resume
+ * (bp.c, refuse_later). */
 #define DEBUG_REFUSED_MAX 4
 struct debug_refused {
 	bool used;
 	enum gdb_bp_type type;
 	uint64_t addr, len;
+	char why[200];
 };
 
 /* One planted int3. */

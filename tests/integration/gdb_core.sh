@@ -143,6 +143,13 @@ else
 	ok "# SKIP this host traps data breakpoints: rwatch works"
 fi
 gcheck "the session goes on after the refusals" gdb_has '$1 = 42'
+# One watchpoint more than the host keeps: the reason at the continue.
+start_rrvm run "$S/race.elf"
+run_gdb "$S/race.elf" -ex 'watch -l race.threads[0].ops' -ex 'watch -l race.threads[1].ops' \
+	-ex 'watch -l race.threads[2].ops' -ex 'watch -l race.threads[3].ops' \
+	-ex 'watch -l race.ticks' -ex 'continue' -ex 'delete 5' -ex 'info watchpoints' -ex 'kill'
+gcheck "one watchpoint too many: gdb shows why at continue" \
+	gdb_re 'Remote failure reply: E\.watch at 0x[0-9a-f]+ cannot be kept: .*(watchpoints are set already|debug registers).*delete it'
 
 # ---- 5. monitor: errors do not abort a script; info registers --------------
 start_rrvm run "$S/race.elf"
