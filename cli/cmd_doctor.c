@@ -41,6 +41,7 @@ int cli_cmd_doctor(int argc, char **argv)
 	printf("guest debug (KVM_SET_GUEST_DEBUG): %s\n", yes(caps.set_guest_debug));
 	printf("  debug traps at CPL0 (kernel): %s\n", yes(caps.debug_cpl0));
 	printf("  debug traps at CPL3 (user):   %s\n", yes(caps.debug_cpl3));
+	printf("  data breakpoints at CPL0:     %s\n", yes(caps.data_bp_cpl0));
 	printf("dirty page log:               %s\n", yes(caps.dirty_log));
 	printf("XSAVE / read-only memory:     %s / %s\n", yes(caps.xsave), yes(caps.readonly_mem));
 	printf("TSC scaling:                  %s\n", yes(caps.tsc_control));
@@ -70,6 +71,11 @@ int cli_cmd_doctor(int argc, char **argv)
 	else
 		printf("- no debug traps in kernel mode: replay cannot place asynchronous interrupts\n"
 		       "  and gdb breakpoints will not trap; recordings must keep interrupts at exits\n");
+	if (caps.data_bp_cpl0)
+		printf("- gdb watchpoints use the debug registers (write, read and access)\n");
+	else
+		printf("- data breakpoints do NOT fire in guest kernel mode here: gdb write watchpoints\n"
+		       "  work by single-stepping and comparing (slow); rwatch/awatch are refused\n");
 	if (caps.debug_cpl3)
 		printf("- user-mode (CPL3) code can be debugged and replayed like kernel code\n");
 	else

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
-#include "cli/gdb_common.h"
+#include "debug/debug.h"
 #include "introspect/introspect.h"
 #include "replay/replay.h"
 
@@ -80,6 +80,48 @@ static void stop_replay(void *ctx)
 	replay_interrupt(ctx);
 }
 
+static void log_msg(void *ctx, const char *msg)
+{
+	cli_msg("%s", msg);
+}
+
+/* SIGINT/SIGTERM to rrvm: stop a replay running for gdb; while gdb holds
+ * it, end. */
+static void stop_debug(void *ctx)
+{
+	if (!debug_interrupt(ctx))
+		_exit(130);
+}
+
+/* `replay --gdb`: serve gdb; *r becomes the replay the core ends with
+ * (gdb's `run` opens the recording again). 0 with *res, or an exit status. */
+static int replay_gdb(struct replay **r, const char *dir, const struct replay_options *ro,
+		      const char *addr, bool quiet, bool verbose, struct replay_result *res,
+		      struct replay_stats *st)
+{
+	struct debug_replay_config c = {
+		.r = *r, .dir = dir, .ropts = ro, .addr = addr, .quiet = quiet,
+		.verbose = verbose, .log = log_msg,
+	};
+	struct debug *d;
+	enum debug_end end;
+
+	if (debug_create_replay(&c, &d)) {
+		cli_msg("gdb: out of memory");
+		return 1;
+	}
+	*r = NULL;              /* the core's now */
+	cli_on_interrupt(stop_debug, d);
+	end = debug_serve(d);
+	cli_on_interrupt(NULL, NULL);
+	debug_replay_result(d, res);
+	replay_get_stats(debug_replay(d), st);
+	debug_destroy(d);
+	if (end == DEBUG_END_BAD_ADDR)
+		return CLI_EXIT_USAGE;
+	return end == DEBUG_END_FAILED ? 1 : 0;
+}
+
 int cli_cmd_replay(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -91,6 +133,7 @@ int cli_cmd_replay(int argc, char **argv)
 	struct introspect_symtab *syms = NULL;
 	struct replay_result res;
 	struct replay_stats st;
+	struct replay_options ro = { .symbolize = symbolize };
 	struct vmm_error err = { "" };
 	bool verbose = false, quiet = false, gdb = false;
 	const char *gdb_addr = NULL, *dir;
@@ -121,7 +164,7 @@ int cli_cmd_replay(int argc, char **argv)
 	if (gdb && !gdb_addr && argc - optind == 2)
 		gdb_addr = argv[optind++];
 	if (gdb && !gdb_addr)
-		gdb_addr = GDB_DEFAULT_ADDR;
+		gdb_addr = DEBUG_DEFAULT_ADDR;
 	if (optind != argc - 1)
 		return cli_usage_error("replay", optind >= argc ? "missing DIR" : "too many arguments");
 	rc = unpack_if_packed(argv[optind], unpacked, sizeof(unpacked), &dir);
@@ -131,7 +174,6 @@ int cli_cmd_replay(int argc, char **argv)
 		/* Divergence messages name the function, from the recorded
 		 * kernel's symbols (none if it has no symbol table). */
 		char path[4096], why[256];
-		struct replay_options ro = { .symbolize = symbolize };
 
 		snprintf(path, sizeof(path), "%s/kernel", dir);
 		if (introspect_symtab_load_file(path, &syms, why, sizeof(why)) == 0)
@@ -145,7 +187,7 @@ int cli_cmd_replay(int argc, char **argv)
 		}
 	}
 	if (gdb) {
-		rc = cli_gdb_replay(r, dir, gdb_addr, quiet, verbose, &res);
+		rc = replay_gdb(&r, dir, &ro, gdb_addr, quiet, verbose, &res, &st);
 		if (rc)
 			goto out;
 	} else {
@@ -154,8 +196,8 @@ int cli_cmd_replay(int argc, char **argv)
 			rc = 1;
 			goto out;
 		}
+		replay_get_stats(r, &st);
 	}
-	replay_get_stats(r, &st);
 	switch (res.stop) {
 	case REPLAY_STOP_END:
 		rc = res.exit_status;

@@ -1,7 +1,8 @@
 /*
  * cmd_exec.c — packets that make the target run or end the session:
  * c s C S (with an optional resume address), vCont? and vCont, bc bs
- * (reverse, only for targets that can), k and D.
+ * (reverse, only for targets that can), k and D; extended mode (!, vRun,
+ * vKill) for targets that can start again.
  *
  * There is one thread (id 1), so a vCont action applies if it names no
  * thread, thread 1, or all threads. A signal given with C/S/vCont;C is
@@ -170,8 +171,50 @@ static int h_kill(struct gdb_session *s, struct gdb_args *a)
 {
 	if (s->srv->target.ops->kill)
 		s->srv->target.ops->kill(s->srv->target.ctx);
-	s->end = GDB_SERVE_KILLED;
+	if (s->extended)
+		s->end_on_close = GDB_SERVE_KILLED;	/* gdb may run it again */
+	else
+		s->end = GDB_SERVE_KILLED;
 	return GDB_H_DONE;	/* gdb expects no reply to 'k' */
+}
+
+/* vKill;pid (extended mode): as k, with a reply. */
+static int h_vkill(struct gdb_session *s, struct gdb_args *a)
+{
+	if (!s->extended)
+		return GDB_H_REPLY;	/* empty: gdb falls back to k */
+	h_kill(s, a);
+	gdb_buf_puts(&s->reply, "OK");
+	return GDB_H_REPLY;
+}
+
+/* '!': extended mode, for targets that can start again. */
+static int h_extended(struct gdb_session *s, struct gdb_args *a)
+{
+	if (!s->srv->target.ops->restart)
+		return GDB_H_REPLY;	/* empty: not supported */
+	s->extended = true;
+	gdb_buf_puts(&s->reply, "OK");
+	return GDB_H_REPLY;
+}
+
+/* vRun;filename;args: the same machine from the beginning (the file name
+ * and arguments gdb sends are not used: the target boots what it booted). */
+static int h_run(struct gdb_session *s, struct gdb_args *a)
+{
+	const struct gdb_target *t = &s->srv->target;
+	struct gdb_stop stop = { .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGTRAP };
+	int r;
+
+	if (!s->extended || !t->ops->restart)
+		return -EOPNOTSUPP;
+	r = t->ops->restart(t->ctx, &stop);
+	if (r < 0)
+		return r;
+	s->end_on_close = 0;
+	s->srv->last_stop = stop;
+	gdb_stop_reply(s, &stop, &s->reply);
+	return GDB_H_REPLY;
 }
 
 static int h_detach(struct gdb_session *s, struct gdb_args *a)
@@ -196,6 +239,9 @@ const struct gdb_packet_def gdb_exec_packets[] = {
 	{ "bc", "", h_reverse_continue },
 	{ "bs", "", h_reverse_step },
 	{ "k", "", h_kill },
+	{ "vKill", "?;s", h_vkill },
+	{ "!", "", h_extended },
+	{ "vRun", "?;s", h_run },
 	{ "D", "?;s", h_detach },
 	{ NULL, NULL, NULL },
 };

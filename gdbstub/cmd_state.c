@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "gdbstub/internal.h"
@@ -215,6 +216,9 @@ static int bp_common(struct gdb_session *s, struct gdb_args *a, bool insert)
 			 insert ? "inserting" : "removing", type < 2 ? "breakpoint" : "watchpoint",
 			 (unsigned)type, (unsigned long long)a->v[1].num,
 			 msg[0] ? msg : "(no reason given)");
+		/* gdb shows the text after "E.<word>." for Z packets. */
+		if (msg[0])
+			snprintf(s->why, sizeof(s->why), "Z%u.%s", (unsigned)type, msg);
 		return r;
 	}
 	gdb_buf_puts(&s->reply, "OK");

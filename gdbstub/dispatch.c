@@ -239,6 +239,29 @@ static const struct gdb_packet_def *lookup(const char *pkt, size_t len, size_t *
 	return NULL;
 }
 
+/* Enn, or E.text when the handler or the target said why. The text may
+ * not hold the protocol's special characters; they become '?'. */
+static void error_reply(struct gdb_session *s, int r)
+{
+	const struct gdb_target *t = &s->srv->target;
+	const char *why = s->why[0] ? s->why : NULL;
+
+	if (!why && t->ops->last_error)
+		why = t->ops->last_error(t->ctx);
+	if (!why || !*why) {
+		gdb_buf_printf(&s->reply, "E%02d", gdb_errno_to_code(r));
+		return;
+	}
+	gdb_buf_puts(&s->reply, "E.");
+	for (size_t i = 0; why[i] && i < 400; i++) {
+		char c = why[i];
+
+		if (c == '$' || c == '#' || c == '*' || c == '}' || c < 0x20 || c > 0x7e)
+			c = '?';
+		gdb_buf_add(&s->reply, &c, 1);
+	}
+}
+
 int gdb_dispatch(struct gdb_session *s, char *pkt, size_t len)
 {
 	const struct gdb_packet_def *d;
@@ -247,6 +270,7 @@ int gdb_dispatch(struct gdb_session *s, char *pkt, size_t len)
 	int r;
 
 	gdb_buf_reset(&s->reply);
+	s->why[0] = '\0';
 	d = lookup(pkt, len, &name_len);
 	if (!d)
 		return gdb_send_reply(s);	/* empty: not supported */
@@ -260,7 +284,7 @@ int gdb_dispatch(struct gdb_session *s, char *pkt, size_t len)
 		return s->hangup ? -ECONNRESET : 0;
 	if (r < 0) {
 		gdb_buf_reset(&s->reply);
-		gdb_buf_printf(&s->reply, "E%02d", gdb_errno_to_code(r));
+		error_reply(s, r);
 	}
 	return gdb_send_reply(s);
 }

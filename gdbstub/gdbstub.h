@@ -21,6 +21,7 @@
  *     E95  operation not supported by this target (-EOPNOTSUPP), e.g. bs/bc
  *          on a live guest
  *     E05  any other target failure (-EIO and the rest)
+ *     E.text the same failure when the target gave a reason (last_error)
  *     ""   (empty reply) packet unknown to the stub, as the protocol asks.
  */
 #ifndef RRVM_GDBSTUB_H
@@ -177,6 +178,23 @@ struct gdb_target_ops {
 	void (*kill)(void *ctx);
 	/* gdb's "detach": let the guest run on. serve() then returns. */
 	void (*detach)(void *ctx);
+	/*
+	 * Optional. gdb's "run" on `target extended-remote` (vRun): start the
+	 * machine again from the beginning and fill *stop with where it
+	 * waits (before its first instruction). With it the stub accepts
+	 * extended mode ('!'): there kill (vKill, k) and the target's exit
+	 * keep the connection, so that gdb can run again; serve() returns
+	 * when that client goes.
+	 */
+	int (*restart)(void *ctx, struct gdb_stop *stop);
+	/*
+	 * Optional. Why the callback that just failed failed (one line), or
+	 * NULL; the stub sends it as an "E.text" error reply, which gdb shows
+	 * for register writes, "Z1" (as "E.Z1.text") and stop replies. The
+	 * text is taken: the next call returns NULL unless another failure
+	 * set one.
+	 */
+	const char *(*last_error)(void *ctx);
 };
 
 #define GDB_TARGET_CAN_REVERSE 0x1u	/* advertise and accept bs/bc */

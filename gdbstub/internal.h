@@ -144,6 +144,9 @@ struct gdb_session {
 	bool hangup;			/* the client vanished during a resume */
 	int files[GDB_MAX_FILES];	/* host fds opened by vFile:open, or -1 */
 	int end;			/* 0, or the enum gdb_serve_end to return */
+	bool extended;			/* gdb sent '!' (target extended-remote) */
+	int end_on_close;		/* extended: what to return when gdb goes */
+	char why[256];			/* a handler's reason for its error reply */
 };
 
 void gdb_buf_reset(struct gdb_buf *b);

@@ -262,7 +262,9 @@ int gdb_session_resume(struct gdb_session *s, enum gdb_resume how)
 		return r;
 
 	s->srv->last_stop = stop;
-	if (stop.kind == GDB_STOP_EXITED || stop.kind == GDB_STOP_KILLED)
+	if ((stop.kind == GDB_STOP_EXITED || stop.kind == GDB_STOP_KILLED) && s->extended)
+		s->end_on_close = GDB_SERVE_EXITED;	/* gdb may run it again */
+	else if (stop.kind == GDB_STOP_EXITED || stop.kind == GDB_STOP_KILLED)
 		s->end = GDB_SERVE_EXITED;
 	if (w.hangup) {
 		s->hangup = true;
@@ -307,7 +309,7 @@ int gdb_server_serve_fd(struct gdb_server *srv, int fd)
 			if (r != -ECONNRESET)
 				gdb_logf(&srv->log, GDB_LOG_WARN, "gdb: connection error: %s",
 					 strerror(-r));
-			r = GDB_SERVE_DISCONNECTED;
+			r = s.end_on_close ? s.end_on_close : GDB_SERVE_DISCONNECTED;
 			break;
 		}
 	}

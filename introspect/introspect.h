@@ -439,6 +439,13 @@ const struct introspect_sym *introspect_symtab_get(const struct introspect_symta
  * if addr is below every symbol. *off = addr - sym->addr. */
 const struct introspect_sym *introspect_symtab_lookup(const struct introspect_symtab *t, uint64_t addr,
 						      uint64_t *off);
+/* Which function holds addr: the innermost symbol whose [addr, addr+size)
+ * contains it, or an assembly label (size 0) up to the next symbol; NULL
+ * when none does (past the end of the nearest function, below every
+ * symbol, after a final marker such as _end). The one answer rrvm gives
+ * (trace database rows, monitor idt). *off = addr - sym->addr. */
+const struct introspect_sym *introspect_symtab_holder(const struct introspect_symtab *t, uint64_t addr,
+						      uint64_t *off);
 /* "name+0x12" or "name" into buf; -ENOENT (buf gets "0x...") if no symbol. */
 int introspect_symtab_symbolize(const struct introspect_symtab *t, uint64_t addr, char *buf, size_t len);
 /* Address of name (a global definition preferred). 0 or -ENOENT. */

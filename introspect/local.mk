@@ -34,10 +34,11 @@ tests_unit_introspect_view_test_LDADD = introspect/libintrospect.a vmm/libvmm.a
 
 # Test driver: boots a kernel (samples/paging.elf) under the live driver,
 # stops at each "stage N" annotation and runs view commands; also finds
-# stage positions in a recording and runs pt-diff (cli/monitor_ptdiff.c).
+# stage positions in a recording and runs pt-diff (debug/ptdiff.c).
 noinst_PROGRAMS += tests/tools/ptview
-tests_tools_ptview_SOURCES = tests/tools/ptview.c cli/monitor_ptdiff.h cli/monitor_ptdiff.c
-tests_tools_ptview_LDADD = replay/libreplay.a introspect/libintrospect.a vmm/libvmm.a $(LZ4_LIBS)
+tests_tools_ptview_SOURCES = tests/tools/ptview.c
+tests_tools_ptview_LDADD = debug/libdebug.a gdbstub/libgdbstub.a replay/libreplay.a \
+	introspect/libintrospect.a vmm/libvmm.a $(LZ4_LIBS) -lpthread
 
 # End to end on samples/paging.elf and race.elf (needs /dev/kvm, else SKIP).
 TESTS += tests/integration/paging.sh

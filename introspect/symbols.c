@@ -396,6 +396,31 @@ found:
 	return &t->syms[i];
 }
 
+const struct introspect_sym *introspect_symtab_holder(const struct introspect_symtab *t, uint64_t addr,
+						      uint64_t *off)
+{
+	const struct introspect_sym *s = introspect_symtab_lookup(t, addr, off);
+	size_t lo, hi;
+
+	if (!s)
+		return NULL;
+	if (s->size)
+		return contains(s, addr) ? s : NULL;
+	/* An assembly label: it covers up to the next symbol. A marker with
+	 * nothing after it (_end) covers nothing. */
+	lo = (size_t)(s - t->syms);
+	hi = t->n;
+	while (lo < hi) {       /* first symbol above the label */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->syms[mid].addr <= s->addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < t->n && addr < t->syms[lo].addr ? s : NULL;
+}
+
 int introspect_symtab_symbolize(const struct introspect_symtab *t, uint64_t addr, char *buf, size_t len)
 {
 	uint64_t off;

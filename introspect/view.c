@@ -569,3 +569,33 @@ int introspect_view_command(struct introspect_view *v, const char *cmd, struct i
 	}
 	return 1;
 }
+
+int introspect_view_handler(struct introspect_view *v, int vector, uint64_t *addr)
+{
+	struct introspect_gate gate;
+	struct vmm_sregs s;
+	uint8_t b[16];
+	int lm;
+	unsigned size;
+
+	if (vector < 0 || vector > 255 || vmm_get_sregs(v->vm, &s))
+		return -ENOENT;
+	if (!(s.cr0 & 1)) {
+		uint16_t ivt[2];        /* real mode: offset, segment */
+
+		if (introspect_view_read(v, s.idt_base + 4u * (unsigned)vector, ivt, 4, 1))
+			return -EFAULT;
+		*addr = ((uint64_t)ivt[1] << 4) + ivt[0];
+		return 0;
+	}
+	lm = (s.efer & (1u << 10)) != 0;        /* EFER.LMA */
+	size = lm ? 16 : 8;
+	if ((unsigned)vector * size + size - 1 > s.idt_limit)
+		return -ENOENT;
+	if (introspect_view_read(v, s.idt_base + (uint64_t)vector * size, b, size, 0))
+		return -EFAULT;
+	if (introspect_decode_gate(b, size, lm, &gate) < 0 || !gate.p)
+		return -ENOENT;
+	*addr = gate.offset;
+	return 0;
+}

@@ -52,6 +52,12 @@ int introspect_view_write(struct introspect_view *v, uint64_t addr, const void *
 /* Translate one address: 0 and *pa, or -EFAULT with a reason in why. */
 int introspect_view_translate(struct introspect_view *v, uint64_t va, uint64_t *pa, char *why,
 			      size_t whylen);
+/* Which handler interrupt vector goes to: where it starts, from the IDT
+ * (through the current page tables) or, in real mode, the IVT. 0, or
+ * -EFAULT (the table is not mapped) / -ENOENT (no such gate, not present).
+ * The one lookup rrvm has: the debugger's interrupt-aware steps and the
+ * replayer's (replay_set_handler_lookup) use it. */
+int introspect_view_handler(struct introspect_view *v, int vector, uint64_t *addr);
 /* The kernel's symbols, or NULL. */
 const struct introspect_symtab *introspect_view_symbols(const struct introspect_view *v);
 

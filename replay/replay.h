@@ -221,8 +221,12 @@ int replay_state_save(struct replay *r, void *buf, size_t len, struct vmm_error 
 int replay_state_restore(struct replay *r, const void *buf, size_t len, struct vmm_error *err)
 	VMM_MUST_CHECK;
 
+/* The debug register (DR0-DR3) the replayer keeps for itself, to find
+ * asynchronous points; a debugger gets the others. */
+#define REPLAY_SEARCH_SLOT 3
 /* Debug registers and single-step wanted by a debugger (gdb); the replayer
- * merges them with its own use of one hardware breakpoint. */
+ * merges them with its own use of one hardware breakpoint (-ENOSPC if dbg
+ * uses REPLAY_SEARCH_SLOT). */
 int replay_set_debug(struct replay *r, const struct vmm_debug *dbg) VMM_MUST_CHECK;
 /*
  * Where the handler of interrupt vector `vector` starts, for a debugger's

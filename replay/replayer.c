@@ -30,7 +30,7 @@
 
 #include "replay/internal.h"
 
-#define SEARCH_SLOT 3
+#define SEARCH_SLOT REPLAY_SEARCH_SLOT
 #define DR6_BS (1ull << 14)     /* single-step trap */
 
 static uint64_t now_exits(struct replay *r)
@@ -145,21 +145,11 @@ uint64_t replay_clock_read(void *ctx, enum vmm_clock_kind kind)
 static void step_into_handler(struct replay *r, struct vmm_debug *d, int vector)
 {
 	uint64_t addr;
-	int k = 0;
 
 	d->single_step = false;
 	if (!r->handler_lookup || r->handler_lookup(r->handler_ctx, vector, &addr))
 		return;
-	for (int i = 0; i < 4; i++)
-		if (i != SEARCH_SLOT && !d->hw[i].enabled) {
-			k = i;
-			break;
-		}
-	d->hw[k].enabled = true;
-	d->hw[k].addr = addr;
-	d->hw[k].type = 0;
-	d->hw[k].len = 1;
-	r->handler_slot = k;
+	r->handler_slot = vmm_debug_step_to_handler(d, addr, SEARCH_SLOT);
 }
 
 static int apply_debug(struct replay *r)
@@ -537,9 +527,7 @@ int replay_run(struct replay *r, struct replay_result *res)
 		else if (ev.injected >= 0)
 			r->queued_vector = ev.injected;
 		/* The handler breakpoint ends the debugger's step. */
-		if (r->handler_slot >= 0 && ev.kind == VMM_EV_DEBUG &&
-		    (ev.u.debug.dr6 & (1ull << r->handler_slot)))
-			ev.u.debug.dr6 = (ev.u.debug.dr6 & ~(1ull << r->handler_slot)) | DR6_BS;
+		vmm_debug_step_done(&ev, r->handler_slot);
 		r->may_inject = replay_event_is_sync(&ev);
 		r->pending.ev = ev;
 		if (r->stopped)

@@ -65,10 +65,8 @@ struct tracedb_obs {
 	struct tracedb_machine m;
 	int error;
 
-	uint64_t cache_lo, cache_hi;    /* the last symbol found: [lo, hi) */
+	uint64_t cache_lo, cache_hi;    /* the last address looked up: [lo, hi) */
 	const char *cache_name;
-	uint64_t *starts;               /* distinct symbol addresses, ascending */
-	size_t nstarts;
 
 	uint64_t steps, prev_rip;
 	bool prev_if;
@@ -100,37 +98,8 @@ int tracedb_obs_create(struct tracedb_writer *w, const struct introspect_symtab 
 	o->w = w;
 	o->syms = syms;
 	o->m = *m;
-	if (syms && introspect_symtab_count(syms)) {
-		size_t n = introspect_symtab_count(syms);
-
-		o->starts = malloc(n * sizeof(*o->starts));
-		if (!o->starts) {
-			free(o);
-			return -ENOMEM;
-		}
-		for (size_t i = 0; i < n; i++) {
-			uint64_t a = introspect_symtab_get(syms, i)->addr;
-			if (o->nstarts == 0 || o->starts[o->nstarts - 1] != a)
-				o->starts[o->nstarts++] = a;
-		}
-	}
 	*out = o;
 	return 0;
-}
-
-/* The first symbol address above addr, or 0 if there is none. */
-static uint64_t next_start(const struct tracedb_obs *o, uint64_t addr)
-{
-	size_t lo = 0, hi = o->nstarts;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (o->starts[mid] <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < o->nstarts ? o->starts[lo] : 0;
 }
 
 void tracedb_obs_free(struct tracedb_obs *o)
@@ -140,7 +109,6 @@ void tracedb_obs_free(struct tracedb_obs *o)
 	for (size_t i = 0; i < o->nheld; i++)
 		free(o->held[i].text);
 	free(o->held);
-	free(o->starts);
 	free(o);
 }
 
@@ -150,6 +118,8 @@ static void check(struct tracedb_obs *o, int rc)
 		o->error = rc;
 }
 
+/* The function that holds rip (introspect_symtab_holder), remembered
+ * with the range it covers: most rows come from the same function. */
 static const char *symbol_at(struct tracedb_obs *o, uint64_t rip)
 {
 	const struct introspect_sym *s;
@@ -159,26 +129,13 @@ static const char *symbol_at(struct tracedb_obs *o, uint64_t rip)
 		return NULL;
 	if (rip >= o->cache_lo && rip < o->cache_hi)
 		return o->cache_name;
-	s = introspect_symtab_lookup(o->syms, rip, &off);
+	s = introspect_symtab_holder(o->syms, rip, &off);
 	if (!s)
 		return NULL;
-	if (s->size == 0) {
-		/* An assembly label: it covers up to the next symbol. A marker
-		 * with nothing after it (_end) covers nothing. */
-		uint64_t next = next_start(o, s->addr);
-		if (!next || rip >= next)
-			return NULL;
-		o->cache_lo = s->addr;
-		o->cache_hi = next;
-	} else if (off < s->size) {
-		/* Cache no further than the next symbol: a nested function
-		 * there must still be found by the lookup. */
-		uint64_t next = next_start(o, s->addr);
-		o->cache_lo = s->addr;
-		o->cache_hi = next && next < s->addr + s->size ? next : s->addr + s->size;
-	} else {
-		return NULL;            /* past the end of the nearest function */
-	}
+	/* Only the one address is known to map to s (a nested symbol may
+	 * start right after it): cache it alone. */
+	o->cache_lo = rip;
+	o->cache_hi = rip + 1;
 	o->cache_name = s->name;
 	return s->name;
 }

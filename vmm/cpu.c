@@ -268,6 +268,15 @@ bool vmm_interrupt_blocked(const struct vmm *vm)
 	return vm->run->if_flag && !vm->run->ready_for_interrupt_injection;
 }
 
+enum vmm_halt vmm_halt_state(const struct vmm *vm)
+{
+	if (!vm->halted)
+		return VMM_HALT_RUNNING;
+	if (vmm_machine_pending(&vm->m) >= 0)
+		return VMM_HALT_WAKE;
+	return vm->run->if_flag ? VMM_HALT_WAIT : VMM_HALT_DEAD;
+}
+
 bool vmm_can_inject(const struct vmm *vm)
 {
 	int pending = vmm_machine_pending(&vm->m);
@@ -310,6 +319,7 @@ int vmm_step(struct vmm *vm, struct vmm_event *ev, struct vmm_error *err)
 		ev->injected_source = (uint8_t)vm->m.last_source;
 		ev->injected_detail = (uint8_t)vm->m.last_detail;
 	}
+	vm->halted = false;             /* entering the guest ends a halt */
 	if (vm->sync_regs)
 		run->kvm_valid_regs = KVM_SYNC_X86_REGS;
 	tpr_to_cr8(vm);
@@ -335,6 +345,7 @@ int vmm_step(struct vmm *vm, struct vmm_event *ev, struct vmm_error *err)
 	case KVM_EXIT_HLT:
 		ev->kind = VMM_EV_HLT;
 		ev->exits = ++vm->exits;
+		vm->halted = true;
 		return 0;
 	case KVM_EXIT_SET_TPR:
 		/* The guest lowered CR8 (a TPR write that KVM hands to us so
@@ -381,6 +392,30 @@ int vmm_step(struct vmm *vm, struct vmm_event *ev, struct vmm_error *err)
 	}
 	ev->exits = vm->exits;
 	return 0;
+}
+
+int vmm_debug_step_to_handler(struct vmm_debug *d, uint64_t handler, int reserved)
+{
+	int k = -1;
+
+	for (int i = 0; i < 4 && k < 0; i++)
+		if (i != reserved && !d->hw[i].enabled)
+			k = i;
+	for (int i = 0; i < 4 && k < 0; i++)
+		if (i != reserved)
+			k = i;
+	d->single_step = false;
+	d->hw[k].enabled = true;
+	d->hw[k].addr = handler;
+	d->hw[k].type = 0;
+	d->hw[k].len = 1;
+	return k;
+}
+
+void vmm_debug_step_done(struct vmm_event *ev, int slot)
+{
+	if (slot >= 0 && ev->kind == VMM_EV_DEBUG && (ev->u.debug.dr6 & (1ull << slot)))
+		ev->u.debug.dr6 = (ev->u.debug.dr6 & ~(1ull << slot)) | (1ull << 14);   /* BS */
 }
 
 int vmm_get_regs(struct vmm *vm, struct vmm_regs *r)

@@ -117,6 +117,7 @@ struct vmm {
 	char *kernel_path;
 	uint64_t exits;
 	enum vmm_inject_mode inject_mode;
+	bool halted;                    /* HLT exit, no entry since (vmm_halt_state) */
 	bool sync_regs;
 	bool user_msr;                  /* rdmsr/wrmsr of device MSRs come to us */
 	timer_t kick_timer;

@@ -39,7 +39,11 @@ struct vmm_live {
 	atomic_bool stop;
 
 	uint64_t start_ns;              /* host monotonic at creation */
-	uint64_t clock_offset;          /* chaos: live clock = host + offset */
+	/* live clock = host + offset: chaos moves it forward, a debugger's
+	 * hold leaves it behind host time. */
+	int64_t clock_offset;
+	bool held;                      /* vmm_live_clock_hold: frozen at held_at */
+	uint64_t held_at[2];
 	bool deferred;                  /* a poll is owed at the next sync exit */
 
 	uint8_t in[4096];
@@ -110,7 +114,35 @@ uint64_t vmm_live_clock(void *live, enum vmm_clock_kind kind)
 {
 	struct vmm_live *l = live;
 
-	return vmm_clock_host(NULL, kind) + l->clock_offset;
+	if (l->held)
+		return l->held_at[kind == VMM_CLOCK_REALTIME];
+	return vmm_clock_host(NULL, kind) + (uint64_t)l->clock_offset;
+}
+
+void vmm_live_clock_hold(struct vmm_live *l)
+{
+	if (l->held)
+		return;
+	l->held_at[0] = vmm_live_clock(l, VMM_CLOCK_MONOTONIC);
+	l->held_at[1] = vmm_live_clock(l, VMM_CLOCK_REALTIME);
+	l->held = true;
+}
+
+void vmm_live_clock_advance(struct vmm_live *l, uint64_t ns)
+{
+	if (!l->held)
+		return;
+	l->held_at[0] += ns;
+	l->held_at[1] += ns;
+}
+
+void vmm_live_clock_release(struct vmm_live *l)
+{
+	if (!l->held)
+		return;
+	/* Go on from the guest time reached, at host speed. */
+	l->clock_offset = (int64_t)(l->held_at[0] - host_now());
+	l->held = false;
 }
 
 int vmm_live_create(struct vmm *vm, const struct vmm_live_options *opts,
@@ -151,10 +183,12 @@ void vmm_live_request_stop(struct vmm_live *l)
 static uint64_t device_due(struct vmm_live *l)
 {
 	uint64_t d = vmm_next_deadline(l->vm);
+	int64_t host;
 
 	if (d == UINT64_MAX)
 		return d;
-	return d > l->clock_offset ? d - l->clock_offset : 0;
+	host = (int64_t)d - l->clock_offset;
+	return host > 0 ? (uint64_t)host : 0;
 }
 
 static void read_input(struct vmm_live *l, uint64_t now)
@@ -291,11 +325,11 @@ static void wait_halted(struct vmm_live *l)
 /* Chaos: make the next timer interrupt happen now, wherever the guest is. */
 static void chaos_preempt(struct vmm_live *l, uint64_t now)
 {
-	uint64_t d = vmm_next_deadline(l->vm), live_now = now + l->clock_offset;
+	uint64_t d = vmm_next_deadline(l->vm), live_now = now + (uint64_t)l->clock_offset;
 
 	l->next_chaos = now + rng_below(l, CHAOS_MAX_GAP_NS);
 	if (d != UINT64_MAX && d > live_now && rng_below(l, 2))
-		l->clock_offset += d - live_now;
+		l->clock_offset += (int64_t)(d - live_now);
 }
 
 /* A kick that found nothing to do here. Back off: kicking again at once
@@ -349,6 +383,54 @@ static int kick_point(struct vmm_live *l, struct vmm_live_result *res)
 	return 0;
 }
 
+/* The guest is halted (vmm_halt_state): stay so until an interrupt is
+ * pending, polling (each poll is logged at this same exit) rather than
+ * waking the guest for nothing. 1 when the run must return (res set). */
+static int stay_halted(struct vmm_live *l, struct vmm_live_result *res)
+{
+	int rc;
+
+	for (;;) {
+		uint64_t now;
+
+		switch (vmm_halt_state(l->vm)) {
+		case VMM_HALT_DEAD:
+			res->reason = VMM_STOP_HALTED;
+			return 1;
+		case VMM_HALT_WAIT:
+			break;
+		default:
+			return 0;
+		}
+		wait_halted(l);
+		now = host_now();
+		if (atomic_load(&l->stop))
+			return 0;       /* the caller's check reports it */
+		if (timed_out(l, now)) {
+			res->reason = VMM_STOP_TIMEOUT;
+			return 1;
+		}
+		rc = do_poll(l, false, now);
+		if (rc) {
+			res->reason = VMM_STOP_HOOK;
+			res->hook_rc = rc;
+			return 1;
+		}
+	}
+}
+
+int vmm_live_wait_halted(struct vmm_live *l, struct vmm_live_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	if (!atomic_load(&l->stop) && stay_halted(l, res))
+		return 1;
+	if (atomic_exchange(&l->stop, false)) {
+		res->reason = VMM_STOP_REQUESTED;
+		return 1;
+	}
+	return 0;
+}
+
 int vmm_live_run(struct vmm_live *l, struct vmm_live_result *res, struct vmm_error *err)
 {
 	struct vmm_event *ev = &res->ev;
@@ -361,6 +443,13 @@ int vmm_live_run(struct vmm_live *l, struct vmm_live_result *res, struct vmm_err
 		if (atomic_exchange(&l->stop, false)) {
 			res->reason = VMM_STOP_REQUESTED;
 			return 0;
+		}
+		/* Halted before this run (a debugger stopped it there). */
+		if (vmm_halt_state(l->vm) != VMM_HALT_RUNNING) {
+			if (stay_halted(l, res))
+				return 0;
+			if (atomic_load(&l->stop))
+				continue;
 		}
 		rc = vmm_kick_at(l->vm, next_kick(l));
 		if (rc) {
@@ -398,29 +487,8 @@ int vmm_live_run(struct vmm_live *l, struct vmm_live_result *res, struct vmm_err
 			}
 			break;
 		case VMM_EV_HLT:
-			if (!vmm_guest_if(l->vm) && vmm_irq_pending(l->vm) < 0) {
-				res->reason = VMM_STOP_HALTED;
+			if (stay_halted(l, res))
 				return 0;
-			}
-			/* A halted CPU stays halted until an interrupt: poll
-			 * (each poll is logged at this same exit) until one is
-			 * pending, rather than waking the guest for nothing. */
-			while (vmm_irq_pending(l->vm) < 0) {
-				wait_halted(l);
-				now = host_now();
-				if (atomic_load(&l->stop))
-					break;
-				if (timed_out(l, now)) {
-					res->reason = VMM_STOP_TIMEOUT;
-					return 0;
-				}
-				rc = do_poll(l, false, now);
-				if (rc) {
-					res->reason = VMM_STOP_HOOK;
-					res->hook_rc = rc;
-					return 0;
-				}
-			}
 			break;
 		case VMM_EV_KICK:
 		case VMM_EV_IRQ_WINDOW:

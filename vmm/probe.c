@@ -8,8 +8,13 @@
  * 2 MiB user-accessible page, and a vCPU put straight into 64-bit mode at
  * the privilege level under test: a few bytes of code, then `out` to port
  * 0x80 so that the probe ends with an exit we recognise.
+ *
+ * The answers do not change while rrvm runs: vmm_host_can() runs only the
+ * probe asked about, once per process, and keeps the answer (the debugger
+ * asks two questions at every start; rrvm doctor asks everything).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -167,6 +172,32 @@ static bool probe_debug(int kvm_fd, unsigned cpl, bool hw, char *note, size_t no
 	return ok;
 }
 
+/* Does a write watchpoint in a debug register stop a kernel-mode guest?
+ * (This project's backend emulates CPL0 code and checks only instruction
+ * breakpoints: there it runs on to the port write.) */
+static bool probe_data_bp(int kvm_fd, char *note, size_t notelen)
+{
+	/* mov %al, 0x10100 (absolute); out %al, $0x80 */
+	static const uint8_t code[] = { 0x88, 0x04, 0x25, 0x00, 0x01, 0x01, 0x00, 0xe6, 0x80 };
+	struct kvm_guest_debug dbg = { .control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP };
+	struct probe p;
+	enum probe_outcome o = PROBE_FAILED;
+	uint64_t pc = 0;
+	bool ok = false;
+
+	if (probe_open(kvm_fd, &p, 0, code, sizeof(code)) == 0) {
+		dbg.arch.debugreg[0] = PROBE_CODE + 0x100;
+		dbg.arch.debugreg[7] = 0x0600 | 0x2 | (1u << 16);      /* G0, RW0 = write, 1 byte */
+		if (ioctl(p.vcpu_fd, KVM_SET_GUEST_DEBUG, &dbg) == 0) {
+			o = probe_run(&p, &pc);
+			ok = o == PROBE_DEBUG && (p.run->debug.arch.dr6 & 1);
+		}
+	}
+	probe_close(&p);
+	snprintf(note, notelen, "write watchpoint at CPL0: %s", outcome_name(o));
+	return ok;
+}
+
 /* Which of the CPUID.1:ECX bits the policy clears does the guest really
  * see cleared? Some backends ignore KVM_SET_CPUID2 for most leaves but
  * honour a few bits (PLATFORM.md), so each bit is looked at on its own.
@@ -271,9 +302,50 @@ int vmm_probe_host(struct vmm_host_caps *caps, struct vmm_error *err)
 	note_add(caps, note);
 	caps->debug_cpl3 = probe_debug(fd, 3, true, note, sizeof(note)) && caps->debug_cpl3;
 	note_add(caps, note);
+	caps->data_bp_cpl0 = probe_data_bp(fd, note, sizeof(note));
+	note_add(caps, note);
 	caps->cpuid_policy = probe_cpuid(fd, caps, cpuid_note, sizeof(cpuid_note));
 	note_add(caps, cpuid_note);
 	caps->pmu = host_has_pmu(fd);
 	close(fd);
 	return 0;
+}
+
+/* The answers a debugger asks for, each probed on its first question. */
+static pthread_mutex_t answers_lock = PTHREAD_MUTEX_INITIALIZER;
+static int answers[VMM_HOST_QUESTIONS];         /* 0 not asked, 1 yes, -1 no */
+
+bool vmm_host_can(enum vmm_host_question q)
+{
+	struct vmm_error err;
+	char note[200];
+	bool yes = false;
+	int fd;
+
+	if ((unsigned)q >= VMM_HOST_QUESTIONS)
+		return false;
+	pthread_mutex_lock(&answers_lock);
+	if (answers[q]) {
+		yes = answers[q] > 0;
+		goto out;
+	}
+	fd = vmm_open_kvm(&err);
+	if (fd >= 0) {
+		switch (q) {
+		case VMM_HOST_DEBUG_CPL3:
+			yes = probe_debug(fd, 3, false, note, sizeof(note)) &&
+			      probe_debug(fd, 3, true, note, sizeof(note));
+			break;
+		case VMM_HOST_DATA_BP_CPL0:
+			yes = probe_data_bp(fd, note, sizeof(note));
+			break;
+		default:
+			break;
+		}
+		close(fd);
+	}
+	answers[q] = yes ? 1 : -1;
+out:
+	pthread_mutex_unlock(&answers_lock);
+	return yes;
 }

@@ -126,6 +126,22 @@ enum vmm_inject_mode {
 	VMM_INJECT_HOLD,        /* never (replay between logged points) */
 };
 void vmm_set_inject_mode(struct vmm *vm, enum vmm_inject_mode mode);
+/*
+ * The halt rule, the one place that says when a halted guest wakes: after
+ * a HLT exit the vCPU is halted until its next entry. It wakes when an
+ * interrupt is pending (the entry delivers it); with none pending it
+ * waits, for good if interrupts are off (the guest is done: exit status
+ * 0). Entering a halted vCPU without an interrupt would run on after the
+ * HLT as if one had come, so every driver (the live one, the debugger's
+ * steps) waits while this says WAIT, also after a debugger stopped it.
+ */
+enum vmm_halt {
+	VMM_HALT_RUNNING,       /* not halted */
+	VMM_HALT_WAKE,          /* halted, an interrupt is pending: enter to take it */
+	VMM_HALT_WAIT,          /* halted, interrupts on, nothing pending yet */
+	VMM_HALT_DEAD,          /* halted with interrupts off and nothing pending */
+};
+enum vmm_halt vmm_halt_state(const struct vmm *vm);
 /* Would vmm_step inject an interrupt on its next entry? */
 bool vmm_can_inject(const struct vmm *vm);
 /* Is the vCPU at a point that a state fingerprint cannot name: interrupts
@@ -227,6 +243,22 @@ struct vmm_debug {
 	} hw[4];
 };
 int vmm_set_debug(struct vmm *vm, const struct vmm_debug *dbg) VMM_MUST_CHECK;
+/*
+ * The interrupt-aware single step, for every debugger of the machine (the
+ * gdb core on a live guest, the replayer on a replay): an entry that
+ * injects an interrupt must not be single-stepped, because KVM would leave
+ * RFLAGS.TF in the interrupt frame (the guest takes #DB after its iretq,
+ * and a replay diverges). Instead it runs to a breakpoint at the handler
+ * (from introspect_view_handler), the step's end. This turns d's single
+ * step into that breakpoint, in a free slot other than `reserved` (-1:
+ * none), else the first other slot (no instruction runs before it fires,
+ * so the borrowed breakpoint misses nothing). Returns the slot.
+ */
+int vmm_debug_step_to_handler(struct vmm_debug *d, uint64_t handler, int reserved);
+/* After a debug exit: was it the handler breakpoint of that slot (-1:
+ * none)? Then report it as the finished single step it stands for
+ * (DR6.BS instead of the slot's bit). */
+void vmm_debug_step_done(struct vmm_event *ev, int slot);
 
 /* A digest of the final guest state: registers, segment and control
  * registers, and all of guest RAM. */
@@ -311,9 +343,24 @@ void vmm_live_destroy(struct vmm_live *l);
 /* The live clock (host time, moved forward by chaos mode): install it with
  * vmm_set_clock(vm, (struct vmm_clock){ vmm_live_clock, live }) or wrap it. */
 uint64_t vmm_live_clock(void *live, enum vmm_clock_kind kind);
+/*
+ * A debugger's hold on guest time: hold freezes the live clock where it
+ * is; advance moves the frozen clock forward (by the guest's progress
+ * while the debugger steps it); release lets it run with host time again
+ * from the value reached, so the time the guest spent stopped in the
+ * debugger never reaches it. vmm_live_run must not be called while held.
+ */
+void vmm_live_clock_hold(struct vmm_live *l);
+void vmm_live_clock_advance(struct vmm_live *l, uint64_t ns);
+void vmm_live_clock_release(struct vmm_live *l);
 /* Run until the guest stops or something needs the caller. Can be called
  * again after VMM_STOP_DEBUG / VMM_STOP_REQUESTED to go on. */
 int vmm_live_run(struct vmm_live *l, struct vmm_live_result *res, struct vmm_error *err) VMM_MUST_CHECK;
+/* A halted guest (vmm_halt_state WAIT): wait as vmm_live_run would (host
+ * time, serial input, polls) until an interrupt can wake it, without
+ * entering the guest. 0 then; 1 with res->reason when something else
+ * ended the wait (VMM_STOP_REQUESTED, TIMEOUT, HOOK, HALTED). */
+int vmm_live_wait_halted(struct vmm_live *l, struct vmm_live_result *res) VMM_MUST_CHECK;
 /* Make a running vmm_live_run return VMM_STOP_REQUESTED. Async-signal-safe,
  * any thread. */
 void vmm_live_request_stop(struct vmm_live *l);
@@ -333,6 +380,7 @@ struct vmm_host_caps {
 	/* Found by running probe guests: */
 	bool debug_cpl0;        /* single-step / hw breakpoint trap at CPL0 */
 	bool debug_cpl3;        /* ... and at CPL3 */
+	bool data_bp_cpl0;      /* a write watchpoint (debug register) traps at CPL0 */
 	bool cpuid_policy;      /* KVM_SET_CPUID2 took effect (RDRAND hidden) */
 	/* The CPUID.1:ECX bits the policy clears, each probed: which of them
 	 * the guest really sees cleared (mask of VMM_CPUID1_ECX_*). */
@@ -342,6 +390,15 @@ struct vmm_host_caps {
 };
 /* Probe this host. -errno with err filled when /dev/kvm can't be used. */
 int vmm_probe_host(struct vmm_host_caps *caps, struct vmm_error *err) VMM_MUST_CHECK;
+/* One question about this host, answered by its probe guest the first time
+ * it is asked in this process and kept (false when /dev/kvm cannot be
+ * used). Thread-safe. */
+enum vmm_host_question {
+	VMM_HOST_DEBUG_CPL3,            /* vmm_host_caps.debug_cpl3 */
+	VMM_HOST_DATA_BP_CPL0,          /* vmm_host_caps.data_bp_cpl0 */
+	VMM_HOST_QUESTIONS
+};
+bool vmm_host_can(enum vmm_host_question q);
 
 /* Read a whole regular file (at most VMM_MEM_MAX bytes) into a malloc'd
  * buffer the caller frees; -errno with the path in err otherwise. */

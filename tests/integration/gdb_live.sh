@@ -138,7 +138,7 @@ check "the watchpoint stop is at the writing instruction, in race_tick" \
 	sh -c "grep -qE '^\\\$1 = .* <race_tick\\+[0-9]+>' '$T/gdb.out' && grep -qE '^#0 +race_tick \\(' '$T/gdb.out'"
 check "the second continue stops at the next write" \
 	sh -c "[ \$(grep -c '^Old value = ' '$T/gdb.out') -eq 2 ]"
-check "5th hardware breakpoint refused" gdb_re '^Cannot insert hardware breakpoint 7\.'
+check "5th hardware breakpoint refused at insert time, with the reason" gdb_has 'Cannot insert hardware breakpoint 7:Remote failure reply: all 4 debug registers are in use'
 check "rrvm names the reason" err_has 'all 4 debug registers are in use'
 
 # 3. int3s are hidden from memory reads; memory and register access;

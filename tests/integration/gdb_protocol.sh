@@ -181,11 +181,14 @@ check "hardware watchpoint fires with old and new value" \
 check "stepi twice" gdb_has '(void (*)()) 0x100023'
 check "no complaints during run control" quiet
 
-# 6. Too many hardware breakpoints: gdb reports it cannot insert the 5th.
+# 6. Too many hardware breakpoints: gdb reports it cannot insert the 5th,
+#    with the target's reason (E.Z1.text).
 start_fake
 run_gdb "" -ex 'hbreak *0x100001' -ex 'hbreak *0x100002' -ex 'hbreak *0x100003' \
 	-ex 'hbreak *0x100004' -ex 'hbreak *0x100005' -ex 'continue'
-check "5th hardware breakpoint refused" gdb_has 'Cannot insert hardware breakpoint 5.'
+check "5th hardware breakpoint refused, with the reason" \
+	gdb_has 'Cannot insert hardware breakpoint 5:Remote failure reply: all 4 debug registers are in use'
+
 check "target's reason logged by the stub" has 'all 4 debug registers are in use' "$T/fake.err"
 
 # 7. Monitor commands.

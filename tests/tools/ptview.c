@@ -28,7 +28,7 @@
  *     annotation: the positions to give pt-diff.
  *
  *   ptview --ptdiff DIR ARGS
- *     Print what cli_monitor_ptdiff(DIR, ARGS) answers, and "rc=N".
+ *     Print what debug_ptdiff(DIR, ARGS) answers, and "rc=N".
  */
 #include <errno.h>
 #include <getopt.h>
@@ -39,7 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/monitor_ptdiff.h"
+#include "debug/internal.h"
 #include "introspect/view.h"
 #include "replay/replay.h"
 
@@ -376,7 +376,7 @@ int main(int argc, char **argv)
 		if (optind != argc - 1)
 			return usage();
 		introspect_out_callback(&o, out_stdout, NULL);
-		rc = cli_monitor_ptdiff(ptdiff_dir, argv[optind], &o);
+		rc = debug_ptdiff(ptdiff_dir, argv[optind], &o);
 		printf("rc=%d\n", rc);
 		return 0;
 	}

@@ -245,13 +245,17 @@ static void test_breakpoints_and_run(void)
 
 	for (int i = 0; i < 4; i++)
 		is_str(callf(&st, "Z1,%llx,1", FAKE_BASE + 0x18 + (unsigned)i), "OK", "Z1 #%d", i + 1);
-	is_str(callf(&st, "Z1,%llx,1", FAKE_BASE + 0x30), "E28", "5th hardware breakpoint: E28");
+	/* A refused Z with the target's reason: E.Z<type>.<reason> (gdb shows
+	 * the reason for Z1); without one it would be E28. */
+	ok(strncmp(callf(&st, "Z1,%llx,1", FAKE_BASE + 0x30), "E.Z1.", 5) == 0,
+	   "5th hardware breakpoint: E.Z1.<reason>");
 	is_str(call(&st, "c"), "T05hwbreak:;thread:1;", "c stops at the hardware breakpoint");
 	is_int(st.fake.regs.rip, FAKE_BASE + 0x18, "rip at the hardware breakpoint");
 	for (int i = 0; i < 4; i++)
 		callf(&st, "z1,%llx,1", FAKE_BASE + 0x18 + (unsigned)i);
 
-	is_str(callf(&st, "Z2,%llx,3", FAKE_COUNTER_ADDR), "E22", "watch of 3 bytes refused: E22");
+	ok(strncmp(callf(&st, "Z2,%llx,3", FAKE_COUNTER_ADDR), "E.Z2.", 5) == 0,
+	   "watch of 3 bytes refused: E.Z2.<reason>");
 	is_str(callf(&st, "Z2,%llx,8", FAKE_COUNTER_ADDR), "OK", "Z2 write watchpoint");
 	snprintf(want, sizeof(want), "T05watch:%llx;thread:1;", FAKE_COUNTER_ADDR);
 	is_str(call(&st, "c"), want, "c stops at the watchpoint with its address");
@@ -559,6 +563,68 @@ static void test_create(void)
 	ok(gdb_server_create(NULL, NULL) == NULL && errno == EINVAL, "create refuses NULL");
 }
 
+/* Extended mode (target extended-remote): '!', vRun, vKill; and E.text
+ * error replies from a target's last_error. */
+static int ext_restarts;
+static const char *ext_why;
+
+static int ext_restart(void *ctx, struct gdb_stop *stop)
+{
+	ext_restarts++;
+	*stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGTRAP };
+	return 0;
+}
+
+static const char *ext_last_error(void *ctx)
+{
+	const char *w = ext_why;
+
+	ext_why = NULL;
+	return w;
+}
+
+static int ext_write_regs(void *ctx, const struct gdb_x86_regs *regs)
+{
+	ext_why = "register writes are refused here";
+	return -EOPNOTSUPP;
+}
+
+static void test_extended(void)
+{
+	struct gdb_target_ops ops = fake_ops;
+	struct stub st;
+
+	if (stub_start(&st, false, NULL))
+		return;
+	is_str(call(&st, "!"), "", "! on a target that cannot restart: empty (unsupported)");
+	is_str(call(&st, "vRun;"), "E95", "vRun outside extended mode: E95");
+	is_str(call(&st, "vKill;1"), "", "vKill outside extended mode: empty (gdb sends k)");
+	is_str(call(&st, "P0=0100000000000000"), "OK", "no last_error: plain replies");
+	stub_stop(&st);
+
+	ops.restart = ext_restart;
+	ops.last_error = ext_last_error;
+	ops.write_regs = ext_write_regs;
+	if (stub_start(&st, false, &ops))
+		return;
+	is_str(call(&st, "!"), "OK", "!: extended mode");
+	is_str(call(&st, "vRun;"), "T05thread:1;", "vRun: restarted, stopped at the start");
+	is_int(ext_restarts, 1, "target->restart called");
+	is_str(call(&st, "P0=0100000000000000"), "E.register writes are refused here",
+	       "a target's reason: E.text");
+	is_str(callf(&st, "p%x", GDB_X86_NREGS), "E22", "the reason was taken: a later error is Enn");
+	is_str(call(&st, "vKill;1"), "OK", "vKill in extended mode: OK");
+	is_int(st.fake.kills, 1, "target->kill called");
+	is_str(call(&st, "vRun;2f6b;"), "T05thread:1;", "vRun after a kill: runs again");
+	is_int(ext_restarts, 2, "target->restart called again");
+	st.fake.has_forced = true;
+	st.fake.forced = (struct gdb_stop){ .kind = GDB_STOP_EXITED, .status = 3 };
+	is_str(call(&st, "c"), "W03", "exit reported as W03");
+	is_str(call(&st, "vRun;"), "T05thread:1;", "extended mode: the session outlives the exit");
+	is_int(cl_send(&st.c, "k"), '+', "k acked");
+	is_int(stub_stop(&st), GDB_SERVE_KILLED, "k in extended mode, then gdb goes: KILLED");
+}
+
 int main(void)
 {
 	test_create();
@@ -570,6 +636,7 @@ int main(void)
 	test_monitor();
 	test_interrupt();
 	test_session_end();
+	test_extended();
 	test_files();
 	return tap_done();
 }

@@ -166,6 +166,26 @@ static void test_lookups(int is64)
 		is_str(buf, "0x500", "%s: below all: hex address", cls);
 	}
 	ok(introspect_symtab_lookup(t, 0xfff, NULL) == NULL, "%s: lookup below all is NULL", cls);
+	{
+		/* Which function holds an address: the one answer of rrvm. */
+		const struct introspect_sym *h;
+		uint64_t off = 0;
+
+		h = introspect_symtab_holder(t, 0x1015, &off);
+		ok(h && !strcmp(h->name, "inner") && off == 5, "%s: holder: innermost function", cls);
+		h = introspect_symtab_holder(t, 0x1085, NULL);
+		ok(h && !strcmp(h->name, "start"), "%s: holder: containing function, not the label",
+		   cls);
+		h = introspect_symtab_holder(t, 0x1100, NULL);
+		ok(h && !strcmp(h->name, "label"), "%s: holder: a label covers up to the next symbol",
+		   cls);
+		ok(introspect_symtab_holder(t, 0x2008, NULL) == NULL,
+		   "%s: holder: past the end of an object: none", cls);
+		ok(introspect_symtab_holder(t, 0x3104, NULL) == NULL,
+		   "%s: holder: past the end of the last function: none", cls);
+		ok(introspect_symtab_holder(t, 0x500, NULL) == NULL, "%s: holder: below all: none",
+		   cls);
+	}
 	is_int(introspect_symtab_find(t, "start", &a), 0, "%s: find start", cls);
 	is_int(a, 0x1000, "%s: start address", cls);
 	is_int(introspect_symtab_find(t, "dup", &a), 0, "%s: find dup", cls);

@@ -1,5 +1,5 @@
 /*
- * monitor_ptdiff.c — `monitor pt-diff` (monitor_ptdiff.h): replay the
+ * ptdiff.c — `monitor pt-diff` (internal.h): replay the
  * recording privately to the earlier position, list the mappings, replay
  * on to the later one, list again, diff.
  *
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/monitor_ptdiff.h"
+#include "debug/internal.h"
 #include "replay/replay.h"
 
 struct ptdiff_args {
@@ -129,7 +129,7 @@ static void summary(const char *name, uint64_t exits, const struct introspect_ma
 			  l->truncated || l->nissues ? " (incomplete: see `pt` there)" : "");
 }
 
-int cli_monitor_ptdiff(const char *recording_dir, const char *args, struct introspect_out *out)
+int debug_ptdiff(const char *recording_dir, const char *args, struct introspect_out *out)
 {
 	struct replay_options ro = { .output = { discard, NULL } };
 	struct introspect_maplist l[2] = { { 0 }, { 0 } };

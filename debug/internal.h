@@ -1,0 +1,234 @@
+/*
+ * internal.h — the debugger core's private parts (see debug.h).
+ *
+ *   target.c   the gdb target (struct gdb_target_ops), the same for a live
+ *              machine and a replay: registers, memory, breakpoints and
+ *              monitor go to the shared code; resume, position and restart
+ *              to the machine's half (live.c or replay.c); serving;
+ *   regs.c     registers between vmm and the stub, guest memory through
+ *              the introspection view with our int3s hidden;
+ *   bp.c       the breakpoint table: int3s planted in guest memory (live),
+ *              the debug registers, write watchpoints kept by stepping,
+ *              and which of them a debug exit reports;
+ *   monitor.c  the monitor command table;
+ *   ptdiff.c   `monitor pt-diff` on a recording;
+ *   live.c     resume on a live guest: the interrupt-aware single step,
+ *              the stepping clock, continue through the live driver;
+ *   replay.c   resume on a replay.
+ *
+ * On this project's KVM backend int3 at CPL0 is not emulated: it ends in
+ * a KVM internal error at the int3's address, which debug_sw_hit()
+ * recognises as the breakpoint; on hardware KVM the #BP debug exit
+ * (KVM_GUESTDBG_USE_SW_BP) is used. A replay never writes guest memory:
+ * there, Z0 takes a debug register like Z1.
+ */
+#ifndef RRVM_DEBUG_INTERNAL_H
+#define RRVM_DEBUG_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "debug/debug.h"
+#include "gdbstub/gdbstub.h"
+#include "introspect/view.h"
+
+#define DEBUG_HW_SLOTS 4        /* x86 debug registers DR0-DR3 */
+#define DEBUG_MAX_SW 256        /* software breakpoints planted at once */
+#define DEBUG_DR6_BS (1ull << 14)
+#define DEBUG_HLT 0xf4
+
+/* gdb's signal numbers for a guest that crashed or a replay that died. */
+#define DEBUG_SIGILL 4
+#define DEBUG_SIGABRT 6
+#define DEBUG_SIGSEGV 11
+
+/* One debug register. A watchpoint wider than one register allows (or
+ * unaligned) takes several; they share the Z packet's addr/len. */
+struct debug_hw {
+	bool used;
+	enum gdb_bp_type type;  /* GDB_BP_SW: a Z0 served by a debug register */
+	uint64_t addr;          /* what the debug register watches */
+	unsigned len;
+	uint64_t z_addr, z_len; /* the Z packet this register serves */
+};
+
+/* A write watchpoint kept by single-stepping and comparing, on hosts whose
+ * debug registers do not catch data accesses (vmm_host_caps.data_bp_cpl0). */
+#define DEBUG_SOFT_WATCHES 4
+#define DEBUG_SOFT_WATCH_MAX 256
+struct debug_soft {
+	bool used;
+	bool phys;              /* addr is guest-physical */
+	bool mapped;            /* old[] holds the bytes (else they were unmapped) */
+	uint64_t addr, len;
+	uint8_t old[DEBUG_SOFT_WATCH_MAX];
+};
+
+/* A watchpoint gdb set that this host cannot keep: refused at resume
+ * (bp.c, refuse_later). */
+#define DEBUG_REFUSED_MAX 4
+struct debug_refused {
+	bool used;
+	enum gdb_bp_type type;
+	uint64_t addr, len;
+	char why[200];
+};
+
+/* One planted int3. */
+struct debug_sw {
+	uint64_t addr;          /* as gdb gave it (virtual, or physical in phys mode) */
+	uint64_t gpa;           /* where the int3 byte is */
+	uint8_t orig;           /* the byte it replaced */
+};
+
+struct debug {
+	bool is_replay;
+	struct vmm *vm;
+	struct introspect_view *view;
+	char *exec_file;        /* the kernel ELF gdb may read */
+	const char *addr;
+	bool quiet, verbose;
+	debug_log_fn log;
+	void *log_ctx;
+
+	bool phys;              /* monitor phys on: m/M/X/Z0 take physical addresses */
+	bool read_only;         /* a replay: refuse register and memory writes */
+	bool sw_in_memory;      /* Z0 plants int3 (live); else it takes a debug register */
+	bool cpl3_traps;        /* the host intercepts debug events in guest user mode */
+	bool data_traps;        /* debug registers catch data accesses in kernel mode */
+	bool told_soft;         /* the user was told watchpoints single-step */
+	unsigned hw_slots;      /* debug registers gdb may use: 4 live, 3 on a replay */
+	struct debug_hw hw[DEBUG_HW_SLOTS];
+	struct debug_sw sw[DEBUG_MAX_SW];
+	unsigned nsw;
+	struct debug_soft soft[DEBUG_SOFT_WATCHES];
+	struct debug_refused refused[DEBUG_REFUSED_MAX];
+	/* Set while the guest runs for gdb: a SIGINT to rrvm then stops it. */
+	atomic_bool running;
+	/* Why the last target call failed, for gdb (gdb_target_ops.last_error). */
+	char why[256], why_taken[256];
+	/* gdb's Ctrl-C, for the stepping loops. */
+	atomic_bool stop_req;
+
+	/* Live. */
+	struct vmm_live *live;
+	int (*reboot)(void *ctx, struct vmm **vm, struct vmm_live **live);
+	void *reboot_ctx;
+	bool ended;                     /* exited, or crashed and reported */
+	bool detached;
+	bool killed;                    /* gdb's kill ended the session */
+	int crash_signal;
+	struct vmm_live_result end;     /* how it ended */
+	/* A vector injected on an entry that a kick cut short: KVM may still
+	 * hold it, to deliver at the next entry (-1: none). */
+	int queued_vector;
+
+	/* Replay. */
+	struct replay *r;
+	char *dir;
+	const struct replay_options *ropts;
+	bool at_end;                    /* the recording's end was reached */
+	bool failed;                    /* diverged or damaged: cannot go on */
+	bool have_result;
+	struct replay_result last;      /* of the last replay_run */
+};
+
+void debug_msg(struct debug *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The guest stopped: let the view pick up page-table changes. */
+void debug_stopped(struct debug *d);
+/* Where the guest's handler for vector starts (introspect_view_handler). */
+int debug_handler_of(struct debug *d, int vector, uint64_t *addr);
+
+/* ---- regs.c --------------------------------------------------------------- */
+
+int debug_read_regs(struct debug *d, struct gdb_x86_regs *regs);
+/* GPRs, rip, rflags, fs_base, gs_base and cr0/2/3/4/8/efer can change;
+ * a changed selector, k_gs_base or x87/SSE register is refused (-EINVAL
+ * or -EOPNOTSUPP, with the reason in why) and nothing is written. */
+int debug_write_regs(struct debug *d, const struct gdb_x86_regs *regs, char *why, size_t why_size);
+/* Guest-virtual (physical with d->phys) memory; int3s we planted read as
+ * the bytes they replaced, and writes over them update those bytes. */
+int debug_read_mem(struct debug *d, uint64_t addr, void *buf, size_t len);
+int debug_write_mem(struct debug *d, uint64_t addr, const void *buf, size_t len);
+/* The same read at a virtual address whatever monitor phys says (code at rip). */
+int debug_read_mem_virt(struct debug *d, uint64_t addr, void *buf, size_t len);
+/* Is the instruction at rip a HLT? */
+bool debug_at_hlt(struct debug *d, uint64_t rip);
+
+/* ---- monitor.c -------------------------------------------------------------- */
+
+/* Run one monitor command: the output goes to out; a failing or unknown
+ * command prints a one-line reason (and the 'monitor help' hint). */
+int debug_monitor(struct debug *d, const char *cmd, gdb_output_fn out, void *out_ctx);
+
+/* ---- ptdiff.c ----------------------------------------------------------------- */
+
+#define DEBUG_PTDIFF_HELP                                                                      \
+	"pt-diff [--ad] POS_A POS_B  mappings added (+), removed (-) and changed (~) from exit\n" \
+	"                            count POS_A to POS_B of the recording; --ad: count changes\n" \
+	"                            of the accessed/dirty bits too\n"
+/* args: "[--ad] POS_A POS_B". Replays a private copy of the recording to
+ * each position and diffs the mappings. 0, -EINVAL for bad arguments,
+ * -ERANGE past the end, another -errno when it cannot be replayed. */
+int debug_ptdiff(const char *recording_dir, const char *args, struct introspect_out *out);
+
+/* ---- bp.c: breakpoints, watchpoints, debug exits ---------------------------- */
+
+int debug_insert_bp(struct debug *d, enum gdb_bp_type type, uint64_t addr, uint64_t kind,
+		    char *msg, size_t msg_size);
+int debug_remove_bp(struct debug *d, enum gdb_bp_type type, uint64_t addr, uint64_t kind,
+		    char *msg, size_t msg_size);
+/* Remove every breakpoint and watchpoint (detach, run). */
+void debug_remove_all(struct debug *d);
+/* Debug registers for the table. Instruction breakpoints at skip_at are
+ * left out (to step over them: KVM reports a hardware breakpoint again at
+ * once when the vCPU resumes on it); UINT64_MAX skips nothing. */
+void debug_regs_for(const struct debug *d, uint64_t skip_at, bool single_step,
+		    struct vmm_debug *dbg);
+/* A breakpoint (hardware, or a planted int3) at rip? */
+bool debug_bp_at(struct debug *d, uint64_t rip);
+/* Put back (lift = true) or re-plant the original bytes under our int3s
+ * at rip, to single-step over them. */
+int debug_sw_lift(struct debug *d, uint64_t rip, bool lift) VMM_MUST_CHECK;
+/* Did the guest stop on one of our int3s: an internal-error exit (this
+ * backend) or a #BP debug exit (hardware KVM) at rip where we planted one? */
+bool debug_sw_hit(struct debug *d, uint64_t rip);
+/* Watchpoints by single-stepping (when !data_traps): is there any; take
+ * the watched values (at each resume: gdb may have written memory); after
+ * a step, did one change (fills *stop with the watchpoint)? */
+bool debug_soft_watching(const struct debug *d);
+/* A watchpoint is set that cannot be kept here: true with the reason in
+ * d->why (and on stderr); the resume must be refused. */
+bool debug_refusal(struct debug *d);
+void debug_soft_snapshot(struct debug *d);
+bool debug_soft_check(struct debug *d, struct gdb_stop *stop);
+/* Which of our debug registers a debug exit reports (DR6): fills *stop
+ * with a watchpoint (and its address), a breakpoint, or a finished single
+ * step (stepping) and returns true; false if it is none of ours. */
+bool debug_explain(struct debug *d, const struct vmm_event *ev, bool stepping,
+		   struct gdb_stop *stop);
+
+/* ---- live.c / replay.c: the machine's half ---------------------------------- */
+
+int debug_live_resume(struct debug *d, enum gdb_resume how, struct gdb_stop *stop);
+void debug_live_interrupt(struct debug *d);
+void debug_live_position(struct debug *d, struct introspect_out *o);
+int debug_live_restart(struct debug *d, struct gdb_stop *stop);
+void debug_live_detach(struct debug *d);
+/* Run the detached guest to its end. */
+int debug_live_finish(struct debug *d);
+
+int debug_replay_resume(struct debug *d, enum gdb_resume how, struct gdb_stop *stop);
+void debug_replay_interrupt(struct debug *d);
+void debug_replay_position(struct debug *d, struct introspect_out *o);
+int debug_replay_restart(struct debug *d, struct gdb_stop *stop);
+void debug_replay_detach(struct debug *d);
+int debug_replay_finish(struct debug *d);
+
+/* Common to both: set (or drop) the debugger's use of the view and the
+ * replay's handler lookup after the machine changed. -ENOMEM or 0. */
+int debug_attach_machine(struct debug *d, struct vmm *vm) VMM_MUST_CHECK;
+void debug_detach_machine(struct debug *d);
+
+#endif

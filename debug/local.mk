@@ -1,0 +1,25 @@
+# debug: the debugger core behind gdb (debug/debug.h): one gdb target for a
+# live machine and a replay, breakpoints and watchpoints, interrupt-aware
+# stepping, monitor commands. cli links it; it uses gdbstub, replay,
+# introspect and vmm.
+noinst_LIBRARIES += debug/libdebug.a
+debug_libdebug_a_SOURCES = \
+	debug/debug.h debug/internal.h \
+	debug/target.c debug/regs.c debug/bp.c debug/monitor.c debug/ptdiff.c \
+	debug/live.c debug/replay.c
+
+# The interrupt-aware step's breakpoint swap (vmm), without KVM.
+check_PROGRAMS += tests/unit/debug_step_test
+TESTS += tests/unit/debug_step_test
+tests_unit_debug_step_test_LDADD = vmm/libvmm.a
+
+# Integration tests against the real gdb, and the gdb benchmark.
+TESTS += tests/integration/gdb_live.sh tests/integration/gdb_replay.sh
+EXTRA_DIST += tests/integration/gdb_live.sh tests/integration/gdb_replay.sh
+
+bench_scripts += tests/bench/gdb_bench.sh
+EXTRA_DIST += tests/bench/gdb_bench.sh
+
+# The debugger core as a kernel developer meets it (gdb_lib.sh: helpers).
+TESTS += tests/integration/gdb_core.sh
+EXTRA_DIST += tests/integration/gdb_core.sh tests/integration/gdb_lib.sh

@@ -1,0 +1,328 @@
+/*
+ * replay.c — the debugger core's half for a recording (`rrvm replay
+ * --gdb`), forward.
+ *
+ * gdb breaks, steps and continues through the replayed execution, which
+ * stays exactly the recorded one: nothing gdb does may change what the
+ * guest sees. So
+ *   - breakpoints are debug registers, Z0 included (an int3 in guest memory
+ *     would change the page fingerprints the replayer matches, and the
+ *     guest could read it); the replayer keeps REPLAY_SEARCH_SLOT, gdb
+ *     gets the others, and one more is refused with the reason;
+ *   - register and memory writes are refused;
+ *   - a single step executes one instruction of the recording. Where the
+ *     recording injected an interrupt at that point, the replayer runs
+ *     the entry to a breakpoint at the handler (replay_set_handler_lookup);
+ *     the step then lets the handler run to its return to the stepped
+ *     instruction and steps that, so that stepi, next and step end where
+ *     they would on a live guest, which holds interrupts while stepping;
+ *     a HLT runs to its exit (see step());
+ *   - watchpoints the debug registers cannot catch (this backend) make
+ *     continue a loop of single steps, comparing the watched bytes; those
+ *     steps do stop in handlers, which may write the watched bytes.
+ * At the end of the recording gdb gets a replaylog:end stop ("No more
+ * reverse-execution history."), and again for every later resume. A replay
+ * that diverges or finds the log damaged cannot go on: gdb is told the
+ * target died (SIGABRT) and rrvm exits as a plain replay would. gdb's
+ * `run` (extended-remote) opens the recording again, at its start.
+ * Reverse execution is not offered yet.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "debug/internal.h"
+
+/* How many interrupts in a row one step lets run through before giving up
+ * (a guest that is interrupted again at every return). */
+#define STEP_HANDLER_MAX 64
+
+void debug_replay_position(struct debug *d, struct introspect_out *o)
+{
+	const struct replay_manifest *m = replay_manifest(d->r);
+
+	introspect_printf(o, "replay: exit %" PRIu64 " of %" PRIu64 ", events consumed %" PRIu64
+			  " of %" PRIu64 "%s\n", vmm_exits(d->vm), m->exits,
+			  d->have_result ? d->last.events : 0, m->events,
+			  d->at_end ? " (end of the recording)" : "");
+}
+
+static int set_dbg(struct debug *d, const struct vmm_debug *dbg)
+{
+	int rc = replay_set_debug(d->r, dbg);
+
+	if (rc)
+		debug_msg(d, "gdb: setting the debug registers of the replay: %s", strerror(-rc));
+	return rc;
+}
+
+static int set_debug(struct debug *d, uint64_t skip_at, bool single_step)
+{
+	struct vmm_debug dbg;
+
+	debug_regs_for(d, skip_at, single_step, &dbg);
+	return set_dbg(d, &dbg);
+}
+
+static int run(struct debug *d, bool stepping, struct gdb_stop *stop)
+{
+	struct replay_result *res = &d->last;
+
+	atomic_store(&d->running, true);
+	if (replay_run(d->r, res)) {
+		atomic_store(&d->running, false);
+		return -EIO;
+	}
+	atomic_store(&d->running, false);
+	d->have_result = true;
+	switch (res->stop) {
+	case REPLAY_STOP_DEBUG:
+		if (!debug_explain(d, &res->ev, stepping, stop))
+			*stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGTRAP };
+		break;
+	case REPLAY_STOP_INTERRUPTED:
+		*stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGINT };
+		break;
+	case REPLAY_STOP_POSITION:
+		*stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGTRAP };
+		break;
+	case REPLAY_STOP_END:
+	case REPLAY_STOP_TRUNCATED:
+		debug_msg(d, "gdb: %s: %s", res->stop == REPLAY_STOP_END ? "end of the recording"
+			  : "the recording is truncated", res->msg);
+		d->at_end = true;
+		*stop = (struct gdb_stop){ .kind = GDB_STOP_REPLAY_END, .signal = GDB_SIGTRAP };
+		break;
+	default:
+		debug_msg(d, "gdb: the replay cannot go on: %s", res->msg);
+		d->failed = true;
+		*stop = (struct gdb_stop){ .kind = GDB_STOP_KILLED, .signal = DEBUG_SIGABRT };
+		break;
+	}
+	return 0;
+}
+
+static bool plain_step(const struct gdb_stop *stop)
+{
+	return stop->kind == GDB_STOP_SIGNAL && stop->signal == GDB_SIGTRAP;
+}
+
+/*
+ * One instruction of the replay; breakpoints at skip_at are left out. A
+ * HLT is not single-stepped: on this project's KVM backend the single step
+ * over HLT reports no HLT exit (that exit comes late, after the next
+ * instruction), and the replay would miss the recorded exit and diverge.
+ * So a HLT runs, without the step, to its exit (replay_stop_at).
+ */
+static int step_raw(struct debug *d, uint64_t skip_at, struct gdb_stop *stop)
+{
+	struct vmm_regs r;
+	int rc = vmm_get_regs(d->vm, &r);
+
+	if (rc)
+		return rc < 0 ? rc : -EIO;
+	if (!debug_at_hlt(d, r.rip)) {
+		rc = set_debug(d, skip_at, true);
+		return rc ? rc : run(d, true, stop);
+	}
+	replay_stop_at(d->r, vmm_exits(d->vm) + 1);
+	rc = set_debug(d, skip_at, false);
+	if (!rc)
+		rc = run(d, true, stop);
+	replay_stop_at(d->r, UINT64_MAX);
+	return rc;
+}
+
+/* Did the step just taken end at an interrupt handler's first instruction
+ * (the recording injected on its entry)? */
+static bool entered_handler(struct debug *d, const struct gdb_stop *stop)
+{
+	return plain_step(stop) && d->last.stop == REPLAY_STOP_DEBUG && d->last.ev.injected >= 0;
+}
+
+/*
+ * Let the interrupt handler the step entered run until it returns to
+ * (rip, rsp), the stepped instruction, not executed yet: a breakpoint
+ * there (in a free debugger slot, else borrowing slot 0 for the while),
+ * continuing until it hits with the stack pointer back. Stops for gdb on
+ * the way (a breakpoint in the handler, the end) are returned in *stop
+ * with *back false.
+ */
+static int run_handler(struct debug *d, uint64_t rip, uint64_t rsp, struct gdb_stop *stop,
+		       bool *back)
+{
+	struct vmm_debug dbg;
+	int slot = 0, rc;
+
+	*back = false;
+	debug_regs_for(d, UINT64_MAX, false, &dbg);
+	for (unsigned i = 0; i < d->hw_slots; i++)
+		if (!dbg.hw[i].enabled) {
+			slot = (int)i;
+			break;
+		}
+	dbg.hw[slot].enabled = true;
+	dbg.hw[slot].addr = rip;
+	dbg.hw[slot].type = 0;
+	dbg.hw[slot].len = 1;
+	for (;;) {
+		struct vmm_regs r;
+
+		rc = set_dbg(d, &dbg);
+		if (!rc)
+			rc = run(d, false, stop);
+		if (rc)
+			return rc;
+		if (d->last.stop != REPLAY_STOP_DEBUG || !(d->last.ev.u.debug.dr6 & (1ull << slot)))
+			return 0;       /* something else stopped it: gdb's */
+		rc = vmm_get_regs(d->vm, &r);
+		if (rc)
+			return rc < 0 ? rc : -EIO;
+		if (r.rsp == rsp) {
+			*back = true;
+			return 0;
+		}
+		/* rip reached on a deeper stack (the handler ran it): on, over it. */
+		rc = step_raw(d, rip, stop);
+		if (rc || !plain_step(stop))
+			return rc;
+	}
+}
+
+/* The debugger's single step: one instruction of the stepped code, with
+ * interrupts the recording delivered at that point run through. */
+static int step(struct debug *d, uint64_t skip_at, struct gdb_stop *stop)
+{
+	struct vmm_regs r0;
+	int rc = vmm_get_regs(d->vm, &r0);
+
+	if (rc)
+		return rc < 0 ? rc : -EIO;
+	for (int i = 0; i < STEP_HANDLER_MAX; i++) {
+		bool back;
+
+		rc = step_raw(d, skip_at, stop);
+		if (rc || !entered_handler(d, stop))
+			return rc;
+		rc = run_handler(d, r0.rip, r0.rsp, stop, &back);
+		if (rc || !back)
+			return rc;
+	}
+	return 0;               /* interrupted at every try: stop in the handler */
+}
+
+int debug_replay_resume(struct debug *d, enum gdb_resume how, struct gdb_stop *stop)
+{
+	bool soft = debug_soft_watching(d);
+	struct vmm_regs r;
+	int rc;
+
+	if (d->failed) {
+		*stop = (struct gdb_stop){ .kind = GDB_STOP_KILLED, .signal = DEBUG_SIGABRT };
+		return 0;
+	}
+	if (how != GDB_RESUME_CONTINUE && how != GDB_RESUME_STEP) {
+		snprintf(d->why, sizeof(d->why), "reverse execution is not implemented yet");
+		return -EOPNOTSUPP;
+	}
+	if (d->at_end) {
+		*stop = (struct gdb_stop){ .kind = GDB_STOP_REPLAY_END, .signal = GDB_SIGTRAP };
+		return 0;
+	}
+	rc = vmm_get_regs(d->vm, &r);
+	if (rc)
+		return rc < 0 ? rc : -EIO;
+	debug_soft_snapshot(d);
+	if (d->verbose && how == GDB_RESUME_CONTINUE)
+		debug_msg(d, "gdb: continue from rip 0x%" PRIx64 " at exit %" PRIu64, r.rip,
+			  vmm_exits(d->vm));
+	if (how == GDB_RESUME_STEP || debug_bp_at(d, r.rip)) {
+		/* KVM reports a hardware breakpoint again at once when resumed
+		 * on it: a continue steps over the ones at rip first. */
+		rc = how == GDB_RESUME_STEP ? step(d, r.rip, stop) : step_raw(d, r.rip, stop);
+		if (!rc && plain_step(stop))
+			debug_soft_check(d, stop);
+		if (rc || how == GDB_RESUME_STEP || !plain_step(stop))
+			goto out;
+	}
+	if (!soft) {
+		rc = set_debug(d, UINT64_MAX, false);
+		if (!rc)
+			rc = run(d, false, stop);
+		goto out;
+	}
+	/* Watchpoints the debug registers cannot catch: step and compare
+	 * (a Ctrl-C ends the step it comes in: replay_interrupt). */
+	do
+		rc = step_raw(d, UINT64_MAX, stop);
+	while (!rc && plain_step(stop) && !debug_soft_check(d, stop));
+out:
+	debug_stopped(d);
+	return rc;
+}
+
+void debug_replay_interrupt(struct debug *d)
+{
+	replay_interrupt(d->r);
+}
+
+void debug_replay_detach(struct debug *d)
+{
+	debug_remove_all(d);
+	if (set_debug(d, UINT64_MAX, false))
+		debug_msg(d, "gdb: the replay may still stop at old breakpoints");
+}
+
+int debug_replay_restart(struct debug *d, struct gdb_stop *stop)
+{
+	struct replay *r;
+	struct vmm_error err = { "" };
+	int rc = replay_open(d->dir, d->ropts, &r, &err);
+
+	if (rc) {
+		snprintf(d->why, sizeof(d->why), "%s", err.msg);
+		return rc;
+	}
+	debug_detach_machine(d);
+	replay_close(d->r);
+	d->r = r;
+	if (debug_attach_machine(d, replay_vm(r))) {
+		snprintf(d->why, sizeof(d->why), "out of memory");
+		return -ENOMEM;
+	}
+	d->at_end = d->failed = d->have_result = false;
+	memset(&d->last, 0, sizeof(d->last));
+	if (!d->quiet)
+		debug_msg(d, "gdb: the replay starts again from the beginning of %s", d->dir);
+	*stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGTRAP };
+	return 0;
+}
+
+int debug_replay_finish(struct debug *d)
+{
+	int rc;
+
+	if (d->at_end || d->failed)
+		return 0;
+	atomic_store(&d->running, true);
+	do {
+		rc = replay_run(d->r, &d->last);
+	} while (!rc && d->last.stop == REPLAY_STOP_DEBUG);
+	atomic_store(&d->running, false);
+	d->have_result = !rc;
+	return rc;
+}
+
+void debug_replay_result(struct debug *d, struct replay_result *res)
+{
+	if (d->killed || !d->have_result) {
+		memset(res, 0, sizeof(*res));
+		res->stop = REPLAY_STOP_INTERRUPTED;
+		snprintf(res->msg, sizeof(res->msg), "gdb killed the replay at exit %" PRIu64,
+			 vmm_exits(d->vm));
+		return;
+	}
+	*res = d->last;
+}
