@@ -19,6 +19,7 @@
 #include "vmm/vmm.h"
 
 #define VMM_PORT_NONE 0xff
+#define VMM_CPU_MAX_MSRS 16
 
 struct vmm_machine {
 	uint8_t *ram;
@@ -83,6 +84,7 @@ struct vmm {
 	uint64_t exits;
 	enum vmm_inject_mode inject_mode;
 	bool sync_regs;
+	bool exit_unfinished;           /* a port/MMIO exit KVM finishes at the next KVM_RUN */
 	timer_t kick_timer;
 	bool kick_timer_armed_valid;
 	uint64_t kick_deadline;
@@ -90,12 +92,58 @@ struct vmm {
 	pthread_t vcpu_thread;
 	uint64_t *dirty_bitmap;         /* scratch for KVM_GET_DIRTY_LOG */
 	uint64_t *dirty_trackers[VMM_DIRTY_TRACKERS];
+
+	/* Snapshots (snapshot.c). Fields above that define the guest's
+	 * future (exits, inject_mode, the machine's exit request and device
+	 * states) are saved there: a new such field must be added to
+	 * struct vmm_snapshot too. */
+	uint64_t *snap_dirty;           /* pages written since the last save or restore */
+	struct vmm_pagestore *snap_store; /* held while snap_base is */
+	uint32_t *snap_base;            /* page id per frame of RAM's image at the last
+					 * save or restore (ids held), or NULL */
+	uint32_t msr_index[VMM_CPU_MAX_MSRS];   /* cpustate.c: MSRs to save */
+	unsigned nmsrs;
+	bool msrs_known;
 };
+
+/* kvm.c: rrvm itself wrote guest RAM [gpa, gpa+len): mark the pages for the
+ * snapshots and every dirty tracker, as KVM's log does for guest writes. */
+void vmm_ram_written(struct vmm *vm, uint64_t gpa, uint64_t len);
+
+/* cpustate.c: the vCPU's whole state (see there for what "whole" is). */
+struct vmm_cpu_state {
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_xsave xsave;
+	struct kvm_xcrs xcrs;
+	struct kvm_debugregs dregs;
+	struct kvm_vcpu_events events;
+	struct {                        /* laid out as struct kvm_msrs */
+		uint32_t nmsrs, pad;
+		struct kvm_msr_entry entries[VMM_CPU_MAX_MSRS];
+	} msrs;
+	uint8_t if_flag, ready_for_injection;   /* kvm_run's, from the last exit */
+};
+/* Each adds the vCPU ioctls it made to *ioctls. */
+int vmm_cpu_state_get(struct vmm *vm, struct vmm_cpu_state *cs, unsigned *ioctls,
+		      struct vmm_error *err) VMM_MUST_CHECK;
+int vmm_cpu_state_set(struct vmm *vm, const struct vmm_cpu_state *cs, unsigned *ioctls,
+		      struct vmm_error *err) VMM_MUST_CHECK;
+/* The FXSAVE image (512 bytes) of an XSAVE area, host-specific bytes zeroed. */
+void vmm_fxsave_image(const struct kvm_xsave *xs, uint8_t fxsave[512]);
+
+/* pagestore.c: one more holder of the store (freed with the last). */
+void vmm_pagestore_hold(struct vmm_pagestore *ps);
+/* snapshot.c: drop the machine's base image (vmm_destroy). */
+void vmm_snapshot_forget(struct vmm *vm);
 
 /* cpu.c */
 int vmm_cpu_init(struct vmm *vm, uint32_t entry, uint32_t info_addr, struct vmm_error *err) VMM_MUST_CHECK;
 int vmm_kick_init(struct vmm *vm, struct vmm_error *err) VMM_MUST_CHECK;
 void vmm_kick_fini(struct vmm *vm);
+/* Finish the last exit if KVM has not yet (see cpu.c): after this the
+ * vCPU's registers and memory are the guest's. Counts its ioctl. */
+int vmm_cpu_settle(struct vmm *vm, unsigned *ioctls, struct vmm_error *err) VMM_MUST_CHECK;
 /* cpuid.c */
 int vmm_cpuid_apply(struct vmm *vm, struct vmm_error *err) VMM_MUST_CHECK;
 

@@ -1,0 +1,203 @@
+/*
+ * pagestore_test.c — the content-addressed page store (vmm/pagestore.c) on
+ * plain buffers, no KVM: equal contents share one page, references count,
+ * a page goes with its last reference and its id is reused, hash
+ * collisions cannot merge different pages, the figures a checkpoint
+ * policy evicts by (pages, bytes, references, dedup hits) stay exact over
+ * a long random workload checked against a simple model, and unaligned
+ * callers' pages work.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/unit/tap.h"
+#include "vmm/vmm.h"
+
+#define PAGE VMM_PAGE_SIZE
+
+static void fill(uint8_t *p, uint32_t seed)
+{
+	for (size_t i = 0; i < PAGE; i += 4)
+		memcpy(p + i, &(uint32_t){ seed * 2654435761u + (uint32_t)i }, 4);
+}
+
+static void test_basics(void)
+{
+	struct vmm_pagestore *ps;
+	struct vmm_pagestore_stats st;
+	static uint8_t a[PAGE], b[PAGE], z[PAGE];
+	uint32_t ia, ia2, ib, iz, iz2;
+
+	fill(a, 1);
+	fill(b, 2);
+	if (!ok(vmm_pagestore_new(&ps) == 0, "store created"))
+		return;
+	ok(vmm_pagestore_put(ps, a, &ia) == 0 && ia != 0, "page A stored");
+	ok(vmm_pagestore_put(ps, b, &ib) == 0 && ib != ia, "page B gets another id");
+	ok(vmm_pagestore_put(ps, a, &ia2) == 0 && ia2 == ia, "A again: the same id");
+	ok(vmm_pagestore_put(ps, z, &iz) == 0 && vmm_pagestore_put(ps, z, &iz2) == 0 && iz == iz2,
+	   "the zero page is held once");
+	is_int(vmm_pagestore_refs(ps, ia), 2, "A has two references");
+	ok(memcmp(vmm_pagestore_data(ps, ia), a, PAGE) == 0, "A's bytes come back");
+	ok(memcmp(vmm_pagestore_data(ps, iz), z, PAGE) == 0, "zero page's bytes come back");
+	vmm_pagestore_stats(ps, &st);
+	is_int(st.pages, 3, "three distinct pages");
+	is_int(st.refs, 5, "five references");
+	is_int(st.puts, 5, "five puts");
+	is_int(st.dedup_hits, 2, "two of them deduplicated");
+	is_int(st.data_bytes, 3 * PAGE, "data bytes");
+	ok(st.bytes > st.data_bytes, "bytes include the index (%llu)", (unsigned long long)st.bytes);
+
+	vmm_pagestore_unref(ps, ia);
+	ok(vmm_pagestore_data(ps, ia) != NULL, "A stays while referenced");
+	vmm_pagestore_unref(ps, ia);
+	ok(vmm_pagestore_data(ps, ia) == NULL && vmm_pagestore_refs(ps, ia) == 0,
+	   "A goes with its last reference");
+	vmm_pagestore_stats(ps, &st);
+	is_int(st.pages, 2, "two pages left");
+	vmm_pagestore_unref(ps, ia);
+	vmm_pagestore_unref(ps, 0);
+	vmm_pagestore_unref(ps, 123456);
+	vmm_pagestore_ref(ps, 123456);
+	vmm_pagestore_stats(ps, &st);
+	is_int(st.refs, 3, "unref/ref of ids not held change nothing");
+	ok(vmm_pagestore_put(ps, a, &ia2) == 0 && ia2 == ia, "the freed id is reused");
+	ok(memcmp(vmm_pagestore_data(ps, ia2), a, PAGE) == 0, "with the new content");
+	vmm_pagestore_unref(ps, iz);
+	vmm_pagestore_unref(ps, iz);
+	ok(vmm_pagestore_data(ps, iz) == NULL, "the zero page can go too");
+	ok(vmm_pagestore_put(ps, z, &iz) == 0 && memcmp(vmm_pagestore_data(ps, iz), z, PAGE) == 0,
+	   "and comes back");
+	vmm_pagestore_free(ps);
+}
+
+/* Pages that differ in one byte, and an unaligned caller buffer. */
+static void test_near_misses(void)
+{
+	struct vmm_pagestore *ps;
+	static uint8_t buf[PAGE + 8];
+	uint8_t *p = buf + 3;
+	uint32_t ids[PAGE / 64];
+	bool distinct = true;
+
+	if (vmm_pagestore_new(&ps))
+		return;
+	memset(buf, 0, sizeof(buf));
+	for (size_t i = 0; i < PAGE / 64; i++) {
+		memset(p, 0, PAGE);
+		p[i * 64] = 1;
+		if (vmm_pagestore_put(ps, p, &ids[i]))
+			distinct = false;
+		for (size_t j = 0; j < i; j++)
+			distinct &= ids[j] != ids[i];
+	}
+	ok(distinct, "pages one byte apart are different pages (unaligned buffer)");
+	for (size_t i = 0; i < PAGE / 64 && distinct; i++) {
+		const uint8_t *d = vmm_pagestore_data(ps, ids[i]);
+		distinct = d[i * 64] == 1 && d[(i * 64 + 64) % PAGE] == 0;
+	}
+	ok(distinct, "each kept its own byte");
+	vmm_pagestore_free(ps);
+}
+
+/* A long random workload over a small set of contents, with a model:
+ * refs per content; the store must agree on ids, refs, pages, bytes. */
+static void test_random_model(void)
+{
+	enum { CONTENTS = 300, OPS = 60000 };
+	struct vmm_pagestore *ps;
+	struct vmm_pagestore_stats st;
+	static uint8_t page[PAGE];
+	static uint32_t refs[CONTENTS], id_of[CONTENTS];
+	uint64_t rng = 12345, total_refs = 0, puts = 0, hits = 0;
+	bool good = true;
+
+	if (vmm_pagestore_new(&ps))
+		return;
+	for (int op = 0; op < OPS && good; op++) {
+		uint32_t c, id;
+
+		rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+		c = (uint32_t)(rng >> 33) % CONTENTS;
+		if ((rng >> 20) % 3 != 0 || refs[c] == 0) {
+			fill(page, c == 0 ? 0 : c);
+			if (c == 0)
+				memset(page, 0, PAGE);
+			if (vmm_pagestore_put(ps, page, &id)) {
+				good = false;
+				break;
+			}
+			puts++;
+			if (refs[c]) {
+				hits++;
+				good &= id == id_of[c];
+			}
+			id_of[c] = id;
+			refs[c]++;
+			total_refs++;
+		} else {
+			vmm_pagestore_unref(ps, id_of[c]);
+			refs[c]--;
+			total_refs--;
+		}
+	}
+	ok(good, "ids stay stable for held contents over %d operations", OPS);
+	{
+		uint64_t held = 0;
+
+		for (int c = 0; c < CONTENTS; c++) {
+			held += refs[c] > 0;
+			if (refs[c])
+				good &= vmm_pagestore_refs(ps, id_of[c]) == refs[c];
+		}
+		vmm_pagestore_stats(ps, &st);
+		ok(good, "every content's reference count matches the model");
+		is_int(st.pages, held, "pages held match the model");
+		is_int(st.refs, total_refs, "references match the model");
+		is_int(st.data_bytes, held * PAGE, "bytes match");
+		is_int(st.puts, puts, "puts counted");
+		is_int(st.dedup_hits, hits, "dedup hits counted");
+	}
+	/* Drop everything: an empty store. */
+	for (int c = 0; c < CONTENTS; c++)
+		while (refs[c]--)
+			vmm_pagestore_unref(ps, id_of[c]);
+	vmm_pagestore_stats(ps, &st);
+	ok(st.pages == 0 && st.refs == 0 && st.data_bytes == 0, "all released: nothing held");
+	vmm_pagestore_free(ps);
+}
+
+/* Many distinct pages: the index grows (rehash) and still finds them. */
+static void test_growth(void)
+{
+	enum { N = 5000 };
+	struct vmm_pagestore *ps;
+	static uint8_t page[PAGE];
+	static uint32_t ids[N];
+	bool good = true;
+
+	if (vmm_pagestore_new(&ps))
+		return;
+	for (uint32_t i = 0; i < N && good; i++) {
+		fill(page, i + 1000);
+		good = vmm_pagestore_put(ps, page, &ids[i]) == 0;
+	}
+	for (uint32_t i = 0; i < N && good; i++) {
+		uint32_t again;
+
+		fill(page, i + 1000);
+		good = vmm_pagestore_put(ps, page, &again) == 0 && again == ids[i] &&
+		       vmm_pagestore_refs(ps, again) == 2;
+	}
+	ok(good, "%d distinct pages stored and found again after the index grew", N);
+	vmm_pagestore_free(ps);
+}
+
+int main(void)
+{
+	test_basics();
+	test_near_misses();
+	test_random_model();
+	test_growth();
+	return tap_done();
+}
