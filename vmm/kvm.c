@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -15,14 +16,16 @@
 
 #include "vmm/internal.h"
 
-void vmm_error_set(struct vmm_error *err, const char *fmt, ...)
+_Static_assert(offsetof(struct vmm_error, msg) == 0, "vmm_error_set passes the struct as its msg");
+
+void vmm_msg_set(char *msg, size_t size, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!err)
+	if (!msg || size == 0)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	vsnprintf(msg, size, fmt, ap);
 	va_end(ap);
 }
 

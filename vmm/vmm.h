@@ -27,8 +27,12 @@
 struct vmm_error {
 	char msg[512];
 };
-void vmm_error_set(struct vmm_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/* The one error-setting helper of rrvm: format into msg (size bytes,
+ * always terminated); nothing when msg is NULL. Each module's error struct
+ * starts with its char msg[] (tracedb's too), so one macro per struct
+ * passes it with its size; err may be NULL. */
+void vmm_msg_set(char *msg, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#define vmm_error_set(err, ...) vmm_msg_set((char *)(void *)(err), sizeof((err)->msg), __VA_ARGS__)
 
 /* The one clock. Everything in the machine that needs time asks this. */
 struct vmm_clock {
