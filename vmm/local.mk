@@ -26,3 +26,8 @@ TESTS += tests/unit/pagestore_test tests/unit/snapshot_test
 tests_unit_pagestore_test_LDADD = vmm/libvmm.a
 tests_unit_snapshot_test_LDADD = vmm/libvmm.a
 EXTRA_DIST += tests/unit/det_driver.h
+
+noinst_PROGRAMS += tests/bench/snapshot_bench
+tests_bench_snapshot_bench_LDADD = vmm/libvmm.a
+bench_scripts += tests/bench/snapshot.sh
+EXTRA_DIST += tests/bench/snapshot.sh

@@ -318,7 +318,9 @@ struct vmm_snapshot_info {
 				 * the previous save/restore; all when full) */
 	uint64_t pages_new;     /* of those, contents the store did not hold */
 	uint64_t pages_unique;  /* pages no one else references now: freeing the
-				 * snapshot returns pages_unique * VMM_PAGE_SIZE */
+				 * snapshot returns pages_unique * VMM_PAGE_SIZE
+				 * (counted by vmm_snapshot_info, O(frames log
+				 * frames); UINT64_MAX if it ran out of memory) */
 	uint64_t state_bytes;   /* its own bytes: vCPU, devices, page map */
 	unsigned ioctls;        /* KVM calls the save made */
 	bool full;              /* no earlier image to build on */

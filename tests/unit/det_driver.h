@@ -49,14 +49,14 @@ struct det {
 	char why[256];          /* for DET_ERROR / DET_CRASHED */
 };
 
-static uint64_t det_clock(void *ctx, enum vmm_clock_kind kind)
+static inline uint64_t det_clock(void *ctx, enum vmm_clock_kind kind)
 {
 	struct det *d = ctx;
 
 	return kind == VMM_CLOCK_REALTIME ? DET_REALTIME_BASE + d->st.now : d->st.now;
 }
 
-static void det_output(void *ctx, enum vmm_output_stream s, const uint8_t *buf, size_t len)
+static inline void det_output(void *ctx, enum vmm_output_stream s, const uint8_t *buf, size_t len)
 {
 	struct det *d = ctx;
 
@@ -68,7 +68,7 @@ static void det_output(void *ctx, enum vmm_output_stream s, const uint8_t *buf, 
 
 /* Boot kernel under the deterministic driver. d must stay put (the
  * machine's clock and output point at it). */
-static int det_create(struct det *d, const char *kernel, uint64_t mem, const char *input,
+static inline int det_create(struct det *d, const char *kernel, uint64_t mem, const char *input,
 		      struct vmm_error *err)
 {
 	struct vmm_config cfg = { 0 };
@@ -87,7 +87,7 @@ static int det_create(struct det *d, const char *kernel, uint64_t mem, const cha
 	return 0;
 }
 
-static void det_poll(struct det *d)
+static inline void det_poll(struct det *d)
 {
 	vmm_poll_devices(d->vm);
 	if (d->input && d->input[d->st.in_pos]) {
@@ -100,7 +100,7 @@ static void det_poll(struct det *d)
 }
 
 /* Act on the event vmm_step returned. */
-static void det_handle(struct det *d, const struct vmm_event *ev)
+static inline void det_handle(struct det *d, const struct vmm_event *ev)
 {
 	switch (ev->kind) {
 	case VMM_EV_IO:
@@ -147,7 +147,7 @@ static void det_handle(struct det *d, const struct vmm_event *ev)
 /* One step: handle an event left by a stop, or run the vCPU once. Returns
  * the event it handled through *ev when it ran the vCPU, without handling
  * it when keep is true (the caller stops there and handles it later). */
-static int det_step(struct det *d, struct vmm_event *ev, bool keep)
+static inline int det_step(struct det *d, struct vmm_event *ev, bool keep)
 {
 	struct vmm_error err = { "" };
 
@@ -172,7 +172,7 @@ static int det_step(struct det *d, struct vmm_event *ev, bool keep)
 }
 
 /* Run until the guest ends or the exit count reaches limit. */
-static void det_run(struct det *d, uint64_t limit)
+static inline void det_run(struct det *d, uint64_t limit)
 {
 	struct vmm_event ev;
 
@@ -181,7 +181,7 @@ static void det_run(struct det *d, uint64_t limit)
 			return;
 }
 
-static const char *det_end_name(enum det_end e)
+static inline const char *det_end_name(enum det_end e)
 {
 	static const char *const names[] = { "running", "exited", "halted", "idle", "crashed",
 					     "error" };
