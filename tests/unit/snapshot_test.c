@@ -327,6 +327,22 @@ static void test_full_vs_incremental(void)
 		   "two machines restored from S1 run on alike");
 	}
 	ok(vmm_snapshot_restore(d1.vm, s0, NULL, &err) == 0, "S0 restored after all that");
+	{
+		struct vmm_pagestore_stats before, after;
+		struct vmm_snapshot_info in;
+
+		/* The machine is based on S0 now: S2's pages that nobody else
+		 * holds are what freeing it returns, exactly. */
+		vmm_snapshot_info(s2, &in);
+		vmm_pagestore_stats(ps, &before);
+		vmm_snapshot_free(s2);
+		s2 = NULL;
+		vmm_pagestore_stats(ps, &after);
+		ok(in.pages_unique > 0 && before.pages - after.pages == in.pages_unique,
+		   "freeing S2 returned its %llu unique pages", (unsigned long long)in.pages_unique);
+		vmm_snapshot_info(s0, &in);
+		is_int(in.pages_unique, 0, "S0 has no unique page: the machine's image is S0");
+	}
 out:
 	vmm_snapshot_free(s0);
 	vmm_snapshot_free(s1);
