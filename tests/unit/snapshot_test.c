@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -475,6 +476,99 @@ static void test_mxcsr(void)
 	vmm_destroy(d1.vm);
 }
 
+/* Every part of the vCPU state is saved and put back: set each to an odd
+ * value through KVM, save, clobber, restore, read back. */
+struct cpu_parts {
+	uint64_t msr[5];        /* LSTAR, STAR, SFMASK, KERNEL_GS_BASE, PAT */
+	uint64_t dr0, dr7;
+	uint32_t mxcsr;
+	uint8_t shadow, nmi_pending;
+};
+static const uint32_t part_msrs[5] = { 0xc0000082, 0xc0000081, 0xc0000084, 0xc0000102, 0x277 };
+
+static int cpu_parts_io(struct vmm *vm, struct cpu_parts *p, bool set)
+{
+	struct {
+		uint32_t nmsrs, pad;
+		struct kvm_msr_entry e[5];
+	} m = { .nmsrs = 5 };
+	struct kvm_debugregs dr;
+	struct kvm_xsave xs;
+	struct kvm_vcpu_events ev;
+
+	for (int i = 0; i < 5; i++)
+		m.e[i] = (struct kvm_msr_entry){ .index = part_msrs[i], .data = p->msr[i] };
+	if (ioctl(vm->vcpu_fd, set ? KVM_SET_MSRS : KVM_GET_MSRS, &m) != 5 ||
+	    ioctl(vm->vcpu_fd, KVM_GET_DEBUGREGS, &dr) < 0 || ioctl(vm->vcpu_fd, KVM_GET_XSAVE, &xs) < 0 ||
+	    ioctl(vm->vcpu_fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		return -1;
+	if (!set) {
+		for (int i = 0; i < 5; i++)
+			p->msr[i] = m.e[i].data;
+		p->dr0 = dr.db[0];
+		p->dr7 = dr.dr7;
+		memcpy(&p->mxcsr, (uint8_t *)xs.region + 24, 4);
+		p->shadow = ev.interrupt.shadow;
+		p->nmi_pending = ev.nmi.pending;
+		return 0;
+	}
+	dr.db[0] = p->dr0;
+	dr.dr7 = p->dr7;
+	memcpy((uint8_t *)xs.region + 24, &p->mxcsr, 4);
+	/* XSTATE_BV: SSE state present, else MXCSR is taken as its default. */
+	((uint8_t *)xs.region)[512] |= 2;
+	ev.interrupt.shadow = p->shadow;
+	ev.nmi.pending = p->nmi_pending;
+	ev.flags = KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_NMI_PENDING;
+	if (ioctl(vm->vcpu_fd, KVM_SET_DEBUGREGS, &dr) < 0 || ioctl(vm->vcpu_fd, KVM_SET_XSAVE, &xs) < 0 ||
+	    ioctl(vm->vcpu_fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
+		return -1;
+	return 0;
+}
+
+static void test_cpu_parts(void)
+{
+	char kernel[4200];
+	struct vmm_error err = { "" };
+	struct vmm_pagestore *ps = NULL;
+	struct vmm_snapshot *s = NULL;
+	struct cpu_parts want = {
+		{ 0xffffffff81000000ull, 0x0023001000000000ull, 0x47700, 0xffff888000001000ull,
+		  0x0007040600070406ull },
+		0x123458, 0x401, 0x1f80 | 0x6000, 1, 1,
+	}, other = { { 0x1000, 0, 0, 0, 0x0606060606060606ull }, 0, 0x400, 0x1f80, 0, 0 }, got;
+
+	if (sample_path(kernel, sizeof(kernel), "hello") || det_create(&d1, kernel, MEM, NULL, &err)) {
+		ok(0, "hello: boot: %s", err.msg);
+		return;
+	}
+	ok(cpu_parts_io(d1.vm, &want, true) == 0, "MSRs, DR0/DR7, MXCSR, interrupt shadow, NMI set");
+	ok(vmm_pagestore_new(&ps) == 0 && vmm_snapshot_save(d1.vm, ps, &s, &err) == 0, "saved");
+	ok(cpu_parts_io(d1.vm, &other, true) == 0, "all clobbered");
+	ok(s && vmm_snapshot_restore(d1.vm, s, NULL, &err) == 0, "restored");
+	memset(&got, 0, sizeof(got));
+	ok(cpu_parts_io(d1.vm, &got, false) == 0, "read back");
+	for (int i = 0; i < 5; i++)
+		is_int(got.msr[i], want.msr[i], "MSR 0x%x comes back", part_msrs[i]);
+	is_int(got.dr0, want.dr0, "DR0 comes back");
+	is_int(got.dr7 & 0xff, want.dr7 & 0xff, "DR7's enables come back");
+	is_int(got.mxcsr, want.mxcsr, "MXCSR comes back");
+	is_int(got.shadow, 1, "the interrupt shadow comes back");
+	is_int(got.nmi_pending, 1, "the pending NMI comes back");
+	{
+		uint8_t fx[512];
+		uint32_t mx;
+
+		ok(vmm_get_fpu(d1.vm, fx) == 0, "FPU image");
+		memcpy(&mx, fx + 24, 4);
+		is_int(mx, want.mxcsr, "vmm_get_fpu shows the restored MXCSR");
+	}
+	diag("MSRs this host's KVM saves: %u", d1.vm->nmsrs);
+	vmm_snapshot_free(s);
+	vmm_pagestore_free(ps);
+	vmm_destroy(d1.vm);
+}
+
 static bool step_is_kick(struct vmm *vm)
 {
 	struct vmm_event ev;
@@ -527,6 +621,7 @@ int main(void)
 		return 0;
 	}
 	test_mxcsr();
+	test_cpu_parts();
 	test_two_machines_kick();
 	test_refusals();
 	test_dirty();
