@@ -207,6 +207,8 @@ int vmm_cpu_settle(struct vmm *vm, unsigned *ioctls, struct vmm_error *err)
 {
 	struct kvm_run *run = vm->run;
 	uint8_t was = run->immediate_exit;
+	uint8_t if_flag = run->if_flag, ready = run->ready_for_interrupt_injection;
+	uint32_t reason = run->exit_reason;
 	int rc, e;
 
 	if (!vm->exit_unfinished)
@@ -226,6 +228,13 @@ int vmm_cpu_settle(struct vmm *vm, unsigned *ioctls, struct vmm_error *err)
 	run->immediate_exit = was;
 	if (atomic_load(&vm->kick_requested))
 		run->immediate_exit = 1;
+	/* What the exit said stays what the next vmm_step decides on: after
+	 * an `sti; out` the finished OUT ends the interrupt shadow and KVM
+	 * would now say "ready", so that a run with a snapshot in it would
+	 * inject one entry earlier than the same run without. */
+	run->if_flag = if_flag;
+	run->ready_for_interrupt_injection = ready;
+	run->exit_reason = reason;
 	if (rc == 0 || (e != EINTR && e != EAGAIN)) {
 		vmm_error_set(err, "KVM_RUN to finish the exit at exit count %llu: %s",
 			      (unsigned long long)vm->exits, rc == 0 ? "the guest ran" : strerror(e));

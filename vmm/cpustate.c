@@ -24,9 +24,11 @@
 
 #include "vmm/internal.h"
 
-/* The MSRs a 64-bit kernel programs (beyond EFER and the segment bases,
- * which the segment registers carry too, but are listed so that every MSR
- * behind them is restored whatever KVM_SET_SREGS does with them). */
+/* The MSRs a 64-bit kernel programs, kept when KVM_GET_MSR_INDEX_LIST
+ * lists them (EFER and the FS/GS bases also travel in the segment
+ * registers, so where KVM does not list FS_BASE/GS_BASE they are still
+ * restored; TSC_AUX is listed only where the host has RDTSCP/RDPID). On
+ * the development hosts 10 of these are listed. */
 static const uint32_t wanted_msrs[] = {
 	0x00000174, /* SYSENTER_CS */
 	0x00000175, /* SYSENTER_ESP */
@@ -39,7 +41,7 @@ static const uint32_t wanted_msrs[] = {
 	0xc0000100, /* FS_BASE */
 	0xc0000101, /* GS_BASE */
 	0xc0000102, /* KERNEL_GS_BASE */
-	0xc0000103, /* TSC_AUX (only where the host has RDTSCP/RDPID) */
+	0xc0000103, /* TSC_AUX */
 	0x000001a0, /* MISC_ENABLE */
 };
 _Static_assert(sizeof(wanted_msrs) / sizeof(wanted_msrs[0]) <= VMM_CPU_MAX_MSRS,

@@ -255,6 +255,95 @@ static void test_tsc(void)
 	vmm_destroy(d1.vm);
 }
 
+/* Taking snapshots must not change the run: a checkpoint during replay
+ * that moved an injection would make the replay diverge. The same guest
+ * with and without a snapshot every `every` exits ends alike. */
+static void test_no_perturbation(const char *name, const char *input, uint64_t every)
+{
+	char kernel[4200];
+	struct vmm_error err = { "" };
+	struct vmm_pagestore *ps = NULL;
+	struct picture plain, snapped;
+	unsigned taken = 0;
+	bool good = true;
+
+	if (sample_path(kernel, sizeof(kernel), name) || det_create(&d1, kernel, MEM, input, &err)) {
+		ok(0, "%s: boot: %s", name, err.msg);
+		return;
+	}
+	det_run(&d1, UINT64_MAX);
+	good = picture(&d1, 0, &plain) == 0;
+	vmm_destroy(d1.vm);
+	if (det_create(&d1, kernel, MEM, input, &err) || vmm_pagestore_new(&ps)) {
+		ok(0, "%s: boot: %s", name, err.msg);
+		return;
+	}
+	while (good && d1.st.end == DET_RUNNING) {
+		struct vmm_snapshot *snap;
+
+		det_run(&d1, vmm_exits(d1.vm) + every);
+		good = vmm_snapshot_save(d1.vm, ps, &snap, &err) == 0;
+		vmm_snapshot_free(snap);
+		taken++;
+	}
+	ok(good && picture(&d1, 0, &snapped) == 0 && same(&plain, &snapped, "perturbed"),
+	   "%s: %u snapshots, one every %llu exits, leave the run as it was (%llu exits, %s)", name,
+	   taken, (unsigned long long)every, (unsigned long long)plain.exits, det_end_name(plain.end));
+	vmm_pagestore_free(ps);
+	vmm_destroy(d1.vm);
+}
+
+/* `sti; out`: the OUT exit comes inside the STI shadow, so the guest
+ * cannot take the pending interrupt at the next entry. Finishing the exit
+ * for a save ends the shadow inside KVM; the decision vmm_step makes must
+ * still be the one the exit gave, or a snapshot would move an injection. */
+static void test_shadow_decision(void)
+{
+	static const uint8_t code[] = { 0xfb, 0xe6, 0x80, 0xeb, 0xfb };     /* sti; out %al,$0x80; jmp */
+	char kernel[4200];
+	struct vmm_error err = { "" };
+	struct vmm_pagestore *ps = NULL;
+	struct vmm_snapshot *snap = NULL;
+	struct vmm_regs r;
+	struct vmm_event ev;
+	const struct vmm_device *pic;
+	void *pic_state;
+	bool before, after;
+	static const uint8_t init[][2] = { { 0x20, 0x11 }, { 0x21, 0x20 }, { 0x21, 0x04 }, { 0x21, 0x01 },
+					   { 0x21, 0xfe } };
+
+	if (sample_path(kernel, sizeof(kernel), "hello") || det_create(&d1, kernel, MEM, NULL, &err)) {
+		ok(0, "hello: boot: %s", err.msg);
+		return;
+	}
+	pic = vmm_devices[d1.vm->m.pic_index];
+	pic_state = d1.vm->m.dev_state[d1.vm->m.pic_index];
+	for (size_t i = 0; i < sizeof(init) / sizeof(init[0]); i++)
+		pic->pio_out(pic_state, &d1.vm->m.bus, init[i][0], 1, init[i][1]);
+	ok(vmm_write_phys(d1.vm, 0x300000, code, sizeof(code)) == 0 && vmm_get_regs(d1.vm, &r) == 0,
+	   "code planted");
+	r.rip = 0x300000;
+	r.rflags = 0x2;
+	ok(vmm_set_regs(d1.vm, &r) == 0, "rip at it, interrupts off");
+	vmm_set_inject_mode(d1.vm, VMM_INJECT_HOLD);
+	ok(vmm_step(d1.vm, &ev, &err) == 0 && ev.kind == VMM_EV_IO && ev.u.io.addr == 0x80,
+	   "the OUT exits");
+	vmm_pic_set_irq(pic_state, 0, 1);
+	vmm_set_inject_mode(d1.vm, VMM_INJECT_NOW_ONLY);
+	ok(vmm_irq_pending(d1.vm) == 0x20, "IRQ 0 pending at the PIC");
+	before = vmm_can_inject(d1.vm);
+	diag("at the OUT exit after sti: can inject %d, blocked %d", before,
+	     vmm_interrupt_blocked(d1.vm));
+	ok(vmm_pagestore_new(&ps) == 0 && vmm_snapshot_save(d1.vm, ps, &snap, &err) == 0, "saved");
+	after = vmm_can_inject(d1.vm);
+	ok(before == after, "the save left the injection decision as the exit gave it (%d)", after);
+	ok(vmm_snapshot_restore(d1.vm, snap, NULL, &err) == 0 && vmm_can_inject(d1.vm) == before,
+	   "and so does a restore");
+	vmm_snapshot_free(snap);
+	vmm_pagestore_free(ps);
+	vmm_destroy(d1.vm);
+}
+
 /* Snapshots S1 (incremental on S0) restored into the same machine (only
  * the frames that differ) and into a fresh one (everything compared), and
  * a full snapshot of the same moment in its own store: all the same. */
@@ -626,6 +715,10 @@ int main(void)
 	test_refusals();
 	test_dirty();
 	test_full_vs_incremental();
+	test_shadow_decision();
+	test_no_perturbation("ticks", NULL, 1);
+	test_no_perturbation("echo", "one\ntwo\nquit\n", 1);
+	test_no_perturbation("race", NULL, 5);
 	for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++)
 		test_sample(&samples[i]);
 	test_tsc();
