@@ -98,9 +98,8 @@ struct vmm {
 	 * states) are saved there: a new such field must be added to
 	 * struct vmm_snapshot too. */
 	uint64_t *snap_dirty;           /* pages written since the last save or restore */
-	struct vmm_pagestore *snap_store; /* held while snap_base is */
-	uint32_t *snap_base;            /* page id per frame of RAM's image at the last
-					 * save or restore (ids held), or NULL */
+	struct vmm_pagemap *snap_base;  /* RAM's image at the last save or restore
+					 * (held), or NULL */
 	uint32_t msr_index[VMM_CPU_MAX_MSRS];   /* cpustate.c: MSRs to save */
 	unsigned nmsrs;
 	bool msrs_known;
@@ -134,6 +133,27 @@ void vmm_fxsave_image(const struct kvm_xsave *xs, uint8_t fxsave[512]);
 
 /* pagestore.c: one more holder of the store (freed with the last). */
 void vmm_pagestore_hold(struct vmm_pagestore *ps);
+
+/* pagemap.c: frame -> page id maps, in leaves shared copy-on-write. */
+struct vmm_pagemap;
+/* Map RAM into ps: frames marked in dirty (or all, without a usable base:
+ * NULL, or of another store or size) are read and stored, the others taken
+ * from base. Adds the frames read to *pages_read. */
+int vmm_pagemap_capture(struct vmm_pagestore *ps, struct vmm_pagemap *base, const uint8_t *ram,
+			uint64_t frames, const uint64_t *dirty, struct vmm_pagemap **out,
+			uint64_t *pages_read) VMM_MUST_CHECK;
+void vmm_pagemap_hold(struct vmm_pagemap *m);
+void vmm_pagemap_drop(struct vmm_pagemap *m);
+struct vmm_pagestore *vmm_pagemap_store(const struct vmm_pagemap *m);
+/* Make RAM, whose image is base apart from the frames marked in dirty,
+ * equal to target: rewrite the frames that differ, calling written() for
+ * each. Counts the frames compared and written. */
+void vmm_pagemap_apply(const struct vmm_pagemap *target, const struct vmm_pagemap *base, uint8_t *ram,
+		       const uint64_t *dirty, void (*written)(void *ctx, uint64_t frame), void *ctx,
+		       uint64_t *compared, uint64_t *nwritten);
+/* What dropping the map's last holder would free: pages and map bytes
+ * held by it alone (0 when the map itself is shared). */
+int vmm_pagemap_own(const struct vmm_pagemap *m, uint64_t *pages, uint64_t *bytes) VMM_MUST_CHECK;
 /* snapshot.c: drop the machine's base image (vmm_destroy). */
 void vmm_snapshot_forget(struct vmm *vm);
 

@@ -319,9 +319,12 @@ struct vmm_snapshot_info {
 	uint64_t pages_new;     /* of those, contents the store did not hold */
 	uint64_t pages_unique;  /* pages no one else references now: freeing the
 				 * snapshot returns pages_unique * VMM_PAGE_SIZE
-				 * (counted by vmm_snapshot_info, O(frames log
-				 * frames); UINT64_MAX if it ran out of memory) */
-	uint64_t state_bytes;   /* its own bytes: vCPU, devices, page map */
+				 * of the store (counted when asked; UINT64_MAX
+				 * if that ran out of memory) */
+	uint64_t state_bytes;   /* bytes of its own beside the pages: vCPU,
+				 * devices, and the parts of its page map no
+				 * other snapshot or machine shares (maps share
+				 * unchanged 2 MiB regions) */
 	unsigned ioctls;        /* KVM calls the save made */
 	bool full;              /* no earlier image to build on */
 };
