@@ -5,13 +5,17 @@
  * collisions cannot merge different pages, the figures a checkpoint
  * policy evicts by (pages, bytes, references, dedup hits) stay exact over
  * a long random workload checked against a simple model, and unaligned
- * callers' pages work.
+ * callers' pages work. Then the snapshot page maps built on it
+ * (vmm/pagemap.c), on a plain RAM buffer: full and incremental captures,
+ * leaves shared between maps, restores that rewrite only what differs, and
+ * dropping maps in any order (as a bounded set of checkpoints evicts)
+ * returning exactly the pages the dropped map held alone.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "tests/unit/tap.h"
-#include "vmm/vmm.h"
+#include "vmm/internal.h"
 
 #define PAGE VMM_PAGE_SIZE
 
@@ -193,11 +197,124 @@ static void test_growth(void)
 	vmm_pagestore_free(ps);
 }
 
+#define RAM_FRAMES 2100u           /* 4 leaves of 512 and a partial fifth */
+
+static void mark(uint64_t *dirty, uint64_t f)
+{
+	dirty[f / 64] |= 1ull << (f % 64);
+}
+
+static void noted(void *ctx, uint64_t frame)
+{
+	mark(ctx, frame);
+}
+
+static void test_pagemaps(void)
+{
+	uint8_t *ram = calloc(RAM_FRAMES, PAGE), *copy = malloc((size_t)RAM_FRAMES * PAGE);
+	uint64_t dirty[(RAM_FRAMES + 511) / 512 * 8] = { 0 }, seen[sizeof(dirty) / 8] = { 0 };
+	struct vmm_pagestore *ps;
+	struct vmm_pagestore_stats st, st2;
+	struct vmm_pagemap *m[8] = { 0 };
+	uint64_t read = 0, compared = 0, written = 0, own_pages, own_bytes;
+	static const uint64_t changed[] = { 600, 601, 1023 };  /* all in leaf 1 */
+
+	if (!ram || !copy || vmm_pagestore_new(&ps)) {
+		ok(0, "memory for the page map tests");
+		return;
+	}
+	for (uint32_t f = 0; f < RAM_FRAMES; f += 7)
+		fill(ram + (size_t)f * PAGE, f + 1);
+	ok(vmm_pagemap_capture(ps, NULL, ram, RAM_FRAMES, dirty, &m[0], &read) == 0,
+	   "full capture of a %u-frame RAM", RAM_FRAMES);
+	is_int(read, RAM_FRAMES, "it read every frame");
+	vmm_pagestore_stats(ps, &st);
+	is_int(st.pages, (RAM_FRAMES + 6) / 7 + 1, "distinct pages: the filled ones and one zero page");
+	memcpy(copy, ram, (size_t)RAM_FRAMES * PAGE);
+
+	for (size_t i = 0; i < 3; i++) {
+		fill(ram + changed[i] * PAGE, 100000 + (uint32_t)i);
+		mark(dirty, changed[i]);
+	}
+	read = 0;
+	ok(vmm_pagemap_capture(ps, m[0], ram, RAM_FRAMES, dirty, &m[1], &read) == 0,
+	   "incremental capture after three writes");
+	is_int(read, 3, "it read the three written frames only");
+	ok(vmm_pagemap_own(m[1], &own_pages, &own_bytes) == 0 && own_pages == 3,
+	   "the new map alone holds the three new pages");
+	ok(own_bytes < 2 * sizeof(uint32_t) * 512 + 200, "and one leaf of its own (%llu bytes)",
+	   (unsigned long long)own_bytes);
+
+	/* RAM is m[1]'s image: back to m[0] rewrites the three frames only. */
+	memset(dirty, 0, sizeof(dirty));
+	vmm_pagemap_apply(m[0], m[1], ram, dirty, noted, seen, &compared, &written);
+	ok(compared == 3 && written == 3, "restoring m0 over m1 compared and wrote 3 frames (%llu, %llu)",
+	   (unsigned long long)compared, (unsigned long long)written);
+	ok(memcmp(ram, copy, (size_t)RAM_FRAMES * PAGE) == 0, "RAM is m0's image again");
+	ok((seen[600 / 64] >> (600 % 64) & 1) && (seen[1023 / 64] >> (1023 % 64) & 1),
+	   "each rewritten frame was reported");
+
+	/* A write outside the maps' knowledge (dirty) is undone too. */
+	ram[5 * PAGE + 9] ^= 0x55;
+	mark(dirty, 5);
+	compared = written = 0;
+	vmm_pagemap_apply(m[0], m[0], ram, dirty, noted, seen, &compared, &written);
+	ok(compared == 1 && written == 1 && memcmp(ram, copy, (size_t)RAM_FRAMES * PAGE) == 0,
+	   "a dirty frame is compared and rewritten even when the maps agree");
+
+	/* Without a base every frame is compared; only differing ones written. */
+	memset(dirty, 0, sizeof(dirty));
+	compared = written = 0;
+	vmm_pagemap_apply(m[1], NULL, ram, dirty, noted, seen, &compared, &written);
+	ok(compared == RAM_FRAMES && written == 3, "with no base: all compared, 3 written");
+
+	/* A chain of checkpoints, then evictions in arbitrary order: each
+	 * drop frees exactly what own() said. */
+	for (int k = 2; k < 8; k++) {
+		uint64_t f = (uint64_t)(k * 293) % RAM_FRAMES;
+
+		fill(ram + f * PAGE, 200000 + (uint32_t)k);
+		memset(dirty, 0, sizeof(dirty));
+		mark(dirty, f);
+		read = 0;
+		if (vmm_pagemap_capture(ps, m[k - 1], ram, RAM_FRAMES, dirty, &m[k], &read) || read != 1)
+			break;
+	}
+	ok(m[7] != NULL, "six more checkpoints, one page each");
+	{
+		static const int order[] = { 3, 1, 6, 0, 7, 2, 5, 4 };
+		bool exact = true;
+
+		for (size_t i = 0; i < 8; i++) {
+			uint64_t pages, bytes;
+
+			vmm_pagestore_stats(ps, &st);
+			if (vmm_pagemap_own(m[order[i]], &pages, &bytes))
+				exact = false;
+			vmm_pagemap_drop(m[order[i]]);
+			m[order[i]] = NULL;
+			vmm_pagestore_stats(ps, &st2);
+			if (st.pages - st2.pages != pages) {
+				exact = false;
+				diag("dropping map %d freed %llu pages, own() said %llu", order[i],
+				     (unsigned long long)(st.pages - st2.pages), (unsigned long long)pages);
+			}
+		}
+		ok(exact, "evicting checkpoints in any order frees exactly what each held alone");
+	}
+	vmm_pagestore_stats(ps, &st);
+	ok(st.pages == 0 && st.refs == 0, "all maps dropped: the store is empty");
+	vmm_pagestore_free(ps);
+	free(ram);
+	free(copy);
+}
+
 int main(void)
 {
 	test_basics();
 	test_near_misses();
 	test_random_model();
 	test_growth();
+	test_pagemaps();
 	return tap_done();
 }
