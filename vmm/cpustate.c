@@ -163,12 +163,34 @@ int vmm_cpu_state_set(struct vmm *vm, const struct vmm_cpu_state *cs, unsigned *
 	return 0;
 }
 
+/* Hosts without KVM_CAP_XSAVE (older than Linux 2.6.36): the image from
+ * KVM_GET_FPU, whose MXCSR field such a KVM may leave zero. */
+static int fpu_image(struct vmm *vm, uint8_t fxsave[512])
+{
+	struct kvm_fpu f;
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_FPU, &f) < 0)
+		return -errno;
+	memset(fxsave, 0, 512);
+	memcpy(fxsave + 0, &f.fcw, 2);
+	memcpy(fxsave + 2, &f.fsw, 2);
+	fxsave[4] = f.ftwx;
+	memcpy(fxsave + 6, &f.last_opcode, 2);
+	memcpy(fxsave + 8, &f.last_ip, 8);
+	memcpy(fxsave + 16, &f.last_dp, 8);
+	memcpy(fxsave + 24, &f.mxcsr, 4);
+	for (int i = 0; i < 8; i++)
+		memcpy(fxsave + 32 + 16 * i, f.fpr[i], 16);
+	memcpy(fxsave + 160, f.xmm, 256);
+	return 0;
+}
+
 int vmm_get_fpu(struct vmm *vm, uint8_t fxsave[512])
 {
 	struct kvm_xsave xs;
 
 	if (ioctl(vm->vcpu_fd, KVM_GET_XSAVE, &xs) < 0)
-		return -errno;
+		return errno == EINVAL || errno == ENOTTY ? fpu_image(vm, fxsave) : -errno;
 	vmm_fxsave_image(&xs, fxsave);
 	return 0;
 }
