@@ -138,19 +138,22 @@ void vmm_pagestore_hold(struct vmm_pagestore *ps);
 struct vmm_pagemap;
 /* Map RAM into ps: frames marked in dirty (or all, without a usable base:
  * NULL, or of another store or size) are read and stored, the others taken
- * from base. Adds the frames read to *pages_read. */
+ * from base. Frames marked in absent (may be NULL) are known to be zero
+ * and are not read. Adds the frames read to *pages_read. */
 int vmm_pagemap_capture(struct vmm_pagestore *ps, struct vmm_pagemap *base, const uint8_t *ram,
-			uint64_t frames, const uint64_t *dirty, struct vmm_pagemap **out,
-			uint64_t *pages_read) VMM_MUST_CHECK;
+			uint64_t frames, const uint64_t *dirty, const uint64_t *absent,
+			struct vmm_pagemap **out, uint64_t *pages_read) VMM_MUST_CHECK;
 void vmm_pagemap_hold(struct vmm_pagemap *m);
 void vmm_pagemap_drop(struct vmm_pagemap *m);
 struct vmm_pagestore *vmm_pagemap_store(const struct vmm_pagemap *m);
 /* Make RAM, whose image is base apart from the frames marked in dirty,
  * equal to target: rewrite the frames that differ, calling written() for
- * each. Counts the frames compared and written. */
+ * each (frames marked in absent, which may be NULL, are known zero).
+ * Counts the frames compared and written. */
 void vmm_pagemap_apply(const struct vmm_pagemap *target, const struct vmm_pagemap *base, uint8_t *ram,
-		       const uint64_t *dirty, void (*written)(void *ctx, uint64_t frame), void *ctx,
-		       uint64_t *compared, uint64_t *nwritten);
+		       const uint64_t *dirty, const uint64_t *absent,
+		       void (*written)(void *ctx, uint64_t frame), void *ctx, uint64_t *compared,
+		       uint64_t *nwritten);
 /* What dropping the map's last holder would free: pages and map bytes
  * held by it alone (0 when the map itself is shared). */
 int vmm_pagemap_own(const struct vmm_pagemap *m, uint64_t *pages, uint64_t *bytes) VMM_MUST_CHECK;

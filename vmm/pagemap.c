@@ -82,9 +82,10 @@ static bool frame_dirty(const uint64_t *dirty, uint64_t f)
 /* A new leaf for leaf i: the base's ids where given and clean, the
  * contents of RAM elsewhere. */
 static int leaf_capture(struct vmm_pagestore *ps, const struct leaf *from, const uint8_t *ram,
-			uint64_t first, uint64_t frames, const uint64_t *dirty, struct leaf **out,
-			uint64_t *pages_read)
+			uint64_t first, uint64_t frames, const uint64_t *dirty, const uint64_t *absent,
+			struct leaf **out, uint64_t *pages_read)
 {
+	static const uint8_t zero[VMM_PAGE_SIZE];
 	struct leaf *l = calloc(1, sizeof(*l));
 
 	*out = l;
@@ -100,15 +101,18 @@ static int leaf_capture(struct vmm_pagestore *ps, const struct leaf *from, const
 			continue;
 		}
 		(*pages_read)++;
-		if (vmm_pagestore_put(ps, ram + f * VMM_PAGE_SIZE, &l->id[i]))
+		/* A frame the host never backed reads as zero: say so without
+		 * faulting it in. */
+		if (vmm_pagestore_put(ps, absent && frame_dirty(absent, f) ? zero : ram + f * VMM_PAGE_SIZE,
+				      &l->id[i]))
 			return -ENOMEM;         /* the caller drops the partial leaf */
 	}
 	return 0;
 }
 
 int vmm_pagemap_capture(struct vmm_pagestore *ps, struct vmm_pagemap *base, const uint8_t *ram,
-			uint64_t frames, const uint64_t *dirty, struct vmm_pagemap **out,
-			uint64_t *pages_read)
+			uint64_t frames, const uint64_t *dirty, const uint64_t *absent,
+			struct vmm_pagemap **out, uint64_t *pages_read)
 {
 	uint64_t nleaves = (frames + LEAF_FRAMES - 1) / LEAF_FRAMES;
 	struct vmm_pagemap *m = calloc(1, sizeof(*m) + nleaves * sizeof(m->leaf[0]));
@@ -131,7 +135,7 @@ int vmm_pagemap_capture(struct vmm_pagestore *ps, struct vmm_pagemap *base, cons
 			continue;
 		}
 		rc = leaf_capture(ps, base ? base->leaf[i] : NULL, ram, i * LEAF_FRAMES, frames, dirty,
-				  &m->leaf[i], pages_read);
+				  absent, &m->leaf[i], pages_read);
 	}
 	if (rc) {
 		vmm_pagemap_drop(m);
@@ -142,9 +146,12 @@ int vmm_pagemap_capture(struct vmm_pagestore *ps, struct vmm_pagemap *base, cons
 }
 
 void vmm_pagemap_apply(const struct vmm_pagemap *target, const struct vmm_pagemap *base, uint8_t *ram,
-		       const uint64_t *dirty, void (*written)(void *ctx, uint64_t frame), void *ctx,
-		       uint64_t *compared, uint64_t *nwritten)
+		       const uint64_t *dirty, const uint64_t *absent,
+		       void (*written)(void *ctx, uint64_t frame), void *ctx, uint64_t *compared,
+		       uint64_t *nwritten)
 {
+	static const uint8_t zero[VMM_PAGE_SIZE];
+
 	if (base && (base->ps != target->ps || base->frames != target->frames))
 		base = NULL;
 	for (uint64_t i = 0; i < target->nleaves; i++) {
@@ -163,7 +170,7 @@ void vmm_pagemap_apply(const struct vmm_pagemap *target, const struct vmm_pagema
 				continue;
 			(*compared)++;
 			want = vmm_pagestore_data(target->ps, t->id[j]);
-			if (memcmp(page, want, VMM_PAGE_SIZE) == 0)
+			if (memcmp(absent && frame_dirty(absent, f) ? zero : page, want, VMM_PAGE_SIZE) == 0)
 				continue;
 			memcpy(page, want, VMM_PAGE_SIZE);
 			written(ctx, f);

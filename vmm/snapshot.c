@@ -16,8 +16,10 @@
  * another machine work.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vmm/internal.h"
 
@@ -51,6 +53,42 @@ static size_t device_bytes(void)
 	return n;
 }
 
+/* Frames of RAM the host has never backed (neither present nor swapped
+ * out, /proc/self/pagemap): an anonymous mapping reads them as zero. A
+ * full save or restore then skips them instead of faulting every page of
+ * a mostly empty guest in (about 60 ms for 64 MiB here). NULL when the
+ * kernel does not tell: then everything is read, which is never wrong. */
+static uint64_t *absent_frames(const struct vmm *vm)
+{
+	uint64_t frames = frames_of(vm), *absent, *entries;
+	off_t at = (off_t)((uintptr_t)vm->m.ram / VMM_PAGE_SIZE * sizeof(uint64_t));
+	size_t len = frames * sizeof(uint64_t), got = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	absent = calloc(vmm_dirty_words(vm), sizeof(uint64_t));
+	entries = malloc(len);
+	while (absent && entries && got < len) {
+		ssize_t n = pread(fd, (uint8_t *)entries + got, len - got, at + (off_t)got);
+
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	if (!absent || !entries || got < len) {
+		free(absent);
+		free(entries);
+		return NULL;
+	}
+	for (uint64_t f = 0; f < frames; f++)
+		if (!(entries[f] >> 62))        /* bit 63 present, bit 62 swapped */
+			absent[f / 64] |= 1ull << (f % 64);
+	free(entries);
+	return absent;
+}
+
 void vmm_snapshot_forget(struct vmm *vm)
 {
 	vmm_pagemap_drop(vm->snap_base);
@@ -71,6 +109,7 @@ int vmm_snapshot_save(struct vmm *vm, struct vmm_pagestore *ps, struct vmm_snaps
 {
 	struct vmm_pagestore_stats before, after;
 	struct vmm_snapshot *s;
+	uint64_t *absent;
 	int rc;
 
 	*out = NULL;
@@ -102,9 +141,11 @@ int vmm_snapshot_save(struct vmm *vm, struct vmm_pagestore *ps, struct vmm_snaps
 		goto fail;
 	}
 	s->info.full = !vm->snap_base || vmm_pagemap_store(vm->snap_base) != ps;
+	absent = s->info.full ? absent_frames(vm) : NULL;
 	vmm_pagestore_stats(ps, &before);
-	rc = vmm_pagemap_capture(ps, vm->snap_base, vm->m.ram, s->frames, vm->snap_dirty, &s->map,
-				 &s->info.pages_read);
+	rc = vmm_pagemap_capture(ps, vm->snap_base, vm->m.ram, s->frames, vm->snap_dirty, absent,
+				 &s->map, &s->info.pages_read);
+	free(absent);
 	if (rc) {
 		vmm_error_set(err, "out of memory storing the %llu MiB of guest RAM of a snapshot",
 			      (unsigned long long)(vm->m.ram_size >> 20));
@@ -157,6 +198,7 @@ int vmm_snapshot_restore(struct vmm *vm, const struct vmm_snapshot *s,
 {
 	struct vmm_restore_stats local = { 0 };
 	struct vmm_restore_stats *st = stats ? stats : &local;
+	uint64_t *absent;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
@@ -188,8 +230,11 @@ int vmm_snapshot_restore(struct vmm *vm, const struct vmm_snapshot *s,
 	rc = vmm_cpu_state_set(vm, &s->cpu, &st->ioctls, err);
 	if (rc)
 		return rc;
-	vmm_pagemap_apply(s->map, vm->snap_base, vm->m.ram, vm->snap_dirty, mark_written, vm,
+	absent = !vm->snap_base || vmm_pagemap_store(vm->snap_base) != vmm_pagemap_store(s->map)
+		 ? absent_frames(vm) : NULL;
+	vmm_pagemap_apply(s->map, vm->snap_base, vm->m.ram, vm->snap_dirty, absent, mark_written, vm,
 			  &st->pages_compared, &st->pages_written);
+	free(absent);
 	set_base(vm, s->map);
 	vm->exits = s->exits;
 	vm->inject_mode = s->inject_mode;

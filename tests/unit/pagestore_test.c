@@ -225,7 +225,7 @@ static void test_pagemaps(void)
 	}
 	for (uint32_t f = 0; f < RAM_FRAMES; f += 7)
 		fill(ram + (size_t)f * PAGE, f + 1);
-	ok(vmm_pagemap_capture(ps, NULL, ram, RAM_FRAMES, dirty, &m[0], &read) == 0,
+	ok(vmm_pagemap_capture(ps, NULL, ram, RAM_FRAMES, dirty, NULL, &m[0], &read) == 0,
 	   "full capture of a %u-frame RAM", RAM_FRAMES);
 	is_int(read, RAM_FRAMES, "it read every frame");
 	vmm_pagestore_stats(ps, &st);
@@ -237,7 +237,7 @@ static void test_pagemaps(void)
 		mark(dirty, changed[i]);
 	}
 	read = 0;
-	ok(vmm_pagemap_capture(ps, m[0], ram, RAM_FRAMES, dirty, &m[1], &read) == 0,
+	ok(vmm_pagemap_capture(ps, m[0], ram, RAM_FRAMES, dirty, NULL, &m[1], &read) == 0,
 	   "incremental capture after three writes");
 	is_int(read, 3, "it read the three written frames only");
 	ok(vmm_pagemap_own(m[1], &own_pages, &own_bytes) == 0 && own_pages == 3,
@@ -247,7 +247,7 @@ static void test_pagemaps(void)
 
 	/* RAM is m[1]'s image: back to m[0] rewrites the three frames only. */
 	memset(dirty, 0, sizeof(dirty));
-	vmm_pagemap_apply(m[0], m[1], ram, dirty, noted, seen, &compared, &written);
+	vmm_pagemap_apply(m[0], m[1], ram, dirty, NULL, noted, seen, &compared, &written);
 	ok(compared == 3 && written == 3, "restoring m0 over m1 compared and wrote 3 frames (%llu, %llu)",
 	   (unsigned long long)compared, (unsigned long long)written);
 	ok(memcmp(ram, copy, (size_t)RAM_FRAMES * PAGE) == 0, "RAM is m0's image again");
@@ -258,18 +258,49 @@ static void test_pagemaps(void)
 	ram[5 * PAGE + 9] ^= 0x55;
 	mark(dirty, 5);
 	compared = written = 0;
-	vmm_pagemap_apply(m[0], m[0], ram, dirty, noted, seen, &compared, &written);
+	vmm_pagemap_apply(m[0], m[0], ram, dirty, NULL, noted, seen, &compared, &written);
 	ok(compared == 1 && written == 1 && memcmp(ram, copy, (size_t)RAM_FRAMES * PAGE) == 0,
 	   "a dirty frame is compared and rewritten even when the maps agree");
 
 	/* Without a base every frame is compared; only differing ones written. */
 	memset(dirty, 0, sizeof(dirty));
 	compared = written = 0;
-	vmm_pagemap_apply(m[1], NULL, ram, dirty, noted, seen, &compared, &written);
+	vmm_pagemap_apply(m[1], NULL, ram, dirty, NULL, noted, seen, &compared, &written);
 	ok(compared == RAM_FRAMES && written == 3, "with no base: all compared, 3 written");
 
-	/* A chain of checkpoints, then evictions in arbitrary order: each
-	 * drop frees exactly what own() said. */
+	/* Frames known absent (never backed by the host) are taken as zero
+	 * without being read: a frame with bytes but marked absent shows it. */
+	{
+		uint64_t absent[sizeof(dirty) / 8] = { 0 };
+		struct vmm_pagemap *z = NULL;
+
+		memcpy(ram, copy, (size_t)RAM_FRAMES * PAGE);  /* RAM is m0's image */
+		mark(absent, 7);
+		read = 0;
+		ok(vmm_pagemap_capture(ps, NULL, ram, RAM_FRAMES, dirty, absent, &z, &read) == 0 &&
+		   read == RAM_FRAMES, "full capture with an absent frame");
+		compared = written = 0;
+		memset(dirty, 0, sizeof(dirty));
+		vmm_pagemap_apply(z, m[0], ram, dirty, NULL, noted, seen, &compared, &written);
+		ok(compared == 1 && written == 1 && ram[7 * PAGE] == 0 && ram[7 * PAGE + 100] == 0,
+		   "the absent frame was stored as zero, not read (applying that map zeroes it)");
+		compared = written = 0;
+		vmm_pagemap_apply(m[0], z, ram, dirty, NULL, noted, seen, &compared, &written);
+		ok(written == 1 && memcmp(ram, copy, (size_t)RAM_FRAMES * PAGE) == 0, "and m0 puts it back");
+		fill(ram + 9 * PAGE, 77);           /* frame 9 is zero in m0 */
+		compared = written = 0;
+		mark(absent, 9);
+		mark(dirty, 9);
+		vmm_pagemap_apply(m[0], m[0], ram, dirty, absent, noted, seen, &compared, &written);
+		ok(compared == 1 && written == 0, "an absent frame that should be zero is left alone");
+		memset(ram + 9 * PAGE, 0, PAGE);
+		vmm_pagemap_drop(z);
+	}
+
+	/* A chain of checkpoints from m1's image, then evictions in arbitrary
+	 * order: each drop frees exactly what own() said. */
+	memset(dirty, 0, sizeof(dirty));
+	vmm_pagemap_apply(m[1], NULL, ram, dirty, NULL, noted, seen, &compared, &written);
 	for (int k = 2; k < 8; k++) {
 		uint64_t f = (uint64_t)(k * 293) % RAM_FRAMES;
 
@@ -277,7 +308,7 @@ static void test_pagemaps(void)
 		memset(dirty, 0, sizeof(dirty));
 		mark(dirty, f);
 		read = 0;
-		if (vmm_pagemap_capture(ps, m[k - 1], ram, RAM_FRAMES, dirty, &m[k], &read) || read != 1)
+		if (vmm_pagemap_capture(ps, m[k - 1], ram, RAM_FRAMES, dirty, NULL, &m[k], &read) || read != 1)
 			break;
 	}
 	ok(m[7] != NULL, "six more checkpoints, one page each");
