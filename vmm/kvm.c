@@ -106,6 +106,8 @@ int vmm_read_file(const char *path, uint8_t **data, size_t *len, struct vmm_erro
 static int setup_memory(struct vmm *vm, uint64_t size, struct vmm_error *err)
 {
 	struct kvm_userspace_memory_region region;
+	/* Private and anonymous: snapshot.c takes a page the host never
+	 * backed for zero, which a shared or file mapping would break. */
 	void *ram = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 			 -1, 0);
 
