@@ -55,10 +55,10 @@ static size_t device_bytes(void)
 
 /* Frames of RAM the host has never backed (neither present nor swapped
  * out, /proc/self/pagemap): the private anonymous mapping kvm.c makes
- * reads them as zero. A
- * full save or restore then skips them instead of faulting every page of
- * a mostly empty guest in (about 60 ms for 64 MiB here). NULL when the
- * kernel does not tell: then everything is read, which is never wrong. */
+ * reads them as zero. A full save or restore then skips them instead of
+ * faulting every page of a mostly empty guest in (about 60 ms for 64 MiB
+ * here). NULL when the kernel does not tell: then everything is read,
+ * which is never wrong. */
 static uint64_t *absent_frames(const struct vmm *vm)
 {
 	uint64_t frames = frames_of(vm), *absent, *entries;
