@@ -314,8 +314,10 @@ struct vmm_snapshot;
 struct vmm_snapshot_info {
 	uint64_t exits;         /* the machine's position when saved */
 	uint64_t frames;        /* guest RAM pages it maps */
-	uint64_t pages_read;    /* pages this save read from RAM (written since
-				 * the previous save/restore; all when full) */
+	uint64_t pages_read;    /* frames this save stored (written since the
+				 * previous save/restore; all when full, though
+				 * frames the host never backed are known zero
+				 * and not touched) */
 	uint64_t pages_new;     /* of those, contents the store did not hold */
 	uint64_t pages_unique;  /* pages no one else references now: freeing the
 				 * snapshot returns pages_unique * VMM_PAGE_SIZE
