@@ -30,8 +30,9 @@ extern const char tracedb_schema_finish[];
  * has changed since. 0 or -errno with a message. */
 int tracedb_manifest_sha256(const char *dir, char hex[65], struct tracedb_error *err);
 
-void tracedb_error_set(struct tracedb_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/* vmm's one error-setting helper (struct tracedb_error starts with msg). */
+#define tracedb_error_set(err, ...) vmm_msg_set((char *)(void *)(err), sizeof((err)->msg), __VA_ARGS__)
+_Static_assert(offsetof(struct tracedb_error, msg) == 0, "tracedb_error_set passes the struct as its msg");
 
 /* Guest bytes as readable text: printable ASCII as is, \n \r \t as
  * those escapes, anything else as \xNN. out needs room for 4 * len bytes;

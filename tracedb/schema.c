@@ -148,17 +148,6 @@ const char tracedb_schema_finish[] =
 	"\n  UNION ALL " TIMELINE_INTERRUPTS " WHERE position > " LAST_FROM
 	")\n  ORDER BY position, ord;\n";
 
-void tracedb_error_set(struct tracedb_error *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-}
-
 uint64_t tracedb_now_ns(void)
 {
 	struct timespec ts;

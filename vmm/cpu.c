@@ -2,12 +2,15 @@
  * cpu.c — the vCPU: its Multiboot start state, one step of the exit loop,
  * interrupt injection, kicks, and access to registers and guest debug.
  *
- * vmm_step() is the only place that calls KVM_RUN. Before entering it
+ * vmm_step() is the only place that runs the guest. Before entering it
  * injects the machine's pending interrupt when the guest can take it and
  * otherwise asks KVM for an interrupt-window exit; doing this at every
  * entry, from state that replay reproduces, is what makes the injection
- * points of a replay land where the recording's did.
+ * points of a replay land where the recording's did. (vmm_cpu_settle also
+ * calls KVM_RUN, but only to finish an exit, never entering the guest.)
  */
+#include "config.h"      /* _GNU_SOURCE: pthread_sigqueue */
+
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
@@ -18,8 +21,6 @@
 
 #include "vmm/internal.h"
 
-#define VMM_KICK_SIGNAL SIGUSR1
-#define MSR_EFER 0xc0000080u
 #define MSR_APIC_BASE 0x1bu
 #define MSR_KERNEL_GS_BASE 0xc0000102u
 
@@ -27,41 +28,54 @@
 #define sigev_notify_thread_id _sigev_un._tid
 #endif
 
-/* The signal handler has no argument through which to find its VM, so the
- * vCPU thread keeps it here. One VM per thread is the model anyway. */
-static __thread struct vmm *tls_vm;
-
-static void kick_handler(int sig)
+/* A real-time signal: each kick is queued with its machine, where a second
+ * standard signal pending on the thread would be merged into the first and
+ * one machine's kick lost. */
+static int kick_signal(void)
 {
-	struct vmm *vm = tls_vm;
+	return SIGRTMIN + 3;
+}
+
+/* Every kick carries its machine in the signal's value (the kick timer's
+ * sigev_value, or pthread_sigqueue's), so the handler needs no per-thread
+ * "current machine": several machines may live on one thread (monitor
+ * pt-diff replays a second one) and each keeps its kicks. Anything else
+ * that sends this signal (kill from outside) is ignored. */
+static void kick_handler(int sig, siginfo_t *si, void *uctx)
+{
+	struct vmm *vm;
 
 	(void)sig;
-	if (vm) {
-		atomic_store(&vm->kick_requested, true);
-		/* Covers the window between our last check and KVM_RUN: KVM
-		 * returns at once instead of running the guest. */
-		vm->run->immediate_exit = 1;
-	}
+	(void)uctx;
+	if (si->si_code != SI_TIMER && !(si->si_code == SI_QUEUE && si->si_pid == getpid()))
+		return;
+	vm = si->si_value.sival_ptr;
+	if (!vm)
+		return;
+	atomic_store(&vm->kick_requested, true);
+	/* Covers the window between the driver's last check and KVM_RUN:
+	 * KVM returns at once instead of running the guest. */
+	vm->run->immediate_exit = 1;
 }
 
 int vmm_kick_init(struct vmm *vm, struct vmm_error *err)
 {
-	struct sigaction sa = { .sa_handler = kick_handler };
+	struct sigaction sa = { .sa_sigaction = kick_handler, .sa_flags = SA_SIGINFO };
 	struct sigevent sev = { 0 };
 	sigset_t set;
 
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(VMM_KICK_SIGNAL, &sa, NULL) < 0) {
+	if (sigaction(kick_signal(), &sa, NULL) < 0) {
 		vmm_error_set(err, "sigaction: %s", strerror(errno));
 		return -errno;
 	}
 	sigemptyset(&set);
-	sigaddset(&set, VMM_KICK_SIGNAL);
+	sigaddset(&set, kick_signal());
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-	tls_vm = vm;
 	vm->vcpu_thread = pthread_self();
 	sev.sigev_notify = SIGEV_THREAD_ID;
-	sev.sigev_signo = VMM_KICK_SIGNAL;
+	sev.sigev_signo = kick_signal();
+	sev.sigev_value.sival_ptr = vm;
 	sev.sigev_notify_thread_id = (pid_t)syscall(SYS_gettid);
 	if (timer_create(CLOCK_MONOTONIC, &sev, &vm->kick_timer) < 0) {
 		vmm_error_set(err, "timer_create: %s", strerror(errno));
@@ -74,17 +88,18 @@ int vmm_kick_init(struct vmm *vm, struct vmm_error *err)
 
 void vmm_kick_fini(struct vmm *vm)
 {
+	/* Deleting the timer also drops its signal if still pending. */
 	if (vm->kick_timer_armed_valid)
 		timer_delete(vm->kick_timer);
 	vm->kick_timer_armed_valid = false;
-	if (tls_vm == vm)
-		tls_vm = NULL;
 }
 
 void vmm_kick(struct vmm *vm)
 {
 	atomic_store(&vm->kick_requested, true);
-	pthread_kill(vm->vcpu_thread, VMM_KICK_SIGNAL);
+	/* May fail (EAGAIN) when the queue of pending signals is full: the
+	 * flag is set, and the signals already queued interrupt KVM_RUN. */
+	(void)pthread_sigqueue(vm->vcpu_thread, kick_signal(), (union sigval){ .sival_ptr = vm });
 }
 
 int vmm_kick_at(struct vmm *vm, uint64_t deadline_ns)
@@ -256,6 +271,46 @@ static void tpr_from_cr8(struct vmm *vm)
 	lapic = vm->m.dev_state[vm->m.lapic_index];
 	if (vm->run->cr8 != (uint64_t)(vmm_lapic_tpr(lapic) >> 4))
 		vmm_lapic_set_tpr(lapic, (uint8_t)(vm->run->cr8 << 4));
+
+int vmm_cpu_settle(struct vmm *vm, unsigned *ioctls, struct vmm_error *err)
+{
+	struct kvm_run *run = vm->run;
+	uint8_t was = run->immediate_exit;
+	uint8_t if_flag = run->if_flag, ready = run->ready_for_interrupt_injection;
+	uint32_t reason = run->exit_reason;
+	int rc, e;
+
+	if (!vm->exit_unfinished)
+		return 0;
+	/* KVM finishes a port or MMIO exit (the value of an IN goes to RAX,
+	 * an INS to memory, rip moves on) at the next KVM_RUN; until then
+	 * its registers are not the guest's. With immediate_exit set,
+	 * KVM_RUN finishes the exit and returns before entering the guest,
+	 * as KVM's documentation prescribes before saving state. */
+	run->immediate_exit = 1;
+	(*ioctls)++;
+	rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);
+	e = errno;
+	/* Put back a kick that came meanwhile: its handler sets the flag
+	 * before immediate_exit, so reading the flag after the store cannot
+	 * miss one. */
+	run->immediate_exit = was;
+	if (atomic_load(&vm->kick_requested))
+		run->immediate_exit = 1;
+	/* What the exit said stays what the next vmm_step decides on: after
+	 * an `sti; out` the finished OUT ends the interrupt shadow and KVM
+	 * would now say "ready", so that a run with a snapshot in it would
+	 * inject one entry earlier than the same run without. */
+	run->if_flag = if_flag;
+	run->ready_for_interrupt_injection = ready;
+	run->exit_reason = reason;
+	if (rc == 0 || (e != EINTR && e != EAGAIN)) {
+		vmm_error_set(err, "KVM_RUN to finish the exit at exit count %llu: %s",
+			      (unsigned long long)vm->exits, rc == 0 ? "the guest ran" : strerror(e));
+		return rc == 0 ? -EIO : -e;
+	}
+	vm->exit_unfinished = false;
+	return 0;
 }
 
 void vmm_set_inject_mode(struct vmm *vm, enum vmm_inject_mode mode)
@@ -323,6 +378,7 @@ int vmm_step(struct vmm *vm, struct vmm_event *ev, struct vmm_error *err)
 	if (vm->sync_regs)
 		run->kvm_valid_regs = KVM_SYNC_X86_REGS;
 	tpr_to_cr8(vm);
+	vm->exit_unfinished = false;    /* this KVM_RUN finishes it */
 	rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);
 	tpr_from_cr8(vm);
 	if (rc < 0) {
@@ -338,6 +394,7 @@ int vmm_step(struct vmm *vm, struct vmm_event *ev, struct vmm_error *err)
 	}
 	ev->rip = exit_rip(vm);
 	if (vmm_machine_dispatch(&vm->m, run, ev)) {
+		vm->exit_unfinished = true;
 		ev->exits = ++vm->exits;
 		return 0;
 	}
@@ -510,27 +567,6 @@ int vmm_set_sregs(struct vmm *vm, const struct vmm_sregs *s)
 	k.efer = s->efer;
 	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &k) < 0)
 		return -errno;
-	return 0;
-}
-
-int vmm_get_fpu(struct vmm *vm, uint8_t fxsave[512])
-{
-	struct kvm_fpu f;
-
-	if (ioctl(vm->vcpu_fd, KVM_GET_FPU, &f) < 0)
-		return -errno;
-	/* Rebuild the FXSAVE image gdb and hashing both understand. */
-	memset(fxsave, 0, 512);
-	memcpy(fxsave + 0, &f.fcw, 2);
-	memcpy(fxsave + 2, &f.fsw, 2);
-	fxsave[4] = f.ftwx;
-	memcpy(fxsave + 6, &f.last_opcode, 2);
-	memcpy(fxsave + 8, &f.last_ip, 8);
-	memcpy(fxsave + 16, &f.last_dp, 8);
-	memcpy(fxsave + 24, &f.mxcsr, 4);
-	for (int i = 0; i < 8; i++)
-		memcpy(fxsave + 32 + 16 * i, f.fpr[i], 16);
-	memcpy(fxsave + 160, f.xmm, 256);
 	return 0;
 }
 

@@ -21,7 +21,6 @@
 #include "vmm/devices.h"
 
 #define PIT_HZ 1193182u
-#define PIT_NS_PER_S 1000000000u
 #define PIT_PORT_BASE 0x40
 #define PIT_PORT_CONTROL 0x43
 #define PIT_PORT_B 0x61
@@ -64,54 +63,28 @@ struct pit_state {
 	uint8_t port_b;         /* port 0x61 bits 0-3 as written */
 };
 
-/* The clock, read at most once per access and only when needed. */
-struct pit_clock {
-	const struct vmm_bus *bus;
-	uint64_t ns;
-	int have;
-};
-
-static uint64_t pit_now(struct pit_clock *clk)
-{
-	if (!clk->have) {
-		clk->ns = clk->bus->clock_ns(clk->bus->ctx, VMM_CLOCK_MONOTONIC);
-		clk->have = 1;
-	}
-	return clk->ns;
-}
-
-/* Ticks counted so far (reads the clock only while running). The 128-bit
- * product keeps the conversion exact for any 64-bit interval. */
-static uint64_t pit_total(const struct pit_channel *c, struct pit_clock *clk)
+/* Ticks counted so far (reads the clock only while running). */
+static uint64_t pit_total(const struct pit_channel *c, struct vmm_dev_clock *clk)
 {
 	uint64_t now;
 
 	if (!c->running)
 		return c->base_ticks;
-	now = pit_now(clk);
+	now = vmm_dev_clock_now(clk);
 	if (now <= c->start_ns)
 		return c->base_ticks;
-	return c->base_ticks +
-	       (uint64_t)((unsigned __int128)(now - c->start_ns) * PIT_HZ / PIT_NS_PER_S);
+	return c->base_ticks + vmm_ns_to_ticks(now - c->start_ns, PIT_HZ);
 }
 
 /* The earliest time at which total ticks reach t, or PIT_NEVER. */
 static uint64_t pit_tick_time(const struct pit_channel *c, uint64_t t)
 {
-	unsigned __int128 ns;
+	uint64_t ns;
 
 	if (t <= c->base_ticks)
 		return c->start_ns;
-	ns = ((unsigned __int128)(t - c->base_ticks) * PIT_NS_PER_S + PIT_HZ - 1) / PIT_HZ;
-	ns += c->start_ns;
-	return ns >= PIT_NEVER ? PIT_NEVER : (uint64_t)ns;
-}
-
-static int64_t pit_floor_div(int64_t a, int64_t b)
-{
-	int64_t q = a / b;
-
-	return (a % b != 0 && a < 0) ? q - 1 : q;
+	ns = vmm_ticks_to_ns(t - c->base_ticks, PIT_HZ);
+	return ns >= PIT_NEVER - c->start_ns ? PIT_NEVER : ns + c->start_ns;
 }
 
 static uint32_t pit_half(uint32_t count)
@@ -131,7 +104,7 @@ static void pit_sync(struct pit_channel *c, uint64_t total)
 }
 
 /* Ticks into the current count, after applying a due reload. */
-static uint64_t pit_elapsed(struct pit_channel *c, struct pit_clock *clk)
+static uint64_t pit_elapsed(struct pit_channel *c, struct vmm_dev_clock *clk)
 {
 	uint64_t total = pit_total(c, clk);
 
@@ -194,7 +167,7 @@ static uint8_t pit_status(const struct pit_channel *c, uint64_t d)
  * count of modes 2/3 (edges at origin + k * count). */
 static uint64_t pit_periodic_rise(int64_t origin, uint32_t count, uint64_t after)
 {
-	int64_t k = pit_floor_div((int64_t)after - origin, count) + 1;
+	int64_t k = vmm_floor_div((int64_t)after - origin, count) + 1;
 
 	return (uint64_t)(origin + k * (int64_t)count);
 }
@@ -226,7 +199,7 @@ static uint64_t pit_next_rise(const struct pit_channel *c, uint64_t now)
 	return d < edge ? (uint64_t)c->origin + edge : PIT_NEVER;
 }
 
-static void pit_schedule_irq(struct pit_state *s, struct pit_clock *clk)
+static void pit_schedule_irq(struct pit_state *s, struct vmm_dev_clock *clk)
 {
 	struct pit_channel *c = &s->ch[0];
 	uint64_t total, rise;
@@ -241,7 +214,7 @@ static void pit_schedule_irq(struct pit_state *s, struct pit_clock *clk)
 	s->irq_next_ns = rise == PIT_NEVER ? PIT_NEVER : pit_tick_time(c, rise);
 }
 
-static void pit_start(struct pit_channel *c, uint32_t count, struct pit_clock *clk)
+static void pit_start(struct pit_channel *c, uint32_t count, struct vmm_dev_clock *clk)
 {
 	c->count = count;
 	c->pending = 0;
@@ -250,11 +223,11 @@ static void pit_start(struct pit_channel *c, uint32_t count, struct pit_clock *c
 	c->origin = 0;
 	c->running = c->gate;
 	if (c->running)
-		c->start_ns = pit_now(clk);
+		c->start_ns = vmm_dev_clock_now(clk);
 }
 
 /* A new count arrives in the count register; raw 0 means 65536. */
-static void pit_load(struct pit_channel *c, uint32_t raw, struct pit_clock *clk)
+static void pit_load(struct pit_channel *c, uint32_t raw, struct vmm_dev_clock *clk)
 {
 	uint32_t n = raw ? raw : 65536;
 	uint64_t total, p;
@@ -300,7 +273,7 @@ static void pit_load(struct pit_channel *c, uint32_t raw, struct pit_clock *clk)
 	}
 }
 
-static void pit_set_gate(struct pit_channel *c, int gate, struct pit_clock *clk)
+static void pit_set_gate(struct pit_channel *c, int gate, struct vmm_dev_clock *clk)
 {
 	if (c->gate == gate)
 		return;
@@ -312,7 +285,7 @@ static void pit_set_gate(struct pit_channel *c, int gate, struct pit_clock *clk)
 	case 4:
 		/* Gate low suspends counting; high resumes where it stopped. */
 		if (gate) {
-			c->start_ns = pit_now(clk);
+			c->start_ns = vmm_dev_clock_now(clk);
 			c->running = 1;
 		} else {
 			c->base_ticks = pit_total(c, clk);
@@ -344,7 +317,7 @@ static void pit_set_gate(struct pit_channel *c, int gate, struct pit_clock *clk)
 	}
 }
 
-static void pit_latch_count(struct pit_channel *c, struct pit_clock *clk)
+static void pit_latch_count(struct pit_channel *c, struct vmm_dev_clock *clk)
 {
 	/* A second latch before the first is read is ignored. */
 	if (c->latch_left)
@@ -353,7 +326,7 @@ static void pit_latch_count(struct pit_channel *c, struct pit_clock *clk)
 	c->latch_left = c->access == PIT_LOHI ? 2 : 1;
 }
 
-static void pit_control(struct pit_state *s, uint8_t v, struct pit_clock *clk)
+static void pit_control(struct pit_state *s, uint8_t v, struct vmm_dev_clock *clk)
 {
 	unsigned sc = v >> 6, access = (v >> 4) & 3;
 	struct pit_channel *c;
@@ -397,7 +370,7 @@ static void pit_control(struct pit_state *s, uint8_t v, struct pit_clock *clk)
 		s->irq_next_ns = PIT_NEVER;
 }
 
-static void pit_write_counter(struct pit_state *s, unsigned i, uint8_t v, struct pit_clock *clk)
+static void pit_write_counter(struct pit_state *s, unsigned i, uint8_t v, struct vmm_dev_clock *clk)
 {
 	struct pit_channel *c = &s->ch[i];
 
@@ -427,7 +400,7 @@ static void pit_write_counter(struct pit_state *s, unsigned i, uint8_t v, struct
 		pit_schedule_irq(s, clk);
 }
 
-static uint8_t pit_read_counter(struct pit_channel *c, struct pit_clock *clk)
+static uint8_t pit_read_counter(struct pit_channel *c, struct vmm_dev_clock *clk)
 {
 	uint16_t v;
 
@@ -455,10 +428,10 @@ static uint8_t pit_read_counter(struct pit_channel *c, struct pit_clock *clk)
 	}
 }
 
-static uint8_t pit_read_port_b(struct pit_state *s, struct pit_clock *clk)
+static uint8_t pit_read_port_b(struct pit_state *s, struct vmm_dev_clock *clk)
 {
 	struct pit_channel *c2 = &s->ch[2];
-	uint64_t now = pit_now(clk);
+	uint64_t now = vmm_dev_clock_now(clk);
 	int out2 = pit_out(c2, pit_elapsed(c2, clk));
 	int refresh = (int)((now / PIT_REFRESH_NS) & 1);
 
@@ -471,7 +444,7 @@ static uint8_t pit_read_port_b(struct pit_state *s, struct pit_clock *clk)
 static uint32_t pit_pio_in(void *state, const struct vmm_bus *bus, uint16_t port, unsigned size)
 {
 	struct pit_state *s = state;
-	struct pit_clock clk = { .bus = bus };
+	struct vmm_dev_clock clk = { .bus = bus };
 
 	if (port >= PIT_PORT_BASE && port < PIT_PORT_CONTROL)
 		return pit_read_counter(&s->ch[port - PIT_PORT_BASE], &clk);
@@ -484,7 +457,7 @@ static void pit_pio_out(void *state, const struct vmm_bus *bus, uint16_t port, u
 			uint32_t value)
 {
 	struct pit_state *s = state;
-	struct pit_clock clk = { .bus = bus };
+	struct vmm_dev_clock clk = { .bus = bus };
 	uint8_t v = (uint8_t)value;
 
 	if (port >= PIT_PORT_BASE && port < PIT_PORT_CONTROL) {
@@ -531,7 +504,7 @@ static uint64_t pit_next_deadline(const void *state)
 static void pit_poll(void *state, const struct vmm_bus *bus, uint64_t now_ns)
 {
 	struct pit_state *s = state;
-	struct pit_clock clk = { .bus = bus, .ns = now_ns, .have = 1 };
+	struct vmm_dev_clock clk = { .bus = bus, .ns = now_ns, .have = 1 };
 
 	if (now_ns < s->irq_next_ns)
 		return;

@@ -78,13 +78,6 @@ struct rtc_state {
 	uint8_t ram[128];       /* alarms and the 114 bytes of CMOS RAM */
 };
 
-static int64_t rtc_floor_div(int64_t a, int64_t b)
-{
-	int64_t q = a / b;
-
-	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
 /* Days since 1970-01-01 of a proleptic Gregorian date (month 1-12);
  * Howard Hinnant's days_from_civil. */
 static int64_t rtc_days_from_civil(int64_t y, int m, int d)
@@ -92,7 +85,7 @@ static int64_t rtc_days_from_civil(int64_t y, int m, int d)
 	int64_t era, yoe, doy, doe;
 
 	y -= m <= 2;
-	era = rtc_floor_div(y, 400);
+	era = vmm_floor_div(y, 400);
 	yoe = y - era * 400;
 	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
 	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
@@ -101,8 +94,8 @@ static int64_t rtc_days_from_civil(int64_t y, int m, int d)
 
 static void rtc_civil_from_secs(int64_t secs, struct rtc_tm *tm)
 {
-	int64_t days = rtc_floor_div(secs, RTC_DAY), sod = secs - days * RTC_DAY;
-	int64_t z = days + 719468, era = rtc_floor_div(z, 146097), doe = z - era * 146097;
+	int64_t days = vmm_floor_div(secs, RTC_DAY), sod = secs - days * RTC_DAY;
+	int64_t z = days + 719468, era = vmm_floor_div(z, 146097), doe = z - era * 146097;
 	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
 	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
 
@@ -112,17 +105,17 @@ static void rtc_civil_from_secs(int64_t secs, struct rtc_tm *tm)
 	tm->hour = (int)(sod / 3600);
 	tm->min = (int)(sod / 60 % 60);
 	tm->sec = (int)(sod % 60);
-	tm->dow = (int)(days + 4 - rtc_floor_div(days + 4, 7) * 7);    /* 1970-01-01: Thursday */
+	tm->dow = (int)(days + 4 - vmm_floor_div(days + 4, 7) * 7);    /* 1970-01-01: Thursday */
 }
 
 /* Out-of-range fields (a guest may write anything) carry into the next
  * larger unit instead of being rejected. */
 static int64_t rtc_secs_from_civil(const struct rtc_tm *tm)
 {
-	int64_t m0 = tm->month - 1, y = tm->year + rtc_floor_div(m0, 12);
+	int64_t m0 = tm->month - 1, y = tm->year + vmm_floor_div(m0, 12);
 	int64_t days;
 
-	m0 -= rtc_floor_div(m0, 12) * 12;
+	m0 -= vmm_floor_div(m0, 12) * 12;
 	days = rtc_days_from_civil(y, (int)m0 + 1, 1) + tm->day - 1;
 	return days * RTC_DAY + tm->hour * 3600ll + tm->min * 60ll + tm->sec;
 }
@@ -164,18 +157,11 @@ static int rtc_decode_hour(const struct rtc_state *s, uint8_t v)
 
 /* The clock, read at most once per access (plus the realtime read on the
  * very first access that needs the time of day). */
-struct rtc_clock {
-	const struct vmm_bus *bus;
-	uint64_t ns;
-	int have;
-};
-
-static uint64_t rtc_now(struct rtc_state *s, struct rtc_clock *clk)
+static uint64_t rtc_now(struct rtc_state *s, struct vmm_dev_clock *clk)
 {
 	if (clk->have)
 		return clk->ns;
-	clk->ns = clk->bus->clock_ns(clk->bus->ctx, VMM_CLOCK_MONOTONIC);
-	clk->have = 1;
+	vmm_dev_clock_now(clk);
 	if (!s->base_valid) {
 		/* Unsigned wrap-around is intended: mono + base_ns gives back
 		 * the realtime value for any pair of 64-bit clocks. */
@@ -214,7 +200,7 @@ static int rtc_pf_shift(const struct rtc_state *s)
 
 static uint64_t rtc_pf_index(uint64_t mono, int shift)
 {
-	return (uint64_t)((unsigned __int128)mono * 32768 / RTC_NS) >> shift;
+	return vmm_ns_to_ticks(mono, 32768) >> shift;
 }
 
 static int rtc_alarm_field(const struct rtc_state *s, unsigned reg, int hour)
@@ -232,7 +218,7 @@ static int64_t rtc_alarm_next(const struct rtc_state *s, int64_t from)
 {
 	int as = rtc_alarm_field(s, RTC_SEC_ALARM, 0), am = rtc_alarm_field(s, RTC_MIN_ALARM, 0);
 	int ah = rtc_alarm_field(s, RTC_HOUR_ALARM, 1);
-	int64_t day = rtc_floor_div(from, RTC_DAY), sod = from - day * RTC_DAY;
+	int64_t day = vmm_floor_div(from, RTC_DAY), sod = from - day * RTC_DAY;
 	int64_t first = sod / 60, minute, start, cand;
 
 	if (as > 59 || am > 59 || ah > 23)
@@ -296,7 +282,7 @@ static void rtc_advance(struct rtc_state *s, const struct vmm_bus *bus, uint64_t
 
 /* Read the clock and bring the flags up to date: every access that needs
  * the time starts here. */
-static uint64_t rtc_touch(struct rtc_state *s, struct rtc_clock *clk)
+static uint64_t rtc_touch(struct rtc_state *s, struct vmm_dev_clock *clk)
 {
 	uint64_t now = rtc_now(s, clk);
 
@@ -319,7 +305,7 @@ static int rtc_dow_of(const struct rtc_tm *tm)
  * that update normalises them, carrying out-of-range fields into the next
  * unit. offset_s always holds the normalised equivalent.
  */
-static void rtc_get_fields(struct rtc_state *s, struct rtc_clock *clk, struct rtc_tm *tm)
+static void rtc_get_fields(struct rtc_state *s, struct vmm_dev_clock *clk, struct rtc_tm *tm)
 {
 	int64_t host;
 
@@ -336,7 +322,7 @@ static void rtc_get_fields(struct rtc_state *s, struct rtc_clock *clk, struct rt
 }
 
 /* Make tm what reads show from now on, in this second or while SET. */
-static void rtc_set_fields(struct rtc_state *s, const struct rtc_tm *tm, struct rtc_clock *clk)
+static void rtc_set_fields(struct rtc_state *s, const struct rtc_tm *tm, struct vmm_dev_clock *clk)
 {
 	s->raw = *tm;
 	s->raw_valid = 1;
@@ -346,7 +332,7 @@ static void rtc_set_fields(struct rtc_state *s, const struct rtc_tm *tm, struct 
 	s->offset_s = rtc_secs_from_civil(tm) - s->raw_at;
 }
 
-static uint8_t rtc_read_time(struct rtc_state *s, unsigned reg, struct rtc_clock *clk)
+static uint8_t rtc_read_time(struct rtc_state *s, unsigned reg, struct vmm_dev_clock *clk)
 {
 	struct rtc_tm tm;
 
@@ -371,7 +357,7 @@ static uint8_t rtc_read_time(struct rtc_state *s, unsigned reg, struct rtc_clock
 	}
 }
 
-static void rtc_write_time(struct rtc_state *s, unsigned reg, uint8_t v, struct rtc_clock *clk)
+static void rtc_write_time(struct rtc_state *s, unsigned reg, uint8_t v, struct vmm_dev_clock *clk)
 {
 	struct rtc_tm tm;
 	int dv;
@@ -410,7 +396,7 @@ static void rtc_write_time(struct rtc_state *s, unsigned reg, uint8_t v, struct 
 	rtc_set_fields(s, &tm, clk);
 }
 
-static void rtc_write_b(struct rtc_state *s, uint8_t v, struct rtc_clock *clk)
+static void rtc_write_b(struct rtc_state *s, uint8_t v, struct vmm_dev_clock *clk)
 {
 	uint8_t old = s->reg_b;
 	struct rtc_tm tm;
@@ -433,7 +419,7 @@ static void rtc_write_b(struct rtc_state *s, uint8_t v, struct rtc_clock *clk)
 	rtc_update_irq(s, clk->bus);
 }
 
-static uint8_t rtc_read_data(struct rtc_state *s, struct rtc_clock *clk)
+static uint8_t rtc_read_data(struct rtc_state *s, struct vmm_dev_clock *clk)
 {
 	uint8_t v;
 	uint64_t sub;
@@ -469,7 +455,7 @@ static uint8_t rtc_read_data(struct rtc_state *s, struct rtc_clock *clk)
 	}
 }
 
-static void rtc_write_data(struct rtc_state *s, uint8_t v, struct rtc_clock *clk)
+static void rtc_write_data(struct rtc_state *s, uint8_t v, struct vmm_dev_clock *clk)
 {
 	switch (s->index) {
 	case RTC_SEC:
@@ -503,7 +489,7 @@ static void rtc_write_data(struct rtc_state *s, uint8_t v, struct rtc_clock *clk
 static uint32_t rtc_pio_in(void *state, const struct vmm_bus *bus, uint16_t port, unsigned size)
 {
 	struct rtc_state *s = state;
-	struct rtc_clock clk = { .bus = bus };
+	struct vmm_dev_clock clk = { .bus = bus };
 
 	if (port == RTC_PORT_DATA)
 		return rtc_read_data(s, &clk);
@@ -514,7 +500,7 @@ static void rtc_pio_out(void *state, const struct vmm_bus *bus, uint16_t port, u
 			uint32_t value)
 {
 	struct rtc_state *s = state;
-	struct rtc_clock clk = { .bus = bus };
+	struct vmm_dev_clock clk = { .bus = bus };
 
 	if (port == RTC_PORT_INDEX) {
 		s->index = value & 0x7f;
@@ -558,9 +544,7 @@ static uint64_t rtc_next_deadline(const void *state)
 	if (s->irq_level || !s->ref_valid)
 		return RTC_NEVER;
 	if ((s->reg_b & RTC_B_PIE) && shift >= 0) {
-		unsigned __int128 tick = (unsigned __int128)(rtc_pf_index(s->ref_ns, shift) + 1) << shift;
-
-		t = rtc_clamp_ns((__int128)((tick * RTC_NS + 32767) / 32768));
+		t = vmm_ticks_to_ns((rtc_pf_index(s->ref_ns, shift) + 1) << shift, 32768);
 		best = t < best ? t : best;
 	}
 	if (!s->base_valid || (s->reg_b & RTC_B_SET))

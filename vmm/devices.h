@@ -75,4 +75,25 @@ void vmm_dev_trace(const struct vmm_bus *bus, const char *dev, const char *fmt, 
 size_t vmm_uart_rx_space(const void *uart_state);
 size_t vmm_uart_rx_push(void *uart_state, const struct vmm_bus *bus, const uint8_t *buf, size_t n);
 
+/* ---- time for timer devices (devtime.c) ----------------------------------- */
+
+#define VMM_NS_PER_S 1000000000ull
+
+/* The one clock, read at most once per port access or poll: start each
+ * access with { .bus = bus } (or .ns/.have = 1 when the time is given). */
+struct vmm_dev_clock {
+	const struct vmm_bus *bus;
+	uint64_t ns;
+	int have;
+};
+/* Monotonic ns, read from the bus on the first call only. */
+uint64_t vmm_dev_clock_now(struct vmm_dev_clock *clk);
+/* Whole ticks of a hz clock elapsed in ns nanoseconds (rounded down). */
+uint64_t vmm_ns_to_ticks(uint64_t ns, uint64_t hz);
+/* The first nanosecond by which ticks ticks of a hz clock have elapsed
+ * (rounded up); UINT64_MAX when that is beyond 64 bits. */
+uint64_t vmm_ticks_to_ns(uint64_t ticks, uint64_t hz);
+/* a / b rounded towards minus infinity. */
+int64_t vmm_floor_div(int64_t a, int64_t b);
+
 #endif

@@ -1,6 +1,7 @@
 # vmm device models: one file each, plus their unit tests.
 vmm_libvmm_a_SOURCES += \
 	vmm/devices.c \
+	vmm/devtime.c \
 	vmm/dev_pic.c \
 	vmm/dev_pit.c \
 	vmm/dev_rtc.c \

@@ -28,6 +28,8 @@ struct vmm_range_row {
 	uint8_t r;                      /* index in that device's ranges[] */
 	uint64_t len;
 };
+#define VMM_PORT_NONE 0xff
+#define VMM_CPU_MAX_MSRS 16
 
 struct vmm_machine {
 	uint8_t *ram;
@@ -120,6 +122,7 @@ struct vmm {
 	bool halted;                    /* HLT exit, no entry since (vmm_halt_state) */
 	bool sync_regs;
 	bool user_msr;                  /* rdmsr/wrmsr of device MSRs come to us */
+	bool exit_unfinished;           /* a port/MMIO exit KVM finishes at the next KVM_RUN */
 	timer_t kick_timer;
 	bool kick_timer_armed_valid;
 	uint64_t kick_deadline;
@@ -127,13 +130,82 @@ struct vmm {
 	pthread_t vcpu_thread;
 	uint64_t *dirty_bitmap;         /* scratch for KVM_GET_DIRTY_LOG */
 	uint64_t *dirty_trackers[VMM_DIRTY_TRACKERS];
+
+	/* Snapshots (snapshot.c). Fields above that define the guest's
+	 * future (exits, inject_mode, the machine's exit request and device
+	 * states) are saved there: a new such field must be added to
+	 * struct vmm_snapshot too. */
+	uint64_t *snap_dirty;           /* pages written since the last save or restore */
+	struct vmm_pagemap *snap_base;  /* RAM's image at the last save or restore
+					 * (held), or NULL */
+	uint32_t msr_index[VMM_CPU_MAX_MSRS];   /* cpustate.c: MSRs to save */
+	unsigned nmsrs;
+	bool msrs_known;
 };
+
+/* kvm.c: rrvm itself wrote guest RAM [gpa, gpa+len): mark the pages for the
+ * snapshots and every dirty tracker, as KVM's log does for guest writes. */
+void vmm_ram_written(struct vmm *vm, uint64_t gpa, uint64_t len);
+
+/* cpustate.c: the vCPU's whole state (see there for what "whole" is). */
+struct vmm_cpu_state {
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_xsave xsave;
+	struct kvm_xcrs xcrs;
+	struct kvm_debugregs dregs;
+	struct kvm_vcpu_events events;
+	struct {                        /* laid out as struct kvm_msrs */
+		uint32_t nmsrs, pad;
+		struct kvm_msr_entry entries[VMM_CPU_MAX_MSRS];
+	} msrs;
+	uint8_t if_flag, ready_for_injection;   /* kvm_run's, from the last exit */
+};
+/* Each adds the vCPU ioctls it made to *ioctls. */
+int vmm_cpu_state_get(struct vmm *vm, struct vmm_cpu_state *cs, unsigned *ioctls,
+		      struct vmm_error *err) VMM_MUST_CHECK;
+int vmm_cpu_state_set(struct vmm *vm, const struct vmm_cpu_state *cs, unsigned *ioctls,
+		      struct vmm_error *err) VMM_MUST_CHECK;
+/* The FXSAVE image (512 bytes) of an XSAVE area, host-specific bytes zeroed. */
+void vmm_fxsave_image(const struct kvm_xsave *xs, uint8_t fxsave[512]);
+
+/* pagestore.c: one more holder of the store (freed with the last). */
+void vmm_pagestore_hold(struct vmm_pagestore *ps);
+
+/* pagemap.c: frame -> page id maps, in leaves shared copy-on-write. */
+struct vmm_pagemap;
+/* Map RAM into ps: frames marked in dirty (or all, without a usable base:
+ * NULL, or of another store or size) are read and stored, the others taken
+ * from base. Frames marked in absent (may be NULL) are known to be zero
+ * and are not read. Adds the frames read to *pages_read. */
+int vmm_pagemap_capture(struct vmm_pagestore *ps, struct vmm_pagemap *base, const uint8_t *ram,
+			uint64_t frames, const uint64_t *dirty, const uint64_t *absent,
+			struct vmm_pagemap **out, uint64_t *pages_read) VMM_MUST_CHECK;
+void vmm_pagemap_hold(struct vmm_pagemap *m);
+void vmm_pagemap_drop(struct vmm_pagemap *m);
+struct vmm_pagestore *vmm_pagemap_store(const struct vmm_pagemap *m);
+/* Make RAM, whose image is base apart from the frames marked in dirty,
+ * equal to target: rewrite the frames that differ, calling written() for
+ * each (frames marked in absent, which may be NULL, are known zero).
+ * Counts the frames compared and written. */
+void vmm_pagemap_apply(const struct vmm_pagemap *target, const struct vmm_pagemap *base, uint8_t *ram,
+		       const uint64_t *dirty, const uint64_t *absent,
+		       void (*written)(void *ctx, uint64_t frame), void *ctx, uint64_t *compared,
+		       uint64_t *nwritten);
+/* What dropping the map's last holder would free: pages and map bytes
+ * held by it alone (0 when the map itself is shared). */
+int vmm_pagemap_own(const struct vmm_pagemap *m, uint64_t *pages, uint64_t *bytes) VMM_MUST_CHECK;
+/* snapshot.c: drop the machine's base image (vmm_destroy). */
+void vmm_snapshot_forget(struct vmm *vm);
 
 /* cpu.c */
 int vmm_cpu_init(struct vmm *vm, uint32_t entry, uint32_t info_addr, struct vmm_error *err) VMM_MUST_CHECK;
 int vmm_kick_init(struct vmm *vm, struct vmm_error *err) VMM_MUST_CHECK;
 int vmm_msr_setup(struct vmm *vm, struct vmm_error *err) VMM_MUST_CHECK;
 void vmm_kick_fini(struct vmm *vm);
+/* Finish the last exit if KVM has not yet (see cpu.c): after this the
+ * vCPU's registers and memory are the guest's. Counts its ioctl. */
+int vmm_cpu_settle(struct vmm *vm, unsigned *ioctls, struct vmm_error *err) VMM_MUST_CHECK;
 /* cpuid.c */
 int vmm_cpuid_apply(struct vmm *vm, struct vmm_error *err) VMM_MUST_CHECK;
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -15,14 +16,16 @@
 
 #include "vmm/internal.h"
 
-void vmm_error_set(struct vmm_error *err, const char *fmt, ...)
+_Static_assert(offsetof(struct vmm_error, msg) == 0, "vmm_error_set passes the struct as its msg");
+
+void vmm_msg_set(char *msg, size_t size, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!err)
+	if (!msg || size == 0)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	vsnprintf(msg, size, fmt, ap);
 	va_end(ap);
 }
 
@@ -103,6 +106,8 @@ int vmm_read_file(const char *path, uint8_t **data, size_t *len, struct vmm_erro
 static int setup_memory(struct vmm *vm, uint64_t size, struct vmm_error *err)
 {
 	struct kvm_userspace_memory_region region;
+	/* Private and anonymous: snapshot.c takes a page the host never
+	 * backed for zero, which a shared or file mapping would break. */
 	void *ram = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 			 -1, 0);
 
@@ -128,7 +133,8 @@ static int setup_memory(struct vmm *vm, uint64_t size, struct vmm_error *err)
 		return -e;
 	}
 	vm->dirty_bitmap = calloc(vmm_dirty_words(vm), sizeof(uint64_t));
-	if (!vm->dirty_bitmap) {
+	vm->snap_dirty = calloc(vmm_dirty_words(vm), sizeof(uint64_t));
+	if (!vm->dirty_bitmap || !vm->snap_dirty) {
 		vmm_error_set(err, "out of memory for the dirty page bitmap");
 		return -ENOMEM;
 	}
@@ -243,6 +249,13 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct vmm_error 
 	if (rc)
 		goto err_vm;
 	vmm_machine_configure(&vm->m, mem, cfg->cmdline);
+	/* The loader and the firmware tables wrote guest RAM behind KVM's
+	 * dirty log: the kernel's segments, the boot information after them,
+	 * the ACPI tables in the firmware area. */
+	for (unsigned i = 0; i < img.nseg; i++)
+		vmm_ram_written(vm, img.seg[i].paddr, img.seg[i].memsz);
+	vmm_ram_written(vm, info_addr, VMM_MB_INFO_SIZE);
+	vmm_ram_written(vm, VMM_FW_AREA_BASE, VMM_FW_AREA_END - VMM_FW_AREA_BASE);
 	rc = vmm_cpu_init(vm, (uint32_t)img.entry, info_addr, err);
 	if (rc)
 		goto err_vm;
@@ -265,6 +278,7 @@ void vmm_destroy(struct vmm *vm)
 	if (!vm)
 		return;
 	vmm_kick_fini(vm);
+	vmm_snapshot_forget(vm);
 	if (vm->run)
 		munmap(vm->run, vm->run_size);
 	if (vm->vcpu_fd >= 0)
@@ -277,6 +291,7 @@ void vmm_destroy(struct vmm *vm)
 		munmap(vm->m.ram, vm->m.ram_size);
 	vmm_machine_fini(&vm->m);
 	free(vm->dirty_bitmap);
+	free(vm->snap_dirty);
 	free(vm->kernel_path);
 	free(vm);
 }
@@ -314,7 +329,29 @@ int vmm_write_phys(struct vmm *vm, uint64_t gpa, const void *buf, size_t len)
 	if (gpa > vm->m.ram_size || len > vm->m.ram_size - gpa)
 		return -EFAULT;
 	memcpy(vm->m.ram + gpa, buf, len);
+	vmm_ram_written(vm, gpa, len);
 	return 0;
+}
+
+static void mark_pages(uint64_t *bitmap, uint64_t first, uint64_t last)
+{
+	for (uint64_t f = first; f <= last; f++)
+		bitmap[f / 64] |= 1ull << (f % 64);
+}
+
+void vmm_ram_written(struct vmm *vm, uint64_t gpa, uint64_t len)
+{
+	uint64_t first = gpa / VMM_PAGE_SIZE, last;
+
+	if (len == 0 || gpa >= vm->m.ram_size)
+		return;
+	if (len > vm->m.ram_size - gpa)
+		len = vm->m.ram_size - gpa;
+	last = (gpa + len - 1) / VMM_PAGE_SIZE;
+	mark_pages(vm->snap_dirty, first, last);
+	for (int t = 0; t < VMM_DIRTY_TRACKERS; t++)
+		if (vm->dirty_trackers[t])
+			mark_pages(vm->dirty_trackers[t], first, last);
 }
 
 size_t vmm_dirty_words(const struct vmm *vm)
@@ -331,8 +368,11 @@ int vmm_dirty_collect(struct vmm *vm, uint64_t *acc)
 	log.dirty_bitmap = vm->dirty_bitmap;
 	if (ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
 		return -errno;
-	for (size_t i = 0; i < words; i++)
-		acc[i] |= vm->dirty_bitmap[i];
+	for (size_t i = 0; i < words; i++) {
+		vm->snap_dirty[i] |= vm->dirty_bitmap[i];
+		if (acc)
+			acc[i] |= vm->dirty_bitmap[i];
+	}
 	for (int t = 0; t < VMM_DIRTY_TRACKERS; t++) {
 		uint64_t *b = vm->dirty_trackers[t];
 		if (b && b != acc)

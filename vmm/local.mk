@@ -3,7 +3,8 @@ noinst_LIBRARIES += vmm/libvmm.a
 vmm_libvmm_a_SOURCES =
 include $(srcdir)/vmm/devices.mk
 vmm_libvmm_a_SOURCES += vmm/vmm.h vmm/internal.h vmm/device.h vmm/devices.h \
-	vmm/kvm.c vmm/cpu.c vmm/cpuid.c vmm/machine.c vmm/multiboot.c vmm/acpi.c vmm/clock.c vmm/state.c vmm/live.c vmm/probe.c
+	vmm/kvm.c vmm/cpu.c vmm/cpuid.c vmm/machine.c vmm/multiboot.c vmm/acpi.c vmm/clock.c vmm/state.c vmm/live.c vmm/probe.c \
+	vmm/cpustate.c vmm/pagestore.c vmm/pagemap.c vmm/snapshot.c
 
 check_PROGRAMS += tests/unit/multiboot_test tests/unit/dispatch_test
 TESTS += tests/unit/multiboot_test tests/unit/dispatch_test
@@ -17,3 +18,16 @@ TESTS += tests/integration/run.sh
 EXTRA_DIST += tests/integration/run.sh tests/integration/lib.sh tests/integration/wait.sh
 TESTS += tests/integration/qemu_compare.sh
 EXTRA_DIST += tests/integration/qemu_compare.sh
+
+# Snapshots: the page store on plain buffers (no KVM), and save/restore
+# round trips on every sample (needs /dev/kvm and the samples, else SKIP).
+check_PROGRAMS += tests/unit/pagestore_test tests/unit/snapshot_test
+TESTS += tests/unit/pagestore_test tests/unit/snapshot_test
+tests_unit_pagestore_test_LDADD = vmm/libvmm.a
+tests_unit_snapshot_test_LDADD = vmm/libvmm.a
+EXTRA_DIST += tests/unit/det_driver.h
+
+noinst_PROGRAMS += tests/bench/snapshot_bench
+tests_bench_snapshot_bench_LDADD = vmm/libvmm.a
+bench_scripts += tests/bench/snapshot.sh
+EXTRA_DIST += tests/bench/snapshot.sh

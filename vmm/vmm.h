@@ -27,8 +27,12 @@
 struct vmm_error {
 	char msg[512];
 };
-void vmm_error_set(struct vmm_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/* The one error-setting helper of rrvm: format into msg (size bytes,
+ * always terminated); nothing when msg is NULL. Each module's error struct
+ * starts with its char msg[] (tracedb's too), so one macro per struct
+ * passes it with its size; err may be NULL. */
+void vmm_msg_set(char *msg, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#define vmm_error_set(err, ...) vmm_msg_set((char *)(void *)(err), sizeof((err)->msg), __VA_ARGS__)
 
 /* The one clock. Everything in the machine that needs time asks this. */
 struct vmm_clock {
@@ -203,7 +207,10 @@ int vmm_get_regs(struct vmm *vm, struct vmm_regs *r) VMM_MUST_CHECK;
 int vmm_set_regs(struct vmm *vm, const struct vmm_regs *r) VMM_MUST_CHECK;
 int vmm_get_sregs(struct vmm *vm, struct vmm_sregs *s) VMM_MUST_CHECK;
 int vmm_set_sregs(struct vmm *vm, const struct vmm_sregs *s) VMM_MUST_CHECK;
-/* The x87/SSE state as KVM_GET_FPU returns it (512 bytes, FXSAVE layout). */
+/* The x87/SSE state, 512 bytes in FXSAVE layout, MXCSR included (read
+ * from the XSAVE area: KVM_GET_FPU never fills MXCSR). The host-specific
+ * bytes (MXCSR_MASK, the unused tail) are zero, so images compare across
+ * hosts. */
 int vmm_get_fpu(struct vmm *vm, uint8_t fxsave[512]) VMM_MUST_CHECK;
 
 /* Current privilege level of the vCPU (0-3). */
@@ -221,10 +228,14 @@ const uint8_t *vmm_ram(const struct vmm *vm);
  * several users (the replayer's fingerprints, introspection's shadow) can
  * share it, each keeps its own bitmap: vmm_dirty_collect() reads what KVM
  * logged since the last read and ORs it into acc and into every bitmap
- * registered with vmm_dirty_track(). Users clear their own bitmaps. */
+ * registered with vmm_dirty_track() (acc may be NULL). Users clear their
+ * own bitmaps. */
 int vmm_dirty_collect(struct vmm *vm, uint64_t *acc) VMM_MUST_CHECK;
-/* Register (or with NULL unregister) a bitmap that every collect updates.
- * At most VMM_DIRTY_TRACKERS. */
+/* Register a bitmap that every collect updates. At most
+ * VMM_DIRTY_TRACKERS. rrvm's own writes (vmm_write_phys: the loader, gdb
+ * memory writes, planted int3s) and snapshot restores mark the pages they
+ * change in every registered bitmap at once; an unregistered acc passed
+ * to vmm_dirty_collect sees only the guest's writes. */
 #define VMM_DIRTY_TRACKERS 4
 int vmm_dirty_track(struct vmm *vm, uint64_t *bitmap) VMM_MUST_CHECK;
 void vmm_dirty_untrack(struct vmm *vm, uint64_t *bitmap);
@@ -273,6 +284,103 @@ void vmm_dump_regs(struct vmm *vm, FILE *f);
 
 /* The file name of the kernel the machine booted, and its Multiboot entry. */
 const char *vmm_kernel_path(const struct vmm *vm);
+
+/* ---- snapshots ------------------------------------------------------------
+ * A snapshot is the machine at one moment, complete enough that restoring
+ * it and running on gives the same future as the original did from there
+ * (same guest state at the same exit count, same device output), given
+ * the same clock values and input: the clock and input are the driver's,
+ * not the machine's, and a driver that restores puts them back too (the
+ * replayer its log position; `rrvm run`'s host clock simply moves on).
+ *
+ * Saved: the vCPU (general, segment, control and debug registers, the
+ * XSAVE area with MXCSR, XCR0, the MSRs of a 64-bit kernel, pending
+ * events: an injected but undelivered interrupt, exception, NMI, the
+ * interrupt shadow), what the last exit said about interruptibility, the
+ * exit count, the inject mode, the guest's isa-debug-exit request, every
+ * device's state (the device table, state_size bytes each), and guest RAM.
+ * Not saved: the guest TSC (host time; guests must not depend on it),
+ * breakpoints and single-step (vmm_set_debug: the debugger's, not the
+ * guest's), kick requests and timers, the clock and output callbacks.
+ *
+ * Memory is incremental and shared: pages live in a content-addressed
+ * store (struct vmm_pagestore), and a save reads only the pages written
+ * since the machine's previous save or restore (KVM's dirty log for guest
+ * writes, vmm_write_phys for rrvm's own), so the first save reads all of
+ * RAM and later ones a few pages. A restore rewrites only the pages that
+ * differ, and marks each page it rewrites in every registered dirty
+ * tracker (vmm_dirty_track), after first draining KVM's log into them: a
+ * tracker so sees every page whose content changed, by the guest or by the
+ * restore. A tracker that must hold exactly "pages the guest wrote since
+ * X" (the replayer's fingerprint window) saves its bitmap with its own
+ * state and puts it back after the restore.
+ *
+ * Restoring into another machine works when its RAM size is the same.
+ * After a failed restore the machine is in an undefined state: restore
+ * again or destroy it.
+ */
+#define VMM_PAGE_SIZE 4096u
+
+/* Pages by content: each distinct 4 KiB content held once, by id, with a
+ * reference count. No KVM inside; tested on plain buffers. */
+struct vmm_pagestore;
+struct vmm_pagestore_stats {
+	uint64_t pages;         /* distinct pages held */
+	uint64_t data_bytes;    /* pages * VMM_PAGE_SIZE */
+	uint64_t bytes;         /* all the store holds: pages and index */
+	uint64_t refs;          /* references held (snapshot frames and machines) */
+	uint64_t puts;          /* pages offered so far */
+	uint64_t dedup_hits;    /* of those, contents already held */
+};
+int vmm_pagestore_new(struct vmm_pagestore **out) VMM_MUST_CHECK;
+/* Drop the caller's hold. The store goes when its snapshots and the
+ * machines based on it are gone too, so the order of frees is free. */
+void vmm_pagestore_free(struct vmm_pagestore *ps);
+/* Hold a page with this content: *id names it, with one reference taken.
+ * Equal contents get equal ids. -ENOMEM leaves the store as it was. */
+int vmm_pagestore_put(struct vmm_pagestore *ps, const void *page, uint32_t *id) VMM_MUST_CHECK;
+void vmm_pagestore_ref(struct vmm_pagestore *ps, uint32_t id);
+/* Drop a reference; the page goes with its last. */
+void vmm_pagestore_unref(struct vmm_pagestore *ps, uint32_t id);
+/* The page's bytes, or NULL for an id not held. */
+const uint8_t *vmm_pagestore_data(const struct vmm_pagestore *ps, uint32_t id);
+uint32_t vmm_pagestore_refs(const struct vmm_pagestore *ps, uint32_t id);
+void vmm_pagestore_stats(const struct vmm_pagestore *ps, struct vmm_pagestore_stats *st);
+
+struct vmm_snapshot;
+struct vmm_snapshot_info {
+	uint64_t exits;         /* the machine's position when saved */
+	uint64_t frames;        /* guest RAM pages it maps */
+	uint64_t pages_read;    /* frames this save stored (written since the
+				 * previous save/restore; all when full, though
+				 * frames the host never backed are known zero
+				 * and not touched) */
+	uint64_t pages_new;     /* of those, contents the store did not hold */
+	uint64_t pages_unique;  /* pages no one else references now: freeing the
+				 * snapshot returns pages_unique * VMM_PAGE_SIZE
+				 * of the store (counted when asked; UINT64_MAX
+				 * if that ran out of memory) */
+	uint64_t state_bytes;   /* bytes of its own beside the pages: vCPU,
+				 * devices, and the parts of its page map no
+				 * other snapshot or machine shares (maps share
+				 * unchanged 2 MiB regions) */
+	unsigned ioctls;        /* KVM calls the save made */
+	bool full;              /* no earlier image to build on */
+};
+struct vmm_restore_stats {
+	uint64_t pages_compared;        /* pages that might differ */
+	uint64_t pages_written;         /* of those, pages that did */
+	unsigned ioctls;
+};
+/* Save the machine into a new snapshot whose pages go to ps. The vCPU
+ * must not be running (call it from the vCPU thread between steps). */
+int vmm_snapshot_save(struct vmm *vm, struct vmm_pagestore *ps, struct vmm_snapshot **out,
+		      struct vmm_error *err) VMM_MUST_CHECK;
+/* Put the machine back to s (see above). stats may be NULL. */
+int vmm_snapshot_restore(struct vmm *vm, const struct vmm_snapshot *s,
+			 struct vmm_restore_stats *stats, struct vmm_error *err) VMM_MUST_CHECK;
+void vmm_snapshot_free(struct vmm_snapshot *s);
+void vmm_snapshot_info(const struct vmm_snapshot *s, struct vmm_snapshot_info *info);
 
 /* ---- the live driver --------------------------------------------------------
  * Runs a guest against the host's time and input: arms the kick timer for
