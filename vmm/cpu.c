@@ -271,6 +271,7 @@ static void tpr_from_cr8(struct vmm *vm)
 	lapic = vm->m.dev_state[vm->m.lapic_index];
 	if (vm->run->cr8 != (uint64_t)(vmm_lapic_tpr(lapic) >> 4))
 		vmm_lapic_set_tpr(lapic, (uint8_t)(vm->run->cr8 << 4));
+}
 
 int vmm_cpu_settle(struct vmm *vm, unsigned *ioctls, struct vmm_error *err)
 {
