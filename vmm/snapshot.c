@@ -30,6 +30,7 @@ struct vmm_snapshot {
 	/* struct vmm's and the machine's own state (see internal.h) */
 	uint64_t exits;
 	enum vmm_inject_mode inject_mode;
+	bool halted;                    /* stopped at a HLT exit (vmm_halt_state) */
 	bool exit_requested;
 	uint32_t exit_value;
 	/* every device of vmm_devices[], state_size bytes each, in order */
@@ -157,6 +158,7 @@ int vmm_snapshot_save(struct vmm *vm, struct vmm_pagestore *ps, struct vmm_snaps
 	set_base(vm, s->map);
 	s->exits = vm->exits;
 	s->inject_mode = vm->inject_mode;
+	s->halted = vm->halted;
 	s->exit_requested = vm->m.exit_requested;
 	s->exit_value = vm->m.exit_value;
 	for (unsigned i = 0, off = 0; i < vmm_device_count; off += vmm_devices[i]->state_size, i++)
@@ -239,6 +241,7 @@ int vmm_snapshot_restore(struct vmm *vm, const struct vmm_snapshot *s,
 	set_base(vm, s->map);
 	vm->exits = s->exits;
 	vm->inject_mode = s->inject_mode;
+	vm->halted = s->halted;
 	vm->m.exit_requested = s->exit_requested;
 	vm->m.exit_value = s->exit_value;
 	for (unsigned i = 0, off = 0; i < vmm_device_count; off += vmm_devices[i]->state_size, i++)
