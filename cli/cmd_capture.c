@@ -31,7 +31,8 @@ static void usage(void)
 	       "      --keep-passing     keep the recordings of passing runs too\n"
 	       "      --junit FILE       write a JUnit XML report\n"
 	       CLI_GUEST_OPTS_HELP
-	       "\nExit status: 0 when every run passed, 1 when a failure was captured, 2 usage.\n");
+	       "\nExit status: 0 when every run passed, 1 when a failure was captured, 2 usage,\n"
+	       "6 when a recording could not be written (disk full, directory removed).\n");
 }
 
 struct run_output {
@@ -223,6 +224,15 @@ int cli_cmd_capture(int argc, char **argv)
 			fclose(ro_out.f);
 		secs[i] = (double)(vmm_clock_host(NULL, VMM_CLOCK_MONOTONIC) - t0) / 1e9;
 		done++;
+		if (status == REPLAY_EXIT_INCOMPLETE) {
+			/* Never a pass, whatever --pass-status says: the disk is
+			 * full or the directory went away, so stop here. */
+			printf("%s: ERROR (status %d): the recording could not be written\n"
+			       "%d runs, %d failed, stopped by the error\n", names[i], status, done,
+			       failed);
+			rc = status;
+			goto out;
+		}
 		if (!m.events) {        /* rrvm itself failed: no recording */
 			rc = status;
 			goto out;

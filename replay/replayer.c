@@ -19,6 +19,7 @@
  * idle guest replays faster than it ran.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -736,7 +737,14 @@ int replay_open(const char *dir, const struct replay_options *o, struct replay *
 	{
 		char logpath[4096];
 		snprintf(logpath, sizeof(logpath), "%s/events.lz4", dir);
-		rc = replay_log_reader_open(r->log, logpath);
+		/* A FIFO or a device in its place is refused, not blocked on. */
+		int fd = vmm_open_regular(logpath, O_RDONLY, err);
+
+		if (fd < 0) {
+			rc = fd;
+			goto fail;
+		}
+		rc = replay_log_reader_open_fd(r->log, fd, logpath);
 		if (rc) {
 			vmm_error_set(err, "%s: %s", logpath, strerror(-rc));
 			goto fail;
