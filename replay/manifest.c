@@ -110,8 +110,11 @@ int replay_manifest_write(const char *dir, const struct replay_manifest *m, stru
 	FILE *f;
 	int fd, e;
 
-	snprintf(path, sizeof(path), "%s/manifest", dir);
-	snprintf(tmp, sizeof(tmp), "%s/.manifest.tmp", dir);
+	if (snprintf(path, sizeof(path), "%s/manifest", dir) >= (int)sizeof(path) ||
+	    snprintf(tmp, sizeof(tmp), "%s/.manifest.tmp", dir) >= (int)sizeof(tmp)) {
+		vmm_error_set(err, "%.64s...: the directory path is too long", dir);
+		return -ENAMETOOLONG;
+	}
 	/* O_NOFOLLOW: a symlink planted in the directory must not redirect
 	 * the write somewhere else. */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -177,7 +180,10 @@ int replay_manifest_each(const char *dir, replay_manifest_line_fn fn, void *ctx,
 	FILE *f;
 	struct stat st;
 
-	snprintf(path, sizeof(path), "%s/manifest", dir);
+	if (snprintf(path, sizeof(path), "%s/manifest", dir) >= (int)sizeof(path)) {
+		vmm_error_set(err, "%.64s...: the directory path is too long", dir);
+		return -ENAMETOOLONG;
+	}
 	fd = vmm_open_regular(path, O_RDONLY, err);
 	if (fd < 0) {
 		if (fd == -ENOENT)

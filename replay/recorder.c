@@ -311,8 +311,8 @@ static int claim_dir(struct replay_recorder *rec, const char *dir, struct vmm_er
 	rec->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (rec->dir_fd < 0) {
 		if (errno == ENOTDIR || errno == ELOOP) {
-			vmm_error_set(err, "%s: already exists and is not a directory; choose another -o",
-				      dir);
+			vmm_error_set(err, "%s: already exists and is not a directory (or is a symbolic "
+				      "link); choose another -o", dir);
 			return -EEXIST;
 		}
 		goto sys;
@@ -362,6 +362,14 @@ int replay_recorder_create(const struct replay_record_options *o, struct replay_
 		free(rec);
 		vmm_error_set(err, "out of memory");
 		return -ENOMEM;
+	}
+	/* Every path in the directory must fit the buffers that name them
+	 * (4096 bytes, PATH_MAX): a cut path would name another file. */
+	if (strlen(o->dir) + sizeof("/.manifest.tmp") > 4096) {
+		vmm_error_set(err, "the directory path is %zu bytes long; at most %zu",
+			      strlen(o->dir), 4096 - sizeof("/.manifest.tmp"));
+		rc = -ENAMETOOLONG;
+		goto fail;
 	}
 	/* The manifest holds these whole, or the recording is not made. */
 	if (strlen(o->kernel) > REPLAY_KERNEL_PATH_MAX) {
