@@ -76,27 +76,22 @@ static void on_output(void *ctx, enum vmm_output_stream stream, const uint8_t *b
 }
 
 /* The manifest's "key: value" lines as recording rows, values decoded. */
-struct put_ctx {
-	struct tracedb_writer *w;
-};
-
 static int put_line(void *ctx, const char *key, const char *value, unsigned lineno,
 		    struct vmm_error *err)
 {
-	struct put_ctx *p = ctx;
-	int rc = tracedb_put_recording(p->w, key, value);
+	struct tracedb_writer *w = ctx;
+	int rc = tracedb_put_recording(w, key, value);
 
 	(void)lineno;
 	if (rc)
-		vmm_error_set(err, "%s", tracedb_writer_error(p->w));
+		vmm_error_set(err, "%s", tracedb_writer_error(w));
 	return rc;
 }
 
 static int put_manifest(struct tracedb_writer *w, const char *dir, struct tracedb_error *err)
 {
-	struct put_ctx p = { w };
 	struct vmm_error verr = { "" };
-	int rc = replay_manifest_each(dir, put_line, &p, &verr);
+	int rc = replay_manifest_each(dir, put_line, w, &verr);
 
 	if (rc)
 		tracedb_error_set(err, "%s", verr.msg);
