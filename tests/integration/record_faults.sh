@@ -62,10 +62,10 @@ while [ $i -lt 30 ]; do
 done
 
 # ---- SIGKILL during rrvm index, 20 times ------------------------------------
-awk 'BEGIN { for (i = 0; i < 800; i++) print "line " i; print "quit" }' >"$scratch/idx.in"
+awk 'BEGIN { for (i = 0; i < 1200; i++) print "line " i; print "quit" }' >"$scratch/idx.in"
 run_rrvm "$scratch/o" "$scratch/e" record -q -o "$scratch/idx" --serial-in "$scratch/idx.in" \
 	"$SAMPLES/echo.elf"
-has "$scratch/idx/manifest" "^result: guest-exit$" "a recording to index (echo.elf, 800 lines)"
+has "$scratch/idx/manifest" "^result: guest-exit$" "a recording to index (echo.elf, 1200 lines)"
 q='SELECT count(*), sum(position), max(text) FROM serial'
 idx_round() {   # idx_round I N: start rrvm index, kill it past N bytes of partial file
 	# Not under timeout(1): the kill must reach rrvm itself (wait_bigger
@@ -93,10 +93,11 @@ rm -f "$scratch/idx/trace.db"
 i=0
 while [ $i -lt 20 ]; do
 	i=$((i + 1))
-	# Kill points spread over the first quarter of the final size: the
-	# file grows by whole transactions, and the last of them and the index
-	# build at the very end come in big steps.
-	want=$(((i * 7919 * 131) % (biggest / 4)))
+	# Kill points spread over the first fifth of the final size: the file
+	# grows by whole transactions (about 1.9 MB each here), and the last of
+	# them and the index build at the very end come in big steps; a kill
+	# point there could be passed only as the index completes.
+	want=$(((i * 7919 * 131) % (biggest / 5)))
 	if [ $i -le 10 ]; then
 		# No trace.db yet: none may appear.
 		rm -f "$scratch/idx/trace.db"
