@@ -9,7 +9,7 @@
 #   hold is refused at record time;
 # - a FIFO in place of kernel, events.lz4 or manifest is refused (status 2,
 #   naming the file) by replay, index and replay --gdb; a FIFO or a device
-#   as the kernel by run and record;
+#   as the kernel by run and record, a directory as --serial-in;
 # - two recorders on one directory, 30 times: one wins, the other is
 #   refused at once, the winner replays;
 # - a recording whose directory is removed mid-run ends with status 6, and
@@ -109,6 +109,10 @@ done
 check "record left no directory behind" test ! -e "$scratch/kf"
 timeout 30 "$RRVM" run /dev/zero >"$scratch/o" 2>"$scratch/e" </dev/null
 is "$?" 2 "a device as the kernel: refused (status 2)"
+timeout 20 "$RRVM" record -o "$scratch/sd" --serial-in "$scratch" "$SAMPLES/echo.elf" \
+	>"$scratch/o" 2>"$scratch/e" </dev/null
+is "$?" 2 "a directory as --serial-in: refused (status 2), no guest waiting forever"
+has "$scratch/e" "serial-in .*: is a directory" "  and says so"
 
 # ---- 6. two recorders, one directory -------------------------------------
 bad=0
