@@ -12,12 +12,6 @@
  *
  * The log is flushed at least every FLUSH_NS of host time, so a recorder
  * killed outright leaves a log whose prefix replays.
- *
- * The directory is claimed, not just created: mkdir (or an empty directory
- * that exists), then an exclusive flock on it held until the recorder is
- * freed, and only then is it checked to be empty. Of two recorders given
- * the same directory one gets the lock and the other is refused at once;
- * a recorder that fails removes the files it created and nothing else.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -74,7 +68,8 @@ static void maybe_flush(struct replay_recorder *rec)
 	if (now - rec->last_flush < FLUSH_NS || rec->error)
 		return;
 	rec->last_flush = now;
-	if ((rec->error = replay_log_flush(rec->log))) {
+	if (replay_log_flush(rec->log)) {
+		rec->error = -EIO;
 		vmm_error_set(&rec->err, "%s", replay_log_writer_error(rec->log));
 	}
 }
@@ -298,6 +293,13 @@ static bool dir_is_empty(int fd, bool *has_manifest)
 	return empty;
 }
 
+/*
+ * The directory is claimed, not just created: mkdir (or an empty directory
+ * that exists), then an exclusive flock on it held until the recorder is
+ * freed, and only then is it checked to be empty. Of two recorders given
+ * the same directory one gets the lock and the other is refused at once;
+ * a recorder that fails removes the files it created and nothing else.
+ */
 static int claim_dir(struct replay_recorder *rec, const char *dir, struct vmm_error *err)
 {
 	struct stat a, b;
