@@ -47,7 +47,8 @@ static void usage(void)
 	       "\nRun lines go to stdout in run order; on a terminal a progress line (runs done,\n"
 	       "failures, runs per second, time left) is drawn on stderr.\n"
 	       "Exit status: 0 when every run passed, 1 when a failure was captured, 2 usage,\n"
-	       "130 interrupted; rrvm's own failure to record gives that run's status.\n");
+	       "6 when a recording could not be written (disk full, directory removed), 130\n"
+	       "interrupted; rrvm's own failure to record gives that run's status.\n");
 }
 
 /* A list of statuses separated by commas; false if it is not one. */
@@ -81,6 +82,8 @@ enum capture_verdict capture_verdict(const struct capture_config *c, int status,
 {
 	if (!recorded)
 		return CAPTURE_ERROR;   /* rrvm itself failed: no recording */
+	if (status == REPLAY_EXIT_INCOMPLETE)
+		return CAPTURE_ERROR;   /* the recording could not be written whole */
 	return status_in(c->pass_list, status) ? CAPTURE_PASS : CAPTURE_FAIL;
 }
 

@@ -7,19 +7,32 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/guest.h"
 
 int cli_guest_open_input(const struct cli_guest_opts *o)
 {
+	struct stat st;
 	int fd;
 
 	if (!o->serial_in || strcmp(o->serial_in, "-") == 0)
 		return STDIN_FILENO;
+	/* A FIFO or a terminal is a fine input stream (opening a FIFO waits
+	 * for its writer, as cat does); a directory is not. */
 	fd = open(o->serial_in, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
 		cli_msg("--serial-in %s: %s", o->serial_in, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0)
+		st.st_mode = 0;
+	if (S_ISDIR(st.st_mode)) {
+		cli_msg("--serial-in %s: is a directory", o->serial_in);
+		close(fd);
+		return -1;
+	}
 	return fd;
 }
 

@@ -18,7 +18,9 @@ int cli_guest_create(const struct cli_guest_opts *o, struct vmm **vm);
 int cli_guest_report(struct vmm *vm, const struct vmm_live_result *res, const struct cli_guest_opts *o);
 
 /* Record one run into ro->dir (kernel, cmdline, memory from o); fills m.
- * Returns the guest's exit status, or 1/2 when rrvm itself failed. */
+ * Returns the guest's exit status, 2 when the recording could not start
+ * (bad input, the directory is taken), or REPLAY_EXIT_INCOMPLETE when it
+ * could not be written completely. */
 int cli_record_run(const struct cli_guest_opts *o, struct replay_record_options *ro, int in_fd,
 		   struct replay_manifest *m);
 

@@ -1,11 +1,22 @@
 /*
  * record_run.c — one recording, start to finish: the core shared by
  * `rrvm record` and `rrvm capture`.
+ *
+ * A recording that could not be written completely (disk full, directory
+ * removed) ends with REPLAY_EXIT_INCOMPLETE, never with a status a guest
+ * could have produced: a script must not take it for a pass.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 
 #include "cli/guest.h"
+
+/* Errors that mean "the disk did not take it", as opposed to bad input. */
+static bool write_failed(int rc)
+{
+	return rc == -ENOSPC || rc == -EDQUOT || rc == -EIO || rc == -EFBIG;
+}
 
 static void stop_live(void *ctx)
 {
@@ -28,9 +39,10 @@ int cli_record_run(const struct cli_guest_opts *o, struct replay_record_options 
 	ro->trace_io = o->trace_io;
 	if (!ro->poll_latency_ns)
 		ro->poll_latency_ns = CLI_POLL_LATENCY_NS;
-	if (replay_recorder_create(ro, &rec, &vm, &err)) {
+	rc = replay_recorder_create(ro, &rec, &vm, &err);
+	if (rc) {
 		cli_msg("%s", err.msg);
-		return CLI_EXIT_USAGE;
+		return write_failed(rc) ? REPLAY_EXIT_INCOMPLETE : CLI_EXIT_USAGE;
 	}
 	{
 		struct vmm_live_options lo = {
@@ -43,8 +55,8 @@ int cli_record_run(const struct cli_guest_opts *o, struct replay_record_options 
 		};
 		struct vmm_live_hooks hooks = replay_recorder_hooks(rec);
 		if (vmm_live_create(vm, &lo, &hooks, &live, &err)) {
-			cli_msg("%s", err.msg);
-			rc = 1;
+			cli_msg("%s; the recording %s is incomplete", err.msg, ro->dir);
+			rc = REPLAY_EXIT_INCOMPLETE;
 			goto out;
 		}
 	}
@@ -57,8 +69,9 @@ int cli_record_run(const struct cli_guest_opts *o, struct replay_record_options 
 	cli_on_interrupt(NULL, NULL);
 	rc = cli_guest_report(vm, &res, o);
 	if (replay_recorder_finish(rec, &res, m, &err)) {
-		cli_msg("recording %s is incomplete: %s", ro->dir, err.msg);
-		rc = 1;
+		cli_msg("the recording %s is incomplete: %s (what was written replays up to where "
+			"it ends)", ro->dir, err.msg);
+		rc = REPLAY_EXIT_INCOMPLETE;
 	}
 out:
 	vmm_live_destroy(live);

@@ -324,7 +324,8 @@ int introspect_symtab_load_file(const char *path, struct introspect_symtab **out
 	int rc;
 
 	*out = NULL;
-	s.fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO returns at once, to be refused by fstat below. */
+	s.fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (s.fd < 0) {
 		rc = -errno;
 		return bad(&s, rc, "%s: %s", path, strerror(-rc));

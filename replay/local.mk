@@ -16,6 +16,15 @@ tests_unit_replayer_test_LDADD = replay/libreplay.a vmm/libvmm.a $(LZ4_LIBS)
 TESTS += tests/integration/record_replay.sh
 EXTRA_DIST += tests/integration/record_replay.sh
 EXTRA_DIST += tests/data/v1-race/manifest tests/data/v1-race/kernel tests/data/v1-race/events.lz4
+
+# Recording integrity (issue 14): the manifest's encoding, refusals of what
+# a recording cannot hold, FIFOs, two recorders on one directory, full disks
+# and SIGKILL at random points of record and index.
+check_PROGRAMS += tests/unit/manifest_test
+TESTS += tests/unit/manifest_test
+tests_unit_manifest_test_LDADD = replay/libreplay.a vmm/libvmm.a $(LZ4_LIBS)
+TESTS += tests/integration/record_integrity.sh tests/integration/record_faults.sh
+EXTRA_DIST += tests/integration/record_integrity.sh tests/integration/record_faults.sh
 bench_scripts += tests/bench/record_replay.sh
 EXTRA_DIST += tests/bench/record_replay.sh
 

@@ -152,7 +152,9 @@ int replay_log_writer_open(struct replay_log_writer *w, const char *path)
 	w->stage_len = 0;
 	w->err = 0;
 	w->msg[0] = 0;
-	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	/* O_NOFOLLOW: a symlink put in place of the log must not redirect
+	 * the write (a recording directory may be shared). */
+	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
 	if (w->fd < 0)
 		return werr(w, -errno, "%s: cannot create: %s", path, strerror(errno));
 	/* The frame header goes out at once so that an unwritable file is

@@ -15,10 +15,12 @@
  * outright leaves a log whose prefix replays and holds every input that
  * reached the guest more than FLUSH_NS before the kill.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,7 +43,12 @@ struct replay_recorder {
 	bool unflushed;                 /* events logged since the last flush */
 	int error;                      /* first log error: stops the run */
 	struct vmm_error err;
+	int dir_fd;                     /* holds the flock on the directory */
+	bool made_dir;                  /* mkdir was ours */
+	unsigned made;                  /* MADE_* files this recorder created */
 };
+
+enum { MADE_KERNEL = 1, MADE_MANIFEST = 2, MADE_LOG = 4 };
 
 static int log_event(struct replay_recorder *rec, const struct replay_event *ev)
 {
@@ -202,7 +209,27 @@ void replay_recorder_attach(struct replay_recorder *rec, struct vmm_live *live)
 	vmm_set_clock(rec->vm, (struct vmm_clock){ record_clock, rec });
 }
 
-static int copy_kernel(const char *src, const char *dst, char sha[65], struct vmm_error *err)
+/* write(2) until done: a short write (a disk filling up) is followed by
+ * the call that reports why. */
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t k = write(fd, p, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
+			return -EIO;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static int copy_kernel(struct replay_recorder *rec, const char *src, const char *dst,
+		       char sha[65], struct vmm_error *err)
 {
 	uint8_t *buf;
 	size_t len;
@@ -212,13 +239,23 @@ static int copy_kernel(const char *src, const char *dst, char sha[65], struct vm
 	if (rc)
 		return rc;
 	replay_sha256(buf, len, sha);
-	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (out < 0 || write(out, buf, len) != (ssize_t)len || fsync(out) < 0) {
-		vmm_error_set(err, "%s: %s", dst, strerror(errno));
-		rc = -EIO;
+	/* The directory was empty when claimed: O_EXCL and O_NOFOLLOW make
+	 * sure this writes a new file of ours and nothing a link points to. */
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (out < 0) {
+		rc = -errno;
+		vmm_error_set(err, "%s: %s", dst, strerror(-rc));
+		free(buf);
+		return rc;
 	}
-	if (out >= 0)
-		close(out);
+	rec->made |= MADE_KERNEL;
+	rc = write_all(out, buf, len);
+	if (!rc && fsync(out) < 0)
+		rc = -errno;
+	if (close(out) < 0 && !rc)
+		rc = -errno;
+	if (rc)
+		vmm_error_set(err, "%s: %s", dst, strerror(-rc));
 	free(buf);
 	return rc;
 }
@@ -236,23 +273,98 @@ void replay_recording_remove(const char *dir)
 	rmdir(dir);
 }
 
-static int make_dir(const char *dir, struct vmm_error *err)
+/* Undo what a failed start created, and only that. */
+static void remove_made(struct replay_recorder *rec)
 {
+	static const struct { unsigned bit; const char *name; } files[] = {
+		{ MADE_KERNEL, "kernel" }, { MADE_MANIFEST, "manifest" },
+		{ MADE_MANIFEST, ".manifest.tmp" }, { MADE_LOG, "events.lz4" },
+	};
+	char path[4096];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (!(rec->made & files[i].bit))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", rec->dir, files[i].name);
+		unlink(path);
+	}
+	rec->made = 0;
+	if (rec->made_dir)
+		rmdir(rec->dir);
+}
+
+static bool dir_is_empty(int fd, bool *has_manifest)
+{
+	int dup_fd = dup(fd);
+	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+	struct dirent *e;
+	bool empty = true;
+
+	*has_manifest = false;
+	if (!d) {
+		if (dup_fd >= 0)
+			close(dup_fd);
+		return false;
+	}
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		empty = false;
+		*has_manifest = *has_manifest || strcmp(e->d_name, "manifest") == 0;
+	}
+	closedir(d);
+	return empty;
+}
+
+/*
+ * The directory is claimed, not just created: mkdir (or an empty directory
+ * that exists), then an exclusive flock on it held until the recorder is
+ * freed, and only then is it checked to be empty. Of two recorders given
+ * the same directory one gets the lock and the other is refused at once;
+ * a recorder that fails removes the files it created and nothing else.
+ */
+static int claim_dir(struct replay_recorder *rec, const char *dir, struct vmm_error *err)
+{
+	struct stat a, b;
+	bool has_manifest;
+	int e;
+
 	if (mkdir(dir, 0755) == 0)
-		return 0;
-	if (errno == EEXIST) {
-		/* An existing empty directory is fine (mktemp -d); anything in
-		 * it might be someone's recording, so never overwrite. */
-		char probe[4096];
-		snprintf(probe, sizeof(probe), "%s/manifest", dir);
-		if (rmdir(dir) == 0 && mkdir(dir, 0755) == 0)
-			return 0;
+		rec->made_dir = true;
+	else if (errno != EEXIST)
+		goto sys;
+	rec->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (rec->dir_fd < 0) {
+		if (errno == ENOTDIR || errno == ELOOP) {
+			vmm_error_set(err, "%s: already exists and is not a directory (or is a symbolic "
+				      "link); choose another -o", dir);
+			return -EEXIST;
+		}
+		goto sys;
+	}
+	if (flock(rec->dir_fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK)
+			goto sys;
+		vmm_error_set(err, "%s: another rrvm is using this directory (recording into it or "
+			      "indexing it); choose another -o", dir);
+		return -EBUSY;
+	}
+	/* Locked: but is it still the directory at that path? */
+	if (fstat(rec->dir_fd, &a) < 0 || stat(dir, &b) < 0 || a.st_dev != b.st_dev ||
+	    a.st_ino != b.st_ino) {
+		vmm_error_set(err, "%s: was removed or replaced while rrvm was starting", dir);
+		return -EBUSY;
+	}
+	if (!dir_is_empty(rec->dir_fd, &has_manifest)) {
 		vmm_error_set(err, "%s: already exists and is not empty%s; choose another -o", dir,
-			      access(probe, F_OK) == 0 ? " (it holds a recording)" : "");
+			      has_manifest ? " (it holds a recording)" : "");
 		return -EEXIST;
 	}
-	vmm_error_set(err, "%s: %s", dir, strerror(errno));
-	return -errno;
+	return 0;
+sys:
+	e = errno;
+	vmm_error_set(err, "%s: %s", dir, strerror(e));
+	return -e;
 }
 
 int replay_recorder_create(const struct replay_record_options *o, struct replay_recorder **out,
@@ -269,15 +381,42 @@ int replay_recorder_create(const struct replay_record_options *o, struct replay_
 		vmm_error_set(err, "out of memory");
 		return -ENOMEM;
 	}
+	rec->dir_fd = -1;
 	rec->dir = strdup(o->dir);
-	rc = make_dir(o->dir, err);
+	if (!rec->dir) {
+		free(rec);
+		vmm_error_set(err, "out of memory");
+		return -ENOMEM;
+	}
+	/* Every path in the directory must fit the buffers that name them
+	 * (4096 bytes, PATH_MAX): a cut path would name another file. */
+	if (strlen(o->dir) + sizeof("/.manifest.tmp") > 4096) {
+		vmm_error_set(err, "the directory path is %zu bytes long; at most %zu",
+			      strlen(o->dir), 4096 - sizeof("/.manifest.tmp"));
+		rc = -ENAMETOOLONG;
+		goto fail;
+	}
+	/* The manifest holds these whole, or the recording is not made. */
+	if (strlen(o->kernel) > REPLAY_KERNEL_PATH_MAX) {
+		vmm_error_set(err, "the kernel path is %zu bytes long; a recording holds at most %d",
+			      strlen(o->kernel), REPLAY_KERNEL_PATH_MAX);
+		rc = -ENAMETOOLONG;
+		goto fail;
+	}
+	if (o->cmdline && strlen(o->cmdline) > REPLAY_CMDLINE_MAX) {
+		vmm_error_set(err, "the command line is %zu bytes long; a recording holds at most %d",
+			      strlen(o->cmdline), REPLAY_CMDLINE_MAX);
+		rc = -E2BIG;
+		goto fail;
+	}
+	rc = claim_dir(rec, o->dir, err);
 	if (rc) {
-		/* Not ours: never clean up a directory we did not create. */
-		replay_recorder_free(rec);
-		return rc;
+		/* Not ours: never touch a directory another process owns. */
+		rec->made_dir = false;
+		goto fail;
 	}
 	snprintf(path, sizeof(path), "%s/kernel", o->dir);
-	rc = copy_kernel(o->kernel, path, rec->manifest.kernel_sha256, err);
+	rc = copy_kernel(rec, o->kernel, path, rec->manifest.kernel_sha256, err);
 	if (rc)
 		goto fail;
 	cfg.mem_size = o->mem_size;
@@ -305,6 +444,7 @@ int replay_recorder_create(const struct replay_record_options *o, struct replay_
 	m->chaos_seed = o->chaos_seed;
 	m->poll_latency_ns = o->poll_latency_ns;
 	snprintf(m->result, sizeof(m->result), "running");
+	rec->made |= MADE_MANIFEST;
 	rc = replay_manifest_write(o->dir, m, err);
 	if (rc)
 		goto fail;
@@ -324,6 +464,7 @@ int replay_recorder_create(const struct replay_record_options *o, struct replay_
 		goto fail;
 	}
 	snprintf(path, sizeof(path), "%s/events.lz4", o->dir);
+	rec->made |= MADE_LOG;
 	rc = replay_log_writer_open(rec->log, path);
 	if (rc) {
 		vmm_error_set(err, "%s", replay_log_writer_error(rec->log));
@@ -337,7 +478,7 @@ fail:
 	if (rec->log)
 		replay_log_writer_free(rec->log);
 	rec->log = NULL;
-	replay_recording_remove(o->dir);
+	remove_made(rec);
 	replay_recorder_free(rec);
 	if (*vm)
 		vmm_destroy(*vm);
@@ -350,11 +491,11 @@ int replay_recorder_finish(struct replay_recorder *rec, const struct vmm_live_re
 {
 	struct replay_event ev = { .type = REPLAY_EV_END };
 	uint64_t hash = 0;
-	int rc;
+	int rc = 0;
 
 	if (rec->error) {
 		*err = rec->err;
-		return rec->error;
+		goto incomplete;
 	}
 	rc = vmm_state_hash(rec->vm, &hash);
 	if (rc) {
@@ -370,7 +511,7 @@ int replay_recorder_finish(struct replay_recorder *rec, const struct vmm_live_re
 		rc = replay_log_close(rec->log);
 	if (rc) {
 		vmm_error_set(err, "%s", replay_log_writer_error(rec->log));
-		return rc;
+		goto incomplete;
 	}
 	m = m ? m : &rec->manifest;
 	*m = rec->manifest;
@@ -382,6 +523,18 @@ int replay_recorder_finish(struct replay_recorder *rec, const struct vmm_live_re
 	m->state_hash = hash;
 	rec->manifest = *m;
 	return replay_manifest_write(rec->dir, m, err);
+incomplete:
+	/* Say so in the manifest if the disk still lets us; the log prefix
+	 * replays either way ("running" also says it did not finish). */
+	snprintf(rec->manifest.result, sizeof(rec->manifest.result), "incomplete");
+	rec->manifest.exits = vmm_exits(rec->vm);
+	rec->manifest.events = replay_log_writer_events(rec->log);
+	{
+		struct vmm_error ignored;
+		if (replay_manifest_write(rec->dir, &rec->manifest, &ignored))
+			rc = rc ? rc : -EIO;    /* already failing; the first error is the one */
+	}
+	return rec->error ? rec->error : rc;
 }
 
 void replay_recorder_free(struct replay_recorder *rec)
@@ -393,5 +546,7 @@ void replay_recorder_free(struct replay_recorder *rec)
 	free(rec->dirty);
 	free(rec->pages);
 	free(rec->dir);
+	if (rec->dir_fd >= 0)
+		close(rec->dir_fd);     /* releases the lock */
 	free(rec);
 }

@@ -20,12 +20,16 @@
 #include "replay/eventlog.h"
 #include "vmm/vmm.h"
 
-#define REPLAY_FORMAT_VERSION 1         /* of the recording directory */
+#define REPLAY_FORMAT_VERSION 2         /* of the recording directory (manifest) */
+#define REPLAY_FORMAT_VERSION_MIN 1     /* the oldest this rrvm still reads */
 #define REPLAY_CHECKSUM_EVERY 1024      /* exits between CHECKSUM events */
 
 /* Exit statuses a replay adds to DESIGN.md's list. */
 #define REPLAY_EXIT_DIVERGED 3
 #define REPLAY_EXIT_TRUNCATED 5
+/* `rrvm record`: the recording could not be written completely (disk full,
+ * directory removed); even, so no guest status (V << 1) | 1 can be it. */
+#define REPLAY_EXIT_INCOMPLETE 6
 
 void replay_sha256(const void *data, size_t len, char hex[65]);
 /* The same, fed in pieces. */
@@ -41,13 +45,18 @@ void replay_sha256_final(struct replay_sha256_ctx *c, char hex[65]);
 
 /* ---- the manifest ------------------------------------------------------ */
 
+#define REPLAY_KERNEL_PATH_MAX 4095     /* bytes: PATH_MAX less the NUL */
+#define REPLAY_CMDLINE_MAX 32767        /* bytes: above what the loader accepts */
+
 struct replay_manifest {
 	int format_version;
 	int log_version;
 	char rrvm_version[32];
-	char kernel[1024];              /* the path the kernel was recorded from */
+	/* Text fields hold any byte but NUL; the recorder refuses a value that
+	 * does not fit, and so does the reader. */
+	char kernel[REPLAY_KERNEL_PATH_MAX + 1];  /* the path the kernel was recorded from */
 	char kernel_sha256[65];
-	char cmdline[2048];
+	char cmdline[REPLAY_CMDLINE_MAX + 1];
 	uint64_t mem_size;
 	char cpuid_policy[128];
 	bool chaos;
@@ -65,8 +74,18 @@ struct replay_manifest {
 /* Write DIR/manifest atomically (temporary file, fsync, rename). */
 int replay_manifest_write(const char *dir, const struct replay_manifest *m,
 			  struct vmm_error *err) VMM_MUST_CHECK;
-/* Read and check DIR/manifest: unknown versions are refused by name. */
+/* Read and check DIR/manifest: unknown versions are refused by name, and
+ * so are values that do not fit their field, repeated keys, a manifest
+ * that is not a regular file. */
 int replay_manifest_read(const char *dir, struct replay_manifest *m,
+			 struct vmm_error *err) VMM_MUST_CHECK;
+/* Every "key: value" line of DIR/manifest in file order, the value decoded
+ * (format 2 escapes), blank lines skipped; the first must be the format
+ * version, which must be one this rrvm reads. fn returns 0 to go on or
+ * -errno (having set err) to stop; that is what this returns. */
+typedef int (*replay_manifest_line_fn)(void *ctx, const char *key, const char *value,
+				       unsigned lineno, struct vmm_error *err);
+int replay_manifest_each(const char *dir, replay_manifest_line_fn fn, void *ctx,
 			 struct vmm_error *err) VMM_MUST_CHECK;
 
 /* ---- fingerprints of a point in the execution ------------------------- */

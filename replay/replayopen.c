@@ -8,6 +8,7 @@
  * a unit test uses with a fake machine instead.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,7 +127,7 @@ struct replay *replay_alloc(const char *dir, const struct replay_options *o)
 int replay_attach(struct replay *r, const struct replay_machine_ops *ops, void *m,
 		  size_t dirty_words, const char *logpath, struct vmm_error *err)
 {
-	int rc;
+	int fd, rc;
 
 	r->mops = ops;
 	r->mctx = m;
@@ -138,7 +139,11 @@ int replay_attach(struct replay *r, const struct replay_machine_ops *ops, void *
 		vmm_error_set(err, "out of memory");
 		return -ENOMEM;
 	}
-	rc = replay_log_reader_open(r->log, logpath);
+	/* A FIFO or a device in its place is refused, not blocked on. */
+	fd = vmm_open_regular(logpath, O_RDONLY, err);
+	if (fd < 0)
+		return fd;
+	rc = replay_log_reader_open_fd(r->log, fd, logpath);
 	if (rc) {
 		vmm_error_set(err, "%s: %s", logpath, strerror(-rc));
 		return rc;

@@ -75,36 +75,26 @@ static void on_output(void *ctx, enum vmm_output_stream stream, const uint8_t *b
 		tracedb_obs_output(ix->obs, stream, buf, len);
 }
 
-/* The manifest's "key: value" lines as recording rows. */
+/* The manifest's "key: value" lines as recording rows, values decoded. */
+static int put_line(void *ctx, const char *key, const char *value, unsigned lineno,
+		    struct vmm_error *err)
+{
+	struct tracedb_writer *w = ctx;
+	int rc = tracedb_put_recording(w, key, value);
+
+	(void)lineno;
+	if (rc)
+		vmm_error_set(err, "%s", tracedb_writer_error(w));
+	return rc;
+}
+
 static int put_manifest(struct tracedb_writer *w, const char *dir, struct tracedb_error *err)
 {
-	char path[4096], line[4096];
-	FILE *f;
-	int rc = 0;
+	struct vmm_error verr = { "" };
+	int rc = replay_manifest_each(dir, put_line, w, &verr);
 
-	snprintf(path, sizeof(path), "%s/manifest", dir);
-	f = fopen(path, "re");
-	if (!f) {
-		tracedb_error_set(err, "%s: %s", path, strerror(errno));
-		return -errno;
-	}
-	while (!rc && fgets(line, sizeof(line), f)) {
-		char *colon = strchr(line, ':'), *v, *end;
-
-		if (!colon)
-			continue;
-		*colon = 0;
-		v = colon + 1;
-		while (*v == ' ')
-			v++;
-		end = v + strlen(v);
-		while (end > v && (end[-1] == '\n' || end[-1] == '\r'))
-			*--end = 0;
-		rc = tracedb_put_recording(w, line, v);
-	}
-	fclose(f);
 	if (rc)
-		tracedb_error_set(err, "%s", tracedb_writer_error(w));
+		tracedb_error_set(err, "%s", verr.msg);
 	return rc;
 }
 
@@ -205,7 +195,7 @@ int tracedb_index(const char *dir, const struct tracedb_index_options *o,
 	if (flock(lock, LOCK_EX | LOCK_NB) < 0) {
 		rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
 		tracedb_error_set(err, "%s: %s", dir, rc == -EBUSY ? "another rrvm index is running on "
-				  "this recording" : strerror(-rc));
+				  "this recording, or rrvm record is still writing it" : strerror(-rc));
 		close(lock);
 		return rc;
 	}

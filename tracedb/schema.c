@@ -201,7 +201,7 @@ int tracedb_manifest_sha256(const char *dir, char hex[65], struct tracedb_error 
 	int fd, rc = 0;
 
 	snprintf(path, sizeof(path), "%s/manifest", dir);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		rc = -errno;
 		tracedb_error_set(err, "%s: %s", path, strerror(errno));

@@ -56,22 +56,60 @@ int vmm_open_kvm(struct vmm_error *err)
 	return fd;
 }
 
-int vmm_read_file(const char *path, uint8_t **data, size_t *len, struct vmm_error *err)
+static const char *file_kind(mode_t mode)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	return S_ISFIFO(mode) ? "a FIFO" : S_ISCHR(mode) ? "a character device"
+	       : S_ISBLK(mode) ? "a block device" : S_ISSOCK(mode) ? "a socket"
+	       : S_ISDIR(mode) ? "a directory" : "a special file";
+}
+
+int vmm_open_regular(const char *path, int flags, struct vmm_error *err)
+{
+	/* O_NONBLOCK so that opening a FIFO with no writer, or a device,
+	 * returns at once and fstat can refuse it; for a regular file it
+	 * changes nothing, and it is cleared again below all the same. */
+	int fd = open(path, flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	struct stat st;
-	uint8_t *buf;
-	size_t got = 0;
 
 	if (fd < 0) {
 		int e = errno;
 		vmm_error_set(err, "%s: %s", path, strerror(e));
 		return -e;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		vmm_error_set(err, "%s: not a regular file", path);
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		vmm_error_set(err, "%s: %s", path, strerror(e));
+		close(fd);
+		return -e;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		vmm_error_set(err, "%s: is %s, not a regular file", path, file_kind(st.st_mode));
 		close(fd);
 		return -EINVAL;
+	}
+	if (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		int e = errno;
+		vmm_error_set(err, "%s: %s", path, strerror(e));
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+int vmm_read_file(const char *path, uint8_t **data, size_t *len, struct vmm_error *err)
+{
+	int fd = vmm_open_regular(path, O_RDONLY, err);
+	struct stat st;
+	uint8_t *buf;
+	size_t got = 0;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		vmm_error_set(err, "%s: %s", path, strerror(e));
+		close(fd);
+		return -e;
 	}
 	if (st.st_size > (off_t)VMM_MEM_MAX) {
 		vmm_error_set(err, "%s: %lld bytes is larger than any guest RAM", path,

@@ -508,6 +508,10 @@ enum vmm_host_question {
 };
 bool vmm_host_can(enum vmm_host_question q);
 
+/* Open a file that must be a regular file (flags as for open(2)): a FIFO,
+ * a device or a directory is refused at once, never blocked on. The fd, or
+ * -errno with the path and what it is in err. */
+int vmm_open_regular(const char *path, int flags, struct vmm_error *err) VMM_MUST_CHECK;
 /* Read a whole regular file (at most VMM_MEM_MAX bytes) into a malloc'd
  * buffer the caller frees; -errno with the path in err otherwise. */
 int vmm_read_file(const char *path, uint8_t **data, size_t *len, struct vmm_error *err) VMM_MUST_CHECK;

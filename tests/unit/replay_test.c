@@ -87,8 +87,8 @@ static void test_manifest(void)
 	ok(access(path, F_OK) != 0, "no temporary file left behind");
 
 	snprintf(path, sizeof(path), "%s/manifest", dir);
-	write_file(path, "rrvm-recording: 2\nevent-log-version: 1\n");
-	ok(replay_manifest_read(dir, &back, &err) < 0 && strstr(err.msg, "version '2'"),
+	write_file(path, "rrvm-recording: 9\nevent-log-version: 1\n");
+	ok(replay_manifest_read(dir, &back, &err) < 0 && strstr(err.msg, "version '9'"),
 	   "a newer format is refused by version: %s", err.msg);
 	write_file(path, "rrvm-recording: 1\nevent-log-version: 9\n");
 	ok(replay_manifest_read(dir, &back, &err) < 0 && strstr(err.msg, "event log version '9'"),
