@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli/capture.h"
+#include "replay/replay.h"
 
 #define MAX_RUNS 100000
 #define MAX_JOBS 256
