@@ -192,6 +192,15 @@ int replay_open(const char *dir, const struct replay_options *o, struct replay *
 	rc = replay_manifest_read(dir, &r->manifest, err);
 	if (rc)
 		goto fail;
+	if (r->manifest.format_version < REPLAY_MACHINE_VERSION_MIN) {
+		vmm_error_set(err, "%s/manifest: recording format %d, made by rrvm %s on an older machine "
+			      "model (no local APIC or ACPI tables, boot information at a fixed address, "
+			      "MXCSR not fingerprinted): this rrvm cannot replay it exactly; replay it "
+			      "with rrvm %s", dir, r->manifest.format_version, r->manifest.rrvm_version,
+			      r->manifest.rrvm_version);
+		rc = -EPROTO;
+		goto fail;
+	}
 	snprintf(path, sizeof(path), "%s/kernel", dir);
 	rc = check_kernel(path, r->manifest.kernel_sha256, err);
 	if (rc)
