@@ -318,8 +318,11 @@ static void test_shadow_decision(void)
 	}
 	pic = vmm_devices[d1.vm->m.pic_index];
 	pic_state = d1.vm->m.dev_state[d1.vm->m.pic_index];
-	for (size_t i = 0; i < sizeof(init) / sizeof(init[0]); i++)
-		pic->pio_out(pic_state, &d1.vm->m.bus, init[i][0], 1, init[i][1]);
+	for (size_t i = 0; i < sizeof(init) / sizeof(init[0]); i++) {
+		struct vmm_io io = { .space = VMM_SPACE_PIO, .write = true, .size = 1,
+				     .addr = init[i][0], .value = init[i][1] };
+		pic->access(pic_state, &d1.vm->m.bus, &io);
+	}
 	ok(vmm_write_phys(d1.vm, 0x300000, code, sizeof(code)) == 0 && vmm_get_regs(d1.vm, &r) == 0,
 	   "code planted");
 	r.rip = 0x300000;
