@@ -67,7 +67,11 @@ record v1 "$SAMPLES/hello.elf" -- 'x\ty'
 sed -e 's/^rrvm-recording: .*/rrvm-recording: 1/' -e 's/\\\\/\\/g' "$scratch/v1/manifest" \
 	>"$scratch/v1.manifest" && mv "$scratch/v1.manifest" "$scratch/v1/manifest"
 has "$scratch/v1/manifest" '^cmdline: .*hello.elf x\\ty$' "(a format 1 manifest with a raw backslash)"
-check "a format 1 manifest is read raw: the replay is exact" same_replay v1
+# (Its replay is refused by version: format 1 is rrvm 0.1's machine model.
+# The raw reading itself is checked by tests/unit/manifest_test.)
+timeout 120 "$RRVM" replay "$scratch/v1" >/dev/null 2>"$scratch/v1.err"
+is "$?" 2 "a format 1 manifest is read, and its replay refused by version (status 2)"
+has "$scratch/v1.err" "recording format 1, made by rrvm" "  naming the format and the rrvm that made it"
 
 # ---- 2. no silent truncation ---------------------------------------------
 long=$(head -c 3000 /dev/zero | tr '\0' 'x')
@@ -191,7 +195,7 @@ if mount -t tmpfs -o size=16k rrvm-test "$mnt" 2>"$scratch/e"; then
 	is "$?" 6 "capture on a full disk: status 6"
 	cat "$scratch/cap.out" "$scratch/cap.err" >"$scratch/cap.all"
 	has "$scratch/cap.all" "ERROR|No space left on device" "  the run is reported as an error"
-	check "  not as a pass" sh -c "! grep -q pass '$scratch/cap.out'"
+	check "  not as a pass" sh -c "! grep -q ': pass' '$scratch/cap.out'"
 	umount "$mnt"
 else
 	echo "# SKIP full-disk checks: cannot mount a tmpfs: $(cat "$scratch/e")"
