@@ -11,6 +11,7 @@
 #     rwatch where the host cannot trap reads, one breakpoint too many);
 #  5. monitor: unknown and failing commands do not abort a gdb script;
 #     `monitor info registers`;
+#  6. $mxcsr reads the guest's MXCSR;
 #  7. `run` on target extended-remote starts the guest (live) or the replay
 #     again from the beginning.
 # No assertion measures time: each waits for what gdb or the guest prints.
@@ -163,6 +164,16 @@ gcheck "monitor info registers answers (as monitor regs)" gdb_re '^rip=0x[0-9a-f
 gcheck "monitor pt-diff on a live guest: says where it works" gdb_has 'only on a recording'
 gcheck "no 'Protocol error with Rcmd': the script went on" \
 	sh -c "! grep -q 'Protocol error' '$T/gdb.out' && grep -q '^\\\$1 = 42' '$T/gdb.out'"
+
+# ---- 6. $mxcsr is the guest's (KVM_GET_FPU never fills it) ----------------
+# At the first instruction the guest has not touched SSE: MXCSR is its reset
+# value 0x1f80, live and on a replay.
+start_rrvm run "$S/race.elf"
+run_gdb "$S/race.elf" -ex 'p/x $mxcsr' -ex 'kill'
+gcheck "live: p \$mxcsr at reset reads 0x1f80" gdb_re '^\$1 = 0x1f80$'
+start_rrvm replay "$REC"
+run_gdb "$S/race.elf" -ex 'p/x $mxcsr' -ex 'kill'
+gcheck "replay: p \$mxcsr at reset reads 0x1f80" gdb_re '^\$1 = 0x1f80$'
 
 # ---- 7. run on target extended-remote ------------------------------------
 start_rrvm run --timeout 300 "$S/race.elf"
