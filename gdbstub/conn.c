@@ -9,6 +9,10 @@
  * of the socket inode (minus umask), so we fchmod the socket to 0600
  * before bind() instead of chmod()ing the path afterwards, which would
  * leave a window. The result is checked anyway.
+ *
+ * The listen backlog is GDB_LISTEN_BACKLOG, not 1: a client that connects
+ * while another is being accepted (or while the refuser is busy with a
+ * third) must queue, not get EAGAIN from a non-blocking connect().
  */
 #include "config.h"
 
@@ -26,6 +30,8 @@
 #include <unistd.h>
 
 #include "gdbstub/internal.h"
+
+#define GDB_LISTEN_BACKLOG 16
 
 static int parse_port(const char *s, unsigned *port)
 {
@@ -153,7 +159,7 @@ static int listen_unix(const char *path, const struct gdb_log *log)
 		errno = EPERM;
 		goto err_unlink;
 	}
-	if (listen(fd, 1) < 0)
+	if (listen(fd, GDB_LISTEN_BACKLOG) < 0)
 		goto err_unlink;
 	gdb_logf(log, GDB_LOG_INFO, "gdb stub listening on unix:%s", path);
 	return fd;
@@ -207,7 +213,7 @@ static int listen_inet(const struct gdb_listen_addr *a, const struct gdb_log *lo
 			continue;
 		}
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1) == 0)
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, GDB_LISTEN_BACKLOG) == 0)
 			break;
 		r = -errno;
 		close(fd);

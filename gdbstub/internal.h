@@ -15,6 +15,8 @@
 #define RRVM_GDBSTUB_INTERNAL_H
 
 #include <stdarg.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -126,7 +128,23 @@ struct gdb_server {
 	size_t xml_len;
 	char *exec_file;		/* our copy of target.exec_file */
 	struct gdb_stop last_stop;
+	_Atomic bool resuming;		/* inside target->resume (read by signal handlers) */
 };
+
+/* ---- refuse.c: clients beyond the first ---- */
+
+/* While one client is served, a thread accepts every further connection
+ * on the listener and refuses it at once with a clear error packet. */
+struct gdb_refuser {
+	struct gdb_server *srv;
+	int wake[2];
+	pthread_t tid;
+	bool started;
+};
+
+/* Start refusing (0 or -errno; on failure further clients just wait). */
+int gdb_refuser_start(struct gdb_refuser *r, struct gdb_server *srv);
+void gdb_refuser_stop(struct gdb_refuser *r);
 
 /* Reply under construction. */
 struct gdb_buf {

@@ -13,7 +13,8 @@ gdbstub_libgdbstub_a_SOURCES = \
 	gdbstub/cmd_query.c \
 	gdbstub/cmd_file.c \
 	gdbstub/regs.c \
-	gdbstub/server.c
+	gdbstub/server.c \
+	gdbstub/refuse.c
 
 gdb_test_libs = gdbstub/libgdbstub.a -lpthread
 
