@@ -10,9 +10,9 @@
  * before bind() instead of chmod()ing the path afterwards, which would
  * leave a window. The result is checked anyway.
  *
- * The listen backlog is GDB_LISTEN_BACKLOG, not 1: a client that connects
- * while another is being accepted (or while the refuser is busy with a
- * third) must queue, not get EAGAIN from a non-blocking connect().
+ * The listen backlog is the system's maximum, not 1: clients that connect
+ * faster than they are accepted (a script's rapid reconnects) must queue,
+ * not get EAGAIN from a non-blocking connect().
  */
 #include "config.h"
 
@@ -31,7 +31,7 @@
 
 #include "gdbstub/internal.h"
 
-#define GDB_LISTEN_BACKLOG 16
+#define GDB_LISTEN_BACKLOG SOMAXCONN
 
 static int parse_port(const char *s, unsigned *port)
 {

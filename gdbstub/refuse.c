@@ -8,7 +8,8 @@
  * as it connects; a reply sent before that would be taken for a stale
  * packet and skipped) with an ack and an "E." error whose text gdb prints
  * ("Remote failure reply: E.rrvm: ..."), until the client hangs up or
- * REFUSE_MS pass, then closes. The session's client, the target and its state are never
+ * REFUSE_MS pass, then closes; up to MAX_PENDING such clients at once
+ * (more are told without waiting for their packet). The session's client, the target and its state are never
  * touched: the refuser shares only the listening socket with the server.
  */
 #include "config.h"
@@ -19,91 +20,123 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gdbstub/internal.h"
 
-#define REFUSE_MS 2000
+#define REFUSE_MS 2000		/* longest a refused client is kept */
+#define TICK_MS 100
+#define MAX_PENDING 16
 
 static const char refusal[] =
 	"E.rrvm: another gdb is already connected to this guest; one client at a time";
 
-/*
- * Answer every packet the client sends with the refusal until it hangs up
- * (gdb does after an error reply to a packet it needs), for at most
- * REFUSE_MS in all: gdb acks each reply, and closing before that makes its
- * ack fail with EPIPE, which gdb reports instead of our message.
- */
-static void answer_until_gone(int fd, int wake, const char *frame, size_t len)
+/* A refused client: answered until it hangs up or its time is up. */
+struct pending {
+	int fd;				/* -1: free slot */
+	int after_hash;			/* bytes seen after a '#', -1 outside */
+	uint64_t deadline_ms;		/* CLOCK_MONOTONIC */
+};
+
+static uint64_t now_ms(void)
 {
-	char buf[1024];
-	int after_hash = -1;		/* bytes seen after a '#', -1 outside */
-	int waited = 0;
+	struct timespec ts;
 
-	while (waited < REFUSE_MS) {
-		struct pollfd p[2] = { { fd, POLLIN, 0 }, { wake, POLLIN, 0 } };
-		ssize_t n;
-		int r = poll(p, 2, 100);
-
-		if (r < 0 && errno != EINTR)
-			return;
-		if (r <= 0) {
-			waited += 100;
-			continue;
-		}
-		if (p[1].revents)
-			return;
-		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-			return;
-		for (ssize_t i = 0; i < n; i++) {
-			if (after_hash >= 0 && ++after_hash == 2) {
-				after_hash = -1;
-				if (send(fd, frame, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-					return;
-			} else if (buf[i] == '#' && after_hash < 0) {
-				after_hash = 0;
-			}
-		}
-	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void refuse(struct gdb_refuser *r, int fd)
+static void pending_close(struct pending *p)
 {
-	char frame[sizeof(refusal) + 8];
-	unsigned sum = 0;
-	int len;
+	close(p->fd);
+	p->fd = -1;
+}
 
-	for (const char *p = refusal; *p; p++)
-		sum += (unsigned char)*p;
-	len = snprintf(frame, sizeof(frame), "+$%s#%02x", refusal, sum & 0xff);
-	gdb_logf(&r->srv->log, GDB_LOG_WARN,
-		 "gdb: refused another client: one gdb is already connected");
-	answer_until_gone(fd, r->wake[0], frame, (size_t)len);
-	close(fd);
+/*
+ * Answer every packet the client sends with the refusal until it hangs up
+ * (gdb does after an error reply to a packet it needs). Closing earlier
+ * would make gdb's ack of the reply fail with EPIPE, which gdb reports
+ * instead of our message. False when the client is done with.
+ */
+static bool pending_read(struct pending *p, const char *frame, size_t len)
+{
+	char buf[1024];
+	ssize_t n = recv(p->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return true;
+	if (n <= 0)
+		return false;
+	for (ssize_t i = 0; i < n; i++) {
+		if (p->after_hash >= 0 && ++p->after_hash == 2) {
+			p->after_hash = -1;
+			if (send(p->fd, frame, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+				return false;
+		} else if (buf[i] == '#' && p->after_hash < 0) {
+			p->after_hash = 0;
+		}
+	}
+	return true;
 }
 
 static void *refuse_loop(void *arg)
 {
 	struct gdb_refuser *r = arg;
+	struct pending pend[MAX_PENDING];
+	char frame[sizeof(refusal) + 8];
+	unsigned sum = 0;
+	size_t len;
 
+	for (const char *p = refusal; *p; p++)
+		sum += (unsigned char)*p;
+	len = (size_t)snprintf(frame, sizeof(frame), "+$%s#%02x", refusal, sum & 0xff);
+	for (int i = 0; i < MAX_PENDING; i++)
+		pend[i].fd = -1;
 	for (;;) {
-		struct pollfd p[2] = { { r->srv->listen_fd, POLLIN, 0 }, { r->wake[0], POLLIN, 0 } };
-		int fd;
+		struct pollfd p[2 + MAX_PENDING];
+		int n, fd, free_slot = -1;
 
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
+		p[0] = (struct pollfd){ r->wake[0], POLLIN, 0 };
+		p[1] = (struct pollfd){ r->srv->listen_fd, POLLIN, 0 };
+		for (int i = 0; i < MAX_PENDING; i++)
+			p[2 + i] = (struct pollfd){ pend[i].fd, POLLIN, 0 };
+		n = poll(p, 2 + MAX_PENDING, TICK_MS);
+		if (n < 0 && errno != EINTR)
+			break;
+		if (n > 0 && p[0].revents)
+			break;
+		for (int i = 0; i < MAX_PENDING; i++) {
+			if (pend[i].fd < 0)
 				continue;
-			break;
+			if (n > 0 && p[2 + i].revents && !pending_read(&pend[i], frame, len))
+				pending_close(&pend[i]);
+			else if (now_ms() >= pend[i].deadline_ms)
+				pending_close(&pend[i]);
 		}
-		if (p[1].revents)
-			break;
-		if (!(p[0].revents & POLLIN))
+		if (n <= 0 || !(p[1].revents & POLLIN))
 			continue;
 		fd = accept4(r->srv->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (fd >= 0)
-			refuse(r, fd);
+		if (fd < 0)
+			continue;
+		gdb_logf(&r->srv->log, GDB_LOG_WARN,
+			 "gdb: refused another client: one gdb is already connected");
+		for (int i = 0; i < MAX_PENDING && free_slot < 0; i++)
+			if (pend[i].fd < 0)
+				free_slot = i;
+		if (free_slot < 0) {
+			/* Too many at once: say it without waiting for a packet. */
+			if (send(fd, frame + 1, len - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+				(void)0;	/* gone already */
+			close(fd);
+			continue;
+		}
+		pend[free_slot] = (struct pending){ .fd = fd, .after_hash = -1,
+						    .deadline_ms = now_ms() + REFUSE_MS };
 	}
+	for (int i = 0; i < MAX_PENDING; i++)
+		if (pend[i].fd >= 0)
+			pending_close(&pend[i]);
 	return NULL;
 }
 
