@@ -9,7 +9,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${RRVM_BUILD:-$top/build}
 
 packages="build-essential autoconf automake libtool pkg-config liblz4-dev lz4
-libsqlite3-dev sqlite3 libedit-dev linux-libc-dev gdb qemu-system-x86 bc"
+libsqlite3-dev sqlite3 libedit-dev linux-libc-dev gdb qemu-system-x86 bc
+clang python3 time"
 
 missing=""
 for p in $packages; do
