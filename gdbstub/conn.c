@@ -18,6 +18,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -245,19 +246,17 @@ int gdb_conn_listen(const struct gdb_listen_addr *a, const struct gdb_log *log)
 	return a->family == AF_UNIX ? listen_unix(a->path, log) : listen_inet(a, log);
 }
 
-int gdb_conn_accept(int listen_fd, const struct gdb_log *log)
+void gdb_conn_accepted(int fd, const struct gdb_log *log)
 {
 	struct sockaddr_storage peer;
 	socklen_t plen = sizeof(peer);
 	char where[NI_MAXHOST + NI_MAXSERV + 4];
-	int fd, one = 1;
+	int one = 1, fl = fcntl(fd, F_GETFL);
 
-	do
-		fd = accept4(listen_fd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
-	while (fd < 0 && (errno == EINTR || errno == ECONNABORTED));
-	if (fd < 0)
-		return -errno;
-	if (peer.ss_family == AF_INET || peer.ss_family == AF_INET6) {
+	if (fl >= 0 && (fl & O_NONBLOCK))
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0 &&
+	    (peer.ss_family == AF_INET || peer.ss_family == AF_INET6)) {
 		/* Packets are small and strictly request/reply: no Nagle delay. */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		describe((struct sockaddr *)&peer, plen, where, sizeof(where));
@@ -265,6 +264,18 @@ int gdb_conn_accept(int listen_fd, const struct gdb_log *log)
 		snprintf(where, sizeof(where), "a unix socket");
 	}
 	gdb_logf(log, GDB_LOG_INFO, "gdb: client connected from %s", where);
+}
+
+int gdb_conn_accept(int listen_fd, const struct gdb_log *log)
+{
+	int fd;
+
+	do
+		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	while (fd < 0 && (errno == EINTR || errno == ECONNABORTED));
+	if (fd < 0)
+		return -errno;
+	gdb_conn_accepted(fd, log);
 	return fd;
 }
 

@@ -137,13 +137,17 @@ struct gdb_server {
  * on the listener and refuses it at once with a clear error packet. */
 struct gdb_refuser {
 	struct gdb_server *srv;
+	int session_fd;			/* the client being served */
+	int handoff_fd;			/* the next client, accepted early, or -1 */
 	int wake[2];
 	pthread_t tid;
 	bool started;
 };
 
-/* Start refusing (0 or -errno; on failure further clients just wait). */
-int gdb_refuser_start(struct gdb_refuser *r, struct gdb_server *srv);
+/* Start refusing while session_fd is served (0 or -errno; on failure
+ * further clients just wait). */
+int gdb_refuser_start(struct gdb_refuser *r, struct gdb_server *srv, int session_fd);
+/* Stop; r->handoff_fd is then the next client to serve (blocking), or -1. */
 void gdb_refuser_stop(struct gdb_refuser *r);
 
 /* Reply under construction. */
@@ -242,6 +246,9 @@ int gdb_parse_listen_addr(const char *addr, struct gdb_listen_addr *out);
 int gdb_conn_listen(const struct gdb_listen_addr *a, const struct gdb_log *log);
 /* Accept one client (blocking); fd or -errno. */
 int gdb_conn_accept(int listen_fd, const struct gdb_log *log);
+/* A client was accepted on fd (by accept or by the refuser): make it
+ * blocking, set TCP_NODELAY on TCP, log who it is. */
+void gdb_conn_accepted(int fd, const struct gdb_log *log);
 int gdb_conn_port(int listen_fd);
 
 #endif

@@ -9,7 +9,10 @@
  * packet and skipped) with an ack and an "E." error whose text gdb prints
  * ("Remote failure reply: E.rrvm: ..."), until the client hangs up or
  * REFUSE_MS pass, then closes; up to MAX_PENDING such clients at once
- * (more are told without waiting for their packet). The session's client, the target and its state are never
+ * (more are told without waiting for their packet). A client that comes
+ * when the served one has already hung up is not refused but handed to
+ * the server as the next one (a quick reconnect must not lose the race
+ * with the server noticing the disconnect). The session's client, the target and its state are never
  * touched: the refuser shares only the listening socket with the server.
  */
 #include "config.h"
@@ -80,6 +83,14 @@ static bool pending_read(struct pending *p, const char *frame, size_t len)
 	return true;
 }
 
+/* Has the client being served hung up (its session is about to end)? */
+static bool session_gone(int fd)
+{
+	struct pollfd p = { fd, POLLRDHUP, 0 };
+
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 static void *refuse_loop(void *arg)
 {
 	struct gdb_refuser *r = arg;
@@ -98,7 +109,7 @@ static void *refuse_loop(void *arg)
 		int n, fd, free_slot = -1;
 
 		p[0] = (struct pollfd){ r->wake[0], POLLIN, 0 };
-		p[1] = (struct pollfd){ r->srv->listen_fd, POLLIN, 0 };
+		p[1] = (struct pollfd){ r->handoff_fd < 0 ? r->srv->listen_fd : -1, POLLIN, 0 };
 		for (int i = 0; i < MAX_PENDING; i++)
 			p[2 + i] = (struct pollfd){ pend[i].fd, POLLIN, 0 };
 		n = poll(p, 2 + MAX_PENDING, TICK_MS);
@@ -119,6 +130,12 @@ static void *refuse_loop(void *arg)
 		fd = accept4(r->srv->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0)
 			continue;
+		if (session_gone(r->session_fd)) {
+			/* Not a second client: the next one, come while the
+			 * server has yet to see the last one leave. */
+			r->handoff_fd = fd;
+			continue;
+		}
 		gdb_logf(&r->srv->log, GDB_LOG_WARN,
 			 "gdb: refused another client: one gdb is already connected");
 		for (int i = 0; i < MAX_PENDING && free_slot < 0; i++)
@@ -140,12 +157,14 @@ static void *refuse_loop(void *arg)
 	return NULL;
 }
 
-int gdb_refuser_start(struct gdb_refuser *r, struct gdb_server *srv)
+int gdb_refuser_start(struct gdb_refuser *r, struct gdb_server *srv, int session_fd)
 {
 	int e;
 
 	memset(r, 0, sizeof(*r));
 	r->srv = srv;
+	r->session_fd = session_fd;
+	r->handoff_fd = -1;
 	if (srv->listen_fd < 0)
 		return -EINVAL;
 	if (pipe2(r->wake, O_CLOEXEC) < 0)

@@ -364,25 +364,32 @@ int gdb_server_serve_fd(struct gdb_server *srv, int fd)
 
 int gdb_server_serve(struct gdb_server *srv)
 {
-	int fd, r;
+	int fd = -1, r;
 
 	if (srv->listen_fd < 0)
 		return -EINVAL;
 	for (;;) {
 		struct gdb_refuser refuser;
 
-		fd = gdb_conn_accept(srv->listen_fd, &srv->log);
+		if (fd < 0)
+			fd = gdb_conn_accept(srv->listen_fd, &srv->log);
 		if (fd < 0)
 			return fd;
-		if (gdb_refuser_start(&refuser, srv))
+		if (gdb_refuser_start(&refuser, srv, fd))
 			gdb_logf(&srv->log, GDB_LOG_WARN,
 				 "gdb: cannot start refusing further clients; they will wait");
 		r = gdb_server_serve_fd(srv, fd);
 		gdb_refuser_stop(&refuser);
 		close(fd);
-		if (r != GDB_SERVE_DISCONNECTED)
+		fd = refuser.handoff_fd;
+		if (r != GDB_SERVE_DISCONNECTED) {
+			if (fd >= 0)
+				close(fd);
 			return r;
+		}
 		gdb_logf(&srv->log, GDB_LOG_INFO,
 			 "gdb: client disconnected; target stays stopped, waiting for the next one");
+		if (fd >= 0)
+			gdb_conn_accepted(fd, &srv->log);
 	}
 }

@@ -31,14 +31,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* Field by field: bytes after a string's NUL are not part of it. */
+/* Field by field: bytes after a string's NUL are not part of it, and the
+ * seed means nothing without chaos (a manifest that says "chaos-seed: 1"
+ * and later "chaos-seed: none" keeps the stale number). */
 static bool same(const struct replay_manifest *a, const struct replay_manifest *b)
 {
 	return a->format_version == b->format_version && a->log_version == b->log_version &&
 	       !strcmp(a->rrvm_version, b->rrvm_version) && !strcmp(a->kernel, b->kernel) &&
 	       !strcmp(a->kernel_sha256, b->kernel_sha256) && !strcmp(a->cmdline, b->cmdline) &&
 	       a->mem_size == b->mem_size && !strcmp(a->cpuid_policy, b->cpuid_policy) &&
-	       a->chaos == b->chaos && a->chaos_seed == b->chaos_seed &&
+	       a->chaos == b->chaos && (!a->chaos || a->chaos_seed == b->chaos_seed) &&
 	       a->poll_latency_ns == b->poll_latency_ns && !strcmp(a->result, b->result) &&
 	       a->exit_status == b->exit_status && a->exit_value == b->exit_value &&
 	       a->exits == b->exits && a->events == b->events && a->state_hash == b->state_hash;

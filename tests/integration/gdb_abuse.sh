@@ -73,8 +73,12 @@ while read -r line; do
 	*) not_ok "${line#not ok - }" ;;
 	esac
 done <"$scratch/abuse.tap"
-check "the hostile client ran to its end" grep -q '^regs-after ' "$scratch/abuse.out" ||
+if grep -q '^regs-after ' "$scratch/abuse.out"; then
+	ok "the hostile client ran to its end"
+else
+	not_ok "the hostile client ran to its end"
 	diag "$(tail -20 "$scratch/abuse.out")"
+fi
 
 # 4. A second real gdb while one is attached.
 connected() { [ "$(grep -c 'client connected' "$scratch/rrvm.err")" -gt "$1" ]; }
