@@ -12,8 +12,9 @@
  * (more are told without waiting for their packet). A client that comes
  * when the served one has already hung up is not refused but handed to
  * the server as the next one (a quick reconnect must not lose the race
- * with the server noticing the disconnect). The session's client, the target and its state are never
- * touched: the refuser shares only the listening socket with the server.
+ * with the server noticing the disconnect). The session itself, the target
+ * and its state are never touched: the refuser only polls the session's
+ * socket for a hang-up and shares the listening socket with the server.
  */
 #include "config.h"
 
