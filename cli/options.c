@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "gdbstub/gdbstub.h"
 #include "vmm/vmm.h"
 
 void cli_msg(const char *fmt, ...)
@@ -156,6 +157,9 @@ static void *interrupt_ctx;
 static void interrupt_handler(int sig)
 {
 	(void)sig;
+	/* The stop function ends the process when the guest is not running
+	 * for gdb; a gdb Unix socket must not outlive it (issue 14). */
+	gdb_server_signal_unlink();
 	if (interrupt_fn)
 		interrupt_fn(interrupt_ctx);
 }

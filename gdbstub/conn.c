@@ -9,11 +9,16 @@
  * of the socket inode (minus umask), so we fchmod the socket to 0600
  * before bind() instead of chmod()ing the path afterwards, which would
  * leave a window. The result is checked anyway.
+ *
+ * The listen backlog is the system's maximum, not 1: clients that connect
+ * faster than they are accepted (a script's rapid reconnects) must queue,
+ * not get EAGAIN from a non-blocking connect().
  */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -26,6 +31,8 @@
 #include <unistd.h>
 
 #include "gdbstub/internal.h"
+
+#define GDB_LISTEN_BACKLOG SOMAXCONN
 
 static int parse_port(const char *s, unsigned *port)
 {
@@ -153,7 +160,7 @@ static int listen_unix(const char *path, const struct gdb_log *log)
 		errno = EPERM;
 		goto err_unlink;
 	}
-	if (listen(fd, 1) < 0)
+	if (listen(fd, GDB_LISTEN_BACKLOG) < 0)
 		goto err_unlink;
 	gdb_logf(log, GDB_LOG_INFO, "gdb stub listening on unix:%s", path);
 	return fd;
@@ -207,7 +214,7 @@ static int listen_inet(const struct gdb_listen_addr *a, const struct gdb_log *lo
 			continue;
 		}
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1) == 0)
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, GDB_LISTEN_BACKLOG) == 0)
 			break;
 		r = -errno;
 		close(fd);
@@ -239,19 +246,17 @@ int gdb_conn_listen(const struct gdb_listen_addr *a, const struct gdb_log *log)
 	return a->family == AF_UNIX ? listen_unix(a->path, log) : listen_inet(a, log);
 }
 
-int gdb_conn_accept(int listen_fd, const struct gdb_log *log)
+void gdb_conn_accepted(int fd, const struct gdb_log *log)
 {
 	struct sockaddr_storage peer;
 	socklen_t plen = sizeof(peer);
 	char where[NI_MAXHOST + NI_MAXSERV + 4];
-	int fd, one = 1;
+	int one = 1, fl = fcntl(fd, F_GETFL);
 
-	do
-		fd = accept4(listen_fd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
-	while (fd < 0 && (errno == EINTR || errno == ECONNABORTED));
-	if (fd < 0)
-		return -errno;
-	if (peer.ss_family == AF_INET || peer.ss_family == AF_INET6) {
+	if (fl >= 0 && (fl & O_NONBLOCK))
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0 &&
+	    (peer.ss_family == AF_INET || peer.ss_family == AF_INET6)) {
 		/* Packets are small and strictly request/reply: no Nagle delay. */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		describe((struct sockaddr *)&peer, plen, where, sizeof(where));
@@ -259,6 +264,18 @@ int gdb_conn_accept(int listen_fd, const struct gdb_log *log)
 		snprintf(where, sizeof(where), "a unix socket");
 	}
 	gdb_logf(log, GDB_LOG_INFO, "gdb: client connected from %s", where);
+}
+
+int gdb_conn_accept(int listen_fd, const struct gdb_log *log)
+{
+	int fd;
+
+	do
+		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	while (fd < 0 && (errno == EINTR || errno == ECONNABORTED));
+	if (fd < 0)
+		return -errno;
+	gdb_conn_accepted(fd, log);
 	return fd;
 }
 

@@ -261,7 +261,10 @@ int gdb_server_port(const struct gdb_server *srv);
 /*
  * Serve gdb clients one at a time, each until it disconnects (the target
  * then stays stopped and the next client is awaited) or until it detaches,
- * kills, or the target exits. Returns enum gdb_serve_end or -errno.
+ * kills, or the target exits. A client that connects while another is
+ * served is refused at once: its first packet gets "E.rrvm: another gdb is
+ * already connected ..." and the connection is closed. Returns enum
+ * gdb_serve_end or -errno.
  */
 __attribute__((warn_unused_result))
 int gdb_server_serve(struct gdb_server *srv);
@@ -272,6 +275,16 @@ int gdb_server_serve(struct gdb_server *srv);
  */
 __attribute__((warn_unused_result))
 int gdb_server_serve_fd(struct gdb_server *srv, int fd);
+
+/*
+ * For a signal handler that ends the process unless the target is running
+ * (rrvm's SIGINT/SIGTERM/SIGHUP policy while gdb holds the guest): remove
+ * the Unix socket file of every server whose target is not inside
+ * resume() right now. Async-signal-safe; servers go on working (a TCP
+ * server is not affected). A server is in the table from a successful
+ * unix: listen until it is destroyed (up to 8 at once).
+ */
+void gdb_server_signal_unlink(void);
 
 /* Close the listener (removing a Unix socket path) and free everything. */
 void gdb_server_destroy(struct gdb_server *srv);

@@ -15,6 +15,8 @@
 #define RRVM_GDBSTUB_INTERNAL_H
 
 #include <stdarg.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -126,7 +128,27 @@ struct gdb_server {
 	size_t xml_len;
 	char *exec_file;		/* our copy of target.exec_file */
 	struct gdb_stop last_stop;
+	_Atomic bool resuming;		/* inside target->resume (read by signal handlers) */
 };
+
+/* ---- refuse.c: clients beyond the first ---- */
+
+/* While one client is served, a thread accepts every further connection
+ * on the listener and refuses it at once with a clear error packet. */
+struct gdb_refuser {
+	struct gdb_server *srv;
+	int session_fd;			/* the client being served */
+	int handoff_fd;			/* the next client, accepted early, or -1 */
+	int wake[2];
+	pthread_t tid;
+	bool started;
+};
+
+/* Start refusing while session_fd is served (0 or -errno; on failure
+ * further clients just wait). */
+int gdb_refuser_start(struct gdb_refuser *r, struct gdb_server *srv, int session_fd);
+/* Stop; r->handoff_fd is then the next client to serve (blocking), or -1. */
+void gdb_refuser_stop(struct gdb_refuser *r);
 
 /* Reply under construction. */
 struct gdb_buf {
@@ -227,6 +249,9 @@ int gdb_parse_listen_addr(const char *addr, struct gdb_listen_addr *out);
 int gdb_conn_listen(const struct gdb_listen_addr *a, const struct gdb_log *log);
 /* Accept one client (blocking); fd or -errno. */
 int gdb_conn_accept(int listen_fd, const struct gdb_log *log);
+/* A client was accepted on fd (by accept or by the refuser): make it
+ * blocking, set TCP_NODELAY on TCP, log who it is. */
+void gdb_conn_accepted(int fd, const struct gdb_log *log);
 int gdb_conn_port(int listen_fd);
 
 #endif

@@ -13,7 +13,8 @@ gdbstub_libgdbstub_a_SOURCES = \
 	gdbstub/cmd_query.c \
 	gdbstub/cmd_file.c \
 	gdbstub/regs.c \
-	gdbstub/server.c
+	gdbstub/server.c \
+	gdbstub/refuse.c
 
 gdb_test_libs = gdbstub/libgdbstub.a -lpthread
 
@@ -32,3 +33,6 @@ tests_tools_gdbfake_SOURCES = tests/tools/gdbfake.c
 tests_tools_gdbfake_LDADD = $(gdb_test_libs)
 TESTS += tests/integration/gdb_protocol.sh
 EXTRA_DIST += tests/integration/gdb_protocol.sh
+# The stub under abuse (issue 14): the real gdb, a hostile python3 client.
+TESTS += tests/integration/gdb_abuse.sh
+EXTRA_DIST += tests/integration/gdb_abuse.sh tests/integration/gdb_abuse.py

@@ -12,6 +12,11 @@
  *
  * A client that disconnects leaves the target stopped and the server waits
  * for the next one; only detach, kill and the target's exit end serve().
+ * Clients that come while one is served are refused at once (refuse.c).
+ *
+ * A process ended by a signal runs no destructor, so the servers listening
+ * on a Unix socket are also kept in a small table that
+ * gdb_server_signal_unlink() walks from a signal handler.
  */
 #include "config.h"
 
@@ -25,6 +30,41 @@
 #include <unistd.h>
 
 #include "gdbstub/internal.h"
+
+#define SIGNAL_SLOTS 8
+
+/* Servers with a Unix socket path, for gdb_server_signal_unlink(). */
+static struct gdb_server *_Atomic signal_table[SIGNAL_SLOTS];
+
+static void signal_table_add(struct gdb_server *srv)
+{
+	for (int i = 0; i < SIGNAL_SLOTS; i++) {
+		struct gdb_server *none = NULL;
+
+		if (atomic_compare_exchange_strong(&signal_table[i], &none, srv))
+			return;
+	}
+	/* Table full: that socket file is only removed by destroy. */
+}
+
+static void signal_table_remove(struct gdb_server *srv)
+{
+	for (int i = 0; i < SIGNAL_SLOTS; i++) {
+		struct gdb_server *me = srv;
+
+		atomic_compare_exchange_strong(&signal_table[i], &me, NULL);
+	}
+}
+
+void gdb_server_signal_unlink(void)
+{
+	for (int i = 0; i < SIGNAL_SLOTS; i++) {
+		struct gdb_server *srv = atomic_load(&signal_table[i]);
+
+		if (srv && srv->unix_path && !atomic_load(&srv->resuming))
+			unlink(srv->unix_path);
+	}
+}
 
 struct gdb_server *gdb_server_create(const struct gdb_target *target,
 				     const struct gdb_server_options *opts)
@@ -77,6 +117,7 @@ void gdb_server_destroy(struct gdb_server *srv)
 {
 	if (!srv)
 		return;
+	signal_table_remove(srv);
 	if (srv->listen_fd >= 0)
 		close(srv->listen_fd);
 	if (srv->unix_path)
@@ -113,6 +154,8 @@ int gdb_server_listen(struct gdb_server *srv, const char *addr)
 	}
 	srv->listen_fd = fd;
 	srv->listen_family = a.family;
+	if (srv->unix_path)
+		signal_table_add(srv);
 	return 0;
 }
 
@@ -252,7 +295,9 @@ int gdb_session_resume(struct gdb_session *s, enum gdb_resume how)
 		close(w.wake[1]);
 		return -r;
 	}
+	atomic_store(&s->srv->resuming, true);
 	r = t->ops->resume(t->ctx, how, &stop);
+	atomic_store(&s->srv->resuming, false);
 	while (write(w.wake[1], "x", 1) < 0 && errno == EINTR)
 		;
 	pthread_join(tid, NULL);
@@ -321,19 +366,32 @@ int gdb_server_serve_fd(struct gdb_server *srv, int fd)
 
 int gdb_server_serve(struct gdb_server *srv)
 {
-	int fd, r;
+	int fd = -1, r;
 
 	if (srv->listen_fd < 0)
 		return -EINVAL;
 	for (;;) {
-		fd = gdb_conn_accept(srv->listen_fd, &srv->log);
+		struct gdb_refuser refuser;
+
+		if (fd < 0)
+			fd = gdb_conn_accept(srv->listen_fd, &srv->log);
 		if (fd < 0)
 			return fd;
+		if (gdb_refuser_start(&refuser, srv, fd))
+			gdb_logf(&srv->log, GDB_LOG_WARN,
+				 "gdb: cannot start refusing further clients; they will wait");
 		r = gdb_server_serve_fd(srv, fd);
+		gdb_refuser_stop(&refuser);
 		close(fd);
-		if (r != GDB_SERVE_DISCONNECTED)
+		fd = refuser.handoff_fd;
+		if (r != GDB_SERVE_DISCONNECTED) {
+			if (fd >= 0)
+				close(fd);
 			return r;
+		}
 		gdb_logf(&srv->log, GDB_LOG_INFO,
 			 "gdb: client disconnected; target stays stopped, waiting for the next one");
+		if (fd >= 0)
+			gdb_conn_accepted(fd, &srv->log);
 	}
 }

@@ -206,7 +206,11 @@ struct introspect_list_opts {
 					 * Ranges are clipped to the window. */
 	uint64_t max_entries;           /* page-table entries examined (each
 					 * table read costs all its entries) */
-	size_t max_ranges;              /* ranges kept */
+	size_t max_ranges;              /* ranges found (kept or counted) */
+	size_t keep_ranges;             /* ranges stored in out->v; further ones
+					 * are only counted (out->more), so memory
+					 * stays small whatever the tables say;
+					 * 0 = store every range */
 	int ignore_ad;                  /* drop A and D so they neither split
 					 * ranges nor show in diffs */
 };
@@ -227,6 +231,8 @@ struct introspect_maplist {
 	enum introspect_truncation truncated;
 	uint64_t limit;                 /* the limit that was hit */
 	uint64_t trunc_va;              /* where the walk stopped */
+	uint64_t more;                  /* ranges found past keep_ranges */
+	uint64_t more_va;               /* the first of them */
 	size_t nissues;                 /* all issues; the first ones kept: */
 	struct introspect_map_issue issues[INTROSPECT_MAX_ISSUES];
 };
@@ -242,7 +248,8 @@ struct introspect_maplist {
 INTROSPECT_WUR int introspect_list(const struct introspect_cpu *cpu, const struct introspect_mem *mem,
 				   const struct introspect_list_opts *opts, struct introspect_maplist *out);
 void introspect_maplist_free(struct introspect_maplist *l);
-/* One line per range, then the totals, issues and any truncation note. */
+/* One line per range, a "... N more ranges" line when ranges were only
+ * counted (keep_ranges), then the totals, issues and any truncation note. */
 void introspect_format_maplist(const struct introspect_maplist *l, struct introspect_out *o);
 void introspect_format_map(const struct introspect_map *m, struct introspect_out *o);
 

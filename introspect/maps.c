@@ -10,8 +10,10 @@
  * loop (an entry pointing back up the hierarchy, a recursive PML4 slot) cannot
  * make the walk endless, but it can make it exponential: 512 self-pointing
  * entries give 512^4 pages. Every table read is charged all its entries
- * against max_entries and the kept ranges are capped by max_ranges, so work
- * and memory stay bounded and the result says it was truncated.
+ * against max_entries and the ranges are capped by max_ranges, so work and
+ * memory stay bounded and the result says it was truncated. A caller that
+ * shows only the first ranges (keep_ranges) stores only those and counts
+ * the rest, so its memory does not depend on the guest's tables at all.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -28,6 +30,7 @@ struct lister {
 	uint64_t first, last;           /* window, inclusive */
 	uint64_t max_entries;
 	size_t max_ranges;
+	size_t keep_ranges;
 	int ignore_ad;
 	struct introspect_maplist *out;
 	struct introspect_map cur;
@@ -62,11 +65,16 @@ static void flush(struct lister *l)
 	if (!l->have_cur)
 		return;
 	l->have_cur = 0;
-	if (o->n == l->max_ranges) {
+	if (o->n + o->more == l->max_ranges) {
 		o->truncated = INTROSPECT_TRUNC_RANGES;
 		o->limit = l->max_ranges;
 		o->trunc_va = l->cur.va;
 		l->stop = 1;
+		return;
+	}
+	if (l->keep_ranges && o->n == l->keep_ranges) {
+		if (o->more++ == 0)
+			o->more_va = l->cur.va;
 		return;
 	}
 	if (o->n == o->cap) {
@@ -220,6 +228,7 @@ int introspect_list(const struct introspect_cpu *cpu, const struct introspect_me
 	l.last = opts->va_end ? opts->va_end - 1 : UINT64_MAX;
 	l.max_entries = opts->max_entries ? opts->max_entries : INTROSPECT_DEFAULT_MAX_ENTRIES;
 	l.max_ranges = opts->max_ranges ? opts->max_ranges : INTROSPECT_DEFAULT_MAX_RANGES;
+	l.keep_ranges = opts->keep_ranges;
 	l.ignore_ad = opts->ignore_ad;
 
 	if (f.mode == INTROSPECT_PAGING_NONE) {
@@ -287,10 +296,14 @@ void introspect_format_maplist(const struct introspect_maplist *l, struct intros
 	uint64_t total = 0;
 	char sz[24];
 
-	introspect_printf(o, "%s paging, %zu range%s\n", introspect_paging_name(l->mode), l->n,
-			  l->n == 1 ? "" : "s");
+	introspect_printf(o, "%s paging, %llu range%s\n", introspect_paging_name(l->mode),
+			  (unsigned long long)(l->n + l->more), l->n + l->more == 1 ? "" : "s");
 	for (size_t i = 0; i < l->n; i++)
 		format_map(&l->v[i], width, o);
+	if (l->more)
+		introspect_printf(o, "... %llu more range%s, the first at va 0x%llx\n",
+				  (unsigned long long)l->more, l->more == 1 ? "" : "s",
+				  (unsigned long long)l->more_va);
 	introspect_printf(o, "mapped:");
 	for (int i = 0; i < INTROSPECT_PG_COUNT; i++) {
 		if (!l->bytes[i])

@@ -12,6 +12,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -261,8 +262,11 @@ int introspect_view_write(struct introspect_view *v, uint64_t addr, const void *
 
 const char *introspect_view_help(void)
 {
-	return "pt [--no-ad] [VA [VA_END]]  mappings as coalesced ranges, with totals; VA alone: the\n"
-	       "                            range holding VA; VA VA_END: those in [VA, VA_END)\n"
+	return "pt [--no-ad] [--limit N] [VA [VA_END|end]]\n"
+	       "                            mappings as coalesced ranges, with totals; the first\n"
+	       "                            N (default " INTROSPECT_VIEW_PT_LIMIT_STR ") are listed, then a count of the\n"
+	       "                            rest; VA alone: the range holding VA; VA VA_END: those\n"
+	       "                            in [VA, VA_END) (end: to the end of the address space)\n"
 	       "pt --raw VA                 every level of the page walk for VA\n"
 	       "translate VA                the physical address of VA, or where and why the walk stops\n"
 	       "idt                         interrupt gates, handlers symbolised from the kernel ELF\n"
@@ -323,32 +327,66 @@ static void cmd_translate(struct introspect_view *v, int argc, char **argv, int 
 		introspect_format_translation(&w, o);
 }
 
+/* pt's options: --no-ad, --limit N; returns the index of the first operand
+ * or -1 after printing the usage. */
+static int pt_options(int argc, char **argv, struct introspect_list_opts *opts, size_t *limit,
+		      struct introspect_out *o)
+{
+	int i = 1;
+
+	while (i < argc && argv[i][0] == '-') {
+		char *end;
+
+		if (strcmp(argv[i], "--no-ad") == 0) {
+			opts->ignore_ad = 1;
+			i++;
+			continue;
+		}
+		if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) {
+			errno = 0;
+			*limit = strtoull(argv[i + 1], &end, 0);
+			if (!errno && *end == '\0' && *limit >= 1 &&
+			    *limit <= INTROSPECT_DEFAULT_MAX_RANGES) {
+				i += 2;
+				continue;
+			}
+			introspect_printf(o, "pt: --limit wants a number of ranges from 1 to %u\n",
+					  INTROSPECT_DEFAULT_MAX_RANGES);
+			return -1;
+		}
+		break;
+	}
+	if (argc - i > 2 || (i < argc && argv[i][0] == '-')) {
+		introspect_printf(o, "usage: pt [--no-ad] [--limit N] [VA [VA_END|end]] | pt --raw VA\n");
+		return -1;
+	}
+	return i;
+}
+
 static void cmd_pt(struct introspect_view *v, int argc, char **argv, struct introspect_out *o)
 {
 	struct introspect_list_opts opts = { 0 };
 	struct introspect_maplist l = { 0 };
 	struct introspect_cpu cpu;
+	size_t limit = INTROSPECT_VIEW_PT_LIMIT;
 	uint64_t a = 0, b = 0;
-	int i = 1, rc;
+	int i, rc;
 
 	if (argc >= 2 && strcmp(argv[1], "--raw") == 0) {
 		cmd_translate(v, argc - 1, argv + 1, 1, o);
 		return;
 	}
-	if (i < argc && strcmp(argv[i], "--no-ad") == 0) {
-		opts.ignore_ad = 1;
-		i++;
-	}
-	if (argc - i > 2 || (i < argc && argv[i][0] == '-')) {
-		introspect_printf(o, "usage: pt [--no-ad] [VA [VA_END]] | pt --raw VA\n");
+	i = pt_options(argc, argv, &opts, &limit, o);
+	if (i < 0)
 		return;
-	}
 	if (i < argc && parse_addr(v, argv[i], &a, o))
 		return;
 	if (i + 1 < argc) {
-		if (parse_addr(v, argv[i + 1], &b, o))
+		if (strcmp(argv[i + 1], "end") == 0)
+			b = 0;          /* to the end of the address space */
+		else if (parse_addr(v, argv[i + 1], &b, o))
 			return;
-		if (b <= a) {
+		else if (b <= a) {
 			introspect_printf(o, "pt: empty range [0x%llx, 0x%llx)\n", (unsigned long long)a,
 					  (unsigned long long)b);
 			return;
@@ -358,6 +396,10 @@ static void cmd_pt(struct introspect_view *v, int argc, char **argv, struct intr
 	}
 	if (cpu_or_say(v, &cpu, NULL, o))
 		return;
+	/* The list shows at most limit ranges and stores no more: looping or
+	 * recursive tables cost a bounded walk and a few lines, not a million. */
+	if (argc - i != 1)
+		opts.keep_ranges = limit;
 	rc = introspect_list(&cpu, &v->tables, &opts, &l);
 	if (rc) {
 		introspect_printf(o, "pt: %s\n", rc == -ENOMEM ? "out of memory" :
@@ -381,6 +423,14 @@ static void cmd_pt(struct introspect_view *v, int argc, char **argv, struct intr
 		}
 	} else {
 		introspect_format_maplist(&l, o);
+		if (l.more) {
+			char end[32] = "end";
+
+			if (b)
+				snprintf(end, sizeof(end), "0x%llx", (unsigned long long)b);
+			introspect_printf(o, "(the rest: pt 0x%llx %s; or pt --limit N)\n",
+					  (unsigned long long)l.more_va, end);
+		}
 	}
 	introspect_maplist_free(&l);
 }

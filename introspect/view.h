@@ -7,7 +7,7 @@
  * the dirty log at every stop, so unchanged tables are not re-read), loads
  * the guest kernel's ELF symbols, and runs the introspection monitor
  * commands that gdb's `monitor` (and later the shell) exposes:
- *   pt [VA [VA_END]], pt --raw VA, translate VA, idt, gdt, tss, cr
+ *   pt [--limit N] [VA [VA_END]], pt --raw VA, translate VA, idt, gdt, tss, cr
  * (and shadow, the cache's statistics; see introspect_view_help()).
  * It also gives gdb its guest-virtual memory access, so that there is one
  * address translation in rrvm.
@@ -35,6 +35,11 @@ void introspect_view_refresh(struct introspect_view *v);
  * or when the caller must not read the shared dirty log (it would take
  * the bits from a user that has not registered with vmm_dirty_track). */
 void introspect_view_invalidate(struct introspect_view *v);
+
+/* `pt` lists at most this many ranges unless told otherwise (--limit N),
+ * then says how many more there are and how to see them. */
+#define INTROSPECT_VIEW_PT_LIMIT 256
+#define INTROSPECT_VIEW_PT_LIMIT_STR "256"
 
 /* Run one monitor command line. Returns 1 when it was an introspection
  * command (output written, errors included, as text for the user), 0 when

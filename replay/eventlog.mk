@@ -22,11 +22,11 @@ TESTS += tests/unit/eventlog_seek_test
 tests_unit_eventlog_seek_test_SOURCES = tests/unit/eventlog_seek_test.c
 tests_unit_eventlog_seek_test_LDADD = replay/libreplay.a $(LZ4_LIBS)
 
-# libFuzzer target for the reader: needs CC=clang; not part of make check.
+# libFuzzer target for the reader: built by `make fuzz` (tests/fuzz/local.mk).
 eventlog_fuzz_sources = $(srcdir)/tests/fuzz/eventlog_fuzz.c $(srcdir)/replay/eventlog.c \
 	$(srcdir)/replay/eventtext.c $(srcdir)/replay/logwriter.c $(srcdir)/replay/logreader.c
 tests/fuzz/eventlog_fuzz: $(eventlog_fuzz_sources) $(srcdir)/replay/eventlog.h $(srcdir)/replay/eventlog_codec.h
 	@mkdir -p tests/fuzz
-	$(CC) -g -O1 -fsanitize=fuzzer,address,undefined -I$(top_srcdir) $(LZ4_CFLAGS) \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) \
 		-o $@ $(eventlog_fuzz_sources) $(LZ4_LIBS)
 CLEANFILES += tests/fuzz/eventlog_fuzz

@@ -9,12 +9,13 @@ tracedb_test_libs = tracedb/libtracedb.a replay/libreplay.a introspect/libintros
 	vmm/libvmm.a $(LZ4_LIBS) $(SQLITE_LIBS)
 
 check_PROGRAMS += tests/unit/tracedb_writer_test tests/unit/tracedb_query_test \
-	tests/unit/tracedb_observe_test
+	tests/unit/tracedb_observe_test tests/unit/tracedb_memory_test
 TESTS += tests/unit/tracedb_writer_test tests/unit/tracedb_query_test \
-	tests/unit/tracedb_observe_test
+	tests/unit/tracedb_observe_test tests/unit/tracedb_memory_test
 tests_unit_tracedb_writer_test_LDADD = $(tracedb_test_libs)
 tests_unit_tracedb_query_test_LDADD = $(tracedb_test_libs)
 tests_unit_tracedb_observe_test_LDADD = $(tracedb_test_libs)
+tests_unit_tracedb_memory_test_LDADD = $(tracedb_test_libs)
 
 TESTS += tests/integration/tracedb.sh tests/integration/tracedb_robust.sh
 EXTRA_DIST += tests/integration/tracedb.sh tests/integration/tracedb_robust.sh \

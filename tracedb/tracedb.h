@@ -161,6 +161,11 @@ void tracedb_writer_get_stats(const struct tracedb_writer *w, struct tracedb_wri
  * enough to keep SQLite's dirty page cache bounded. */
 #define TRACEDB_BATCH_ROWS 50000
 
+/* SQLite's page cache while writing, in KiB; an index build may sort in as
+ * much again. The writer's memory is bounded by about twice this plus a few
+ * MB, whatever the number of rows (tests/unit/tracedb_memory_test.c). */
+#define TRACEDB_WRITER_CACHE_KIB 32768
+
 /* ---- indexer: a recording -> DIR/trace.db -------------------------------- */
 
 struct tracedb_index_options {

@@ -21,6 +21,9 @@
 #include "config.h"
 #include "tracedb/internal.h"
 
+#define TRACEDB_STR_(x) #x
+#define TRACEDB_STR(x) TRACEDB_STR_(x)
+
 enum stmt_id {
 	ST_EXIT, ST_INTERRUPT, ST_SERIAL, ST_ANNOTATION, ST_CLOCK, ST_SERIAL_INPUT, ST_EVENT,
 	ST_SYMBOL, ST_RECORDING, ST_COUNT
@@ -126,10 +129,16 @@ int tracedb_writer_create(const char *path, struct tracedb_writer **out, struct 
 		rc = fail(w, -EIO, "cannot create the database");
 		goto fail;
 	}
-	/* A scratch file until finished: see the top of this file. */
+	/* A scratch file until finished: see the top of this file. Memory is
+	 * bounded by TRACEDB_WRITER_CACHE_KIB whatever the number of rows: the
+	 * page cache is that big, and building an index sorts in at most that
+	 * much memory and spills the rest to a temporary file. temp_store must
+	 * stay FILE: with MEMORY the sorter's "files" live in RAM and the index
+	 * build of a 10 M-exit recording took 600 MB. */
 	if ((rc = exec(w, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
-			  "PRAGMA locking_mode = EXCLUSIVE; PRAGMA temp_store = MEMORY;"
-			  "PRAGMA cache_size = -65536;", "setting up")) ||
+			  "PRAGMA locking_mode = EXCLUSIVE; PRAGMA temp_store = FILE;"
+			  "PRAGMA cache_size = -" TRACEDB_STR(TRACEDB_WRITER_CACHE_KIB) ";",
+			  "setting up")) ||
 	    (rc = exec(w, tracedb_schema_tables, "creating the tables")))
 		goto fail;
 	for (int i = 0; i < ST_COUNT; i++) {

@@ -137,6 +137,17 @@ static void test_tcp(void)
 	c.fd = connect_tcp(port);
 	ok(c.fd >= 0, "first client connected");
 	is_str(cl_call(&c, "?"), "T05thread:1;", "first client served");
+	{
+		/* A second client meanwhile is refused at once (issue 14). */
+		struct gdb_client c2 = { .fd = connect_tcp(port) };
+		const char *r = c2.fd >= 0 ? cl_call(&c2, "qSupported") : NULL;
+
+		ok(r && strncmp(r, "E.rrvm: another gdb is already connected", 40) == 0,
+		   "a second client gets the E. refusal (%s)", r ? r : "nothing");
+		if (c2.fd >= 0)
+			close(c2.fd);
+		is_str(cl_call(&c, "qC"), "QC1", "the first client is still served");
+	}
 	cl_send_raw(&c, "$m1000,", 7);	/* leave mid-packet */
 	close(c.fd);
 

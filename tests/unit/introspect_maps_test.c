@@ -271,6 +271,28 @@ static void test_hostile(void)
 	is_int(introspect_list(&c, &m, &opts, &l), 0, "all-self with small range budget");
 	ok(l.truncated == INTROSPECT_TRUNC_RANGES && l.n == 1000, "range budget respected");
 
+	/* Showing only the first ranges keeps only those (issue 14, item 9):
+	 * the rest are counted, memory does not follow the guest's tables. */
+	opts.max_ranges = 0;
+	opts.keep_ranges = 10;
+	is_int(introspect_list(&c, &m, &opts, &l), 0, "all-self, keep 10 ranges");
+	ok(l.n == 10 && l.cap <= 256, "only 10 ranges stored (cap %zu)", l.cap);
+	ok(l.more + l.n == INTROSPECT_DEFAULT_MAX_RANGES && l.truncated == INTROSPECT_TRUNC_RANGES,
+	   "the others counted up to the range budget (%llu more)", (unsigned long long)l.more);
+	ok(l.more_va > l.v[9].va, "the first unlisted range is after the last listed one");
+	list_text(&l);
+	ok(strstr(text, "... 1048566 more ranges, the first at va 0x") != NULL &&
+	   strstr(text, "4-level paging, 1048576 ranges\n") == text,
+	   "the text says how many more and where they start");
+	{
+		int lines = 0;
+
+		for (const char *p = text; *p; p++)
+			lines += *p == '\n';
+		ok(lines < 30, "and stays short (%d lines)", lines);
+	}
+	opts.keep_ranges = 0;
+
 	/* 32-bit: all 1024 PDEs point at the page directory. */
 	c = tg_cpu(INTROSPECT_PAGING_32, root, 0);
 	for (int i = 0; i < 1024; i++)
