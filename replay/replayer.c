@@ -152,6 +152,17 @@ static void step_into_handler(struct replay *r, struct vmm_debug *d, int vector)
 	r->handler_slot = vmm_debug_step_to_handler(d, addr, SEARCH_SLOT);
 }
 
+/*
+ * The search costs four vCPU ioctls per breakpoint hit that is not the
+ * point: KVM_RUN to the hit, one KVM_SET_GUEST_DEBUG that disarms the
+ * breakpoint and sets single-step, KVM_RUN for the step, one that re-arms
+ * it (the registers come from the synced kvm_run, vmm_get_regs). Nothing
+ * shorter works on the paravirtual backend (measured on compute): RFLAGS.RF
+ * set through the synced registers is ignored (the breakpoint fires again
+ * with no progress), and a single step with the breakpoint still armed
+ * stops on the breakpoint (DR6.B3, not BS) before the instruction runs. So
+ * the guest must be stopped once past the rip with the breakpoint off.
+ */
 static int apply_debug(struct replay *r)
 {
 	struct vmm_debug d = r->user_dbg;

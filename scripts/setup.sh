@@ -10,7 +10,7 @@ build=${RRVM_BUILD:-$top/build}
 
 packages="build-essential autoconf automake libtool pkg-config liblz4-dev lz4
 libsqlite3-dev sqlite3 libedit-dev linux-libc-dev gdb qemu-system-x86 bc
-chromium libxml2-utils python3-jsonschema clang python3 time"
+chromium libxml2-utils python3-jsonschema clang python3 time strace"
 
 missing=""
 for p in $packages; do

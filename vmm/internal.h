@@ -121,6 +121,10 @@ struct vmm {
 	enum vmm_inject_mode inject_mode;
 	bool halted;                    /* HLT exit, no entry since (vmm_halt_state) */
 	bool sync_regs;
+	/* run->s.regs holds the registers as KVM_GET_REGS would read them:
+	 * set by a KVM_RUN that returned, cleared by anything that writes
+	 * them (KVM_SET_REGS) and before the next entry. */
+	bool regs_synced;
 	bool user_msr;                  /* rdmsr/wrmsr of device MSRs come to us */
 	bool exit_unfinished;           /* a port/MMIO exit KVM finishes at the next KVM_RUN */
 	timer_t kick_timer;

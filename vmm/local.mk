@@ -27,6 +27,12 @@ tests_unit_pagestore_test_LDADD = vmm/libvmm.a
 tests_unit_snapshot_test_LDADD = vmm/libvmm.a
 EXTRA_DIST += tests/unit/det_driver.h
 
+# Registers read from the synced kvm_run equal KVM_GET_REGS and are never
+# stale (needs /dev/kvm and the samples, else SKIP).
+check_PROGRAMS += tests/unit/syncregs_test
+TESTS += tests/unit/syncregs_test
+tests_unit_syncregs_test_LDADD = vmm/libvmm.a
+
 noinst_PROGRAMS += tests/bench/snapshot_bench
 tests_bench_snapshot_bench_LDADD = vmm/libvmm.a
 bench_scripts += tests/bench/snapshot.sh

@@ -38,6 +38,9 @@ static struct replay *open_fake(const char *path, struct fake *f, uint64_t end_a
 	return r;
 }
 
+/* How many operations of each kind (OP_*) the last replay_file made. */
+static uint64_t last_ops[OP_HASH + 1];
+
 static enum replay_stop replay_file(const char *path, uint64_t end_at, uint64_t flaw_at,
 				    struct replay_result *res, struct replay_stats *st)
 {
@@ -55,6 +58,9 @@ static enum replay_stop replay_file(const char *path, uint64_t end_at, uint64_t 
 	if (st)
 		replay_get_stats(r, st);
 	replay_close(r);
+	memset(last_ops, 0, sizeof(last_ops));
+	for (size_t i = 0; i < f.nops; i++)
+		last_ops[f.ops[i].what]++;
 	free(f.ops);
 	return res->stop;
 }
@@ -93,6 +99,14 @@ static void test_exact(void)
 		   "seed %llu: found all %llu asynchronous points in %llu breakpoint hits",
 		   (unsigned long long)seed, (unsigned long long)st.async_points,
 		   (unsigned long long)st.bp_hits);
+		/* The search's cost per hit (the replayer's only per-hit
+		 * ioctls on KVM): one register read, and at most two debug
+		 * writes (disarm with single-step, re-arm; arming and
+		 * disarming around a point count within them). */
+		ok(last_ops[OP_REGS] == st.bp_hits && last_ops[OP_DEBUG] <= 2 * st.bp_hits,
+		   "seed %llu: %llu register reads and %llu debug writes for %llu hits",
+		   (unsigned long long)seed, (unsigned long long)last_ops[OP_REGS],
+		   (unsigned long long)last_ops[OP_DEBUG], (unsigned long long)st.bp_hits);
 		if (seed == 1)
 			ok(rc.kicked_injections > 0 && rc.async_points > 50 && rc.halts > 50,
 			   "the recording has kicks right after injections, many points, and "
