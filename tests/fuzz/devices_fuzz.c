@@ -4,7 +4,8 @@
  * Every device of the machine's table (vmm_devices[]: PIC pair, PIT, RTC,
  * UART, isa-debug-exit, debug console, annotation port, and whatever is
  * added there later) is reset on a fake bus (tests/unit/fake_bus.h), then
- * the input drives a sequence of port accesses, clock steps, polls, PIC
+ * the input drives a sequence of accesses (port, MMIO or MSR, in any range
+ * the device registers), clock steps, polls, PIC
  * acknowledges and UART receives, 8 bytes per operation:
  *   op, device, port offset, size, value (4 bytes).
  * Devices must never crash, never drive an interrupt line other than 0-15
@@ -47,23 +48,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		unsigned sz = (op[3] & 3) == 3 ? 4 : (op[3] & 3) ? (op[3] & 3) : 1;
 		uint32_t value;
 		unsigned reads = f->mono_reads;
-		const struct vmm_port_range *r;
-		unsigned nr = 0, off;
+		const struct vmm_range *r;
+		struct vmm_io io;
+		unsigned nr = 0;
 
 		memcpy(&value, op + 4, 4);
-		while (nr < VMM_DEVICE_MAX_RANGES && d->ports[nr].count)
+		while (nr < VMM_DEVICE_MAX_RANGES && d->ranges[nr].space != VMM_SPACE_NONE)
 			nr++;
 		switch (op[0] % 6) {
 		case 0:         /* out */
 		case 1:         /* in */
 			if (!nr)
 				break;
-			r = &d->ports[op[2] % nr];
-			off = (op[2] >> 2) % r->count;
-			if (op[0] % 6 == 0)
-				d->pio_out(st, &f->bus, (uint16_t)(r->base + off), sz, value);
-			else
-				d->pio_in(st, &f->bus, (uint16_t)(r->base + off), sz);
+			/* Any range of the device: ports, MMIO or MSRs, through
+			 * the one access handler the machine calls. */
+			r = &d->ranges[op[2] % nr];
+			io = (struct vmm_io){ .space = r->space, .write = op[0] % 6 == 0,
+					      .size = (uint8_t)(r->space == VMM_SPACE_PIO ? sz :
+								(op[3] & 4) ? 8 : sz),
+					      .addr = r->base + ((uint64_t)(op[2] >> 2) | (uint64_t)op[3] << 6) % r->len,
+					      .value = value };
+			if (r->space == VMM_SPACE_MMIO)
+				io.addr &= ~(uint64_t)(io.size - 1);    /* aligned, as the CPU issues them */
+			d->access(st, &f->bus, &io);
 			/* One monotonic read per access at most; the RTC reads
 			 * the time of day once, on its first time access. */
 			if (f->mono_reads - reads > 1 || f->real_reads > 1)

@@ -31,12 +31,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* Field by field: bytes after a string's NUL are not part of it, and the
+/* Field by field (not the format version: a manifest of an older format is
+ * written back in the current one): bytes after a string's NUL are not part of it, and the
  * seed means nothing without chaos (a manifest that says "chaos-seed: 1"
  * and later "chaos-seed: none" keeps the stale number). */
 static bool same(const struct replay_manifest *a, const struct replay_manifest *b)
 {
-	return a->format_version == b->format_version && a->log_version == b->log_version &&
+	return a->log_version == b->log_version &&
 	       !strcmp(a->rrvm_version, b->rrvm_version) && !strcmp(a->kernel, b->kernel) &&
 	       !strcmp(a->kernel_sha256, b->kernel_sha256) && !strcmp(a->cmdline, b->cmdline) &&
 	       a->mem_size == b->mem_size && !strcmp(a->cpuid_policy, b->cpuid_policy) &&

@@ -42,8 +42,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    img.seg[i].filesz > img.seg[i].memsz || img.seg[i].offset > size ||
 		    img.seg[i].filesz > size - img.seg[i].offset)
 			abort();        /* parse promised a segment it cannot load */
-	if (vmm_multiboot_load(&img, data, ram, RAM_SIZE, cmdline, &info, &err) == 0 &&
-	    (info < VMM_MB_INFO_BASE || info >= VMM_MB_INFO_END))
+	if (vmm_multiboot_load(&img, data, ram, RAM_SIZE, cmdline, &info, &err) != 0)
+		return 0;
+	/* The boot information lies inside RAM, page-aligned, over no
+	 * segment of the kernel (QEMU's placement: after it). */
+	if (info % 4096 || (uint64_t)info + VMM_MB_INFO_SIZE > RAM_SIZE)
 		abort();
+	for (unsigned i = 0; i < img.nseg; i++)
+		if (img.seg[i].memsz && info < img.seg[i].paddr + img.seg[i].memsz &&
+		    img.seg[i].paddr < (uint64_t)info + VMM_MB_INFO_SIZE)
+			abort();
 	return 0;
 }
