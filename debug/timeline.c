@@ -212,15 +212,23 @@ static int run_plain(struct debug *d, uint64_t e, struct gdb_stop *stop)
 	rc = replay_set_debug(d->r, &none);
 	if (rc)
 		return rc;
-	d->stop_at = e;
-	atomic_store(&d->running, true);
-	replay_stop_at(d->r, e);
-	rc = replay_run(d->r, &d->last);
-	atomic_store(&d->running, false);
-	d->stop_at = UINT64_MAX;
-	if (rc)
-		return -EIO;
-	d->have_result = true;
+	/* Automatic checkpoints on the way, as in a forward continue. */
+	for (;;) {
+		uint64_t ck = debug_tl_next_auto(d);
+
+		replay_stop_at(d->r, ck < e ? ck : e);
+		atomic_store(&d->running, true);
+		rc = replay_run(d->r, &d->last);
+		atomic_store(&d->running, false);
+		if (rc)
+			return -EIO;
+		d->have_result = true;
+		if (d->last.stop != REPLAY_STOP_POSITION || vmm_exits(d->vm) != ck)
+			break;
+		debug_tl_auto(d);
+		if (ck >= e)
+			break;
+	}
 	if (d->last.stop == REPLAY_STOP_POSITION && vmm_exits(d->vm) == e)
 		return 0;
 	if (d->last.stop == REPLAY_STOP_INTERRUPTED) {
