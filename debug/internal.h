@@ -100,6 +100,7 @@ struct debug_timeline {
 	size_t n, cap;
 	uint64_t spacing;               /* exits between automatic checkpoints (0: none) */
 	bool told_full;
+	uint64_t high;                  /* the furthest exit count reached */
 };
 
 struct debug {

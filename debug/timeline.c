@@ -166,7 +166,13 @@ void debug_tl_auto(struct debug *d)
 static int restore(struct debug *d, const struct debug_ckpt *c)
 {
 	struct vmm_error err = { "" };
-	int rc = vmm_snapshot_restore(d->vm, c->snap, NULL, &err);
+	int rc;
+
+	/* What the replay prints up to the furthest point reached was printed. */
+	if (vmm_exits(d->vm) > d->tl.high)
+		d->tl.high = vmm_exits(d->vm);
+	vmm_mute_output_below(d->vm, d->tl.high);
+	rc = vmm_snapshot_restore(d->vm, c->snap, NULL, &err);
 
 	if (!rc)
 		rc = replay_state_restore(d->r, c->rstate, c->rstate_len, &err);

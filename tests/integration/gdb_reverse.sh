@@ -9,7 +9,7 @@
 #     time), and past the first hit at the start of the recording;
 #  4. monitor goto forwards and backwards, monitor checkpoints, then
 #     continue to the end: the replay ends with the recorded final state and
-#     exit status;
+#     exit status, and its serial output printed once;
 #  5. a live guest is not offered reverse execution.
 # No assertion measures time: each waits for what gdb or rrvm prints.
 : "${top_builddir:=.}"
@@ -79,6 +79,8 @@ gcheck "continue after goto: the end, with the recorded final state" \
 	err_has 'final state matches'
 gcheck "continue after goto: the recorded exit status ($RRVM_STATUS, recorded $rec_status)" \
 	[ "$RRVM_STATUS" = "$rec_status" ]
+gcheck "goto back and forth: the guest's serial output printed once, as recorded" \
+	cmp -s "$T/rec.out" "$T/rrvm.out"
 
 # ---- 5. not on a live guest --------------------------------------------------
 start_rrvm run --timeout 900 "$S/race.elf"
