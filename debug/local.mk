@@ -17,8 +17,8 @@ tests_unit_debug_step_test_LDADD = vmm/libvmm.a
 TESTS += tests/integration/gdb_live.sh tests/integration/gdb_replay.sh tests/integration/gdb_reverse.sh
 EXTRA_DIST += tests/integration/gdb_live.sh tests/integration/gdb_replay.sh tests/integration/gdb_reverse.sh
 
-bench_scripts += tests/bench/gdb_bench.sh
-EXTRA_DIST += tests/bench/gdb_bench.sh
+bench_scripts += tests/bench/gdb_bench.sh tests/bench/reverse_bench.sh
+EXTRA_DIST += tests/bench/gdb_bench.sh tests/bench/reverse_bench.sh
 
 # The debugger core as a kernel developer meets it (gdb_lib.sh: helpers).
 TESTS += tests/integration/gdb_core.sh
