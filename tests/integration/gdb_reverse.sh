@@ -10,7 +10,8 @@
 #  4. monitor goto forwards and backwards, monitor checkpoints, then
 #     continue to the end: the replay ends with the recorded final state and
 #     exit status, and its serial output printed once;
-#  5. a live guest is not offered reverse execution.
+#  5. Ctrl-C interrupts a reverse-continue;
+#  6. a live guest is not offered reverse execution.
 # No assertion measures time: each waits for what gdb or rrvm prints.
 : "${top_builddir:=.}"
 : "${top_srcdir:=.}"
@@ -82,7 +83,32 @@ gcheck "continue after goto: the recorded exit status ($RRVM_STATUS, recorded $r
 gcheck "goto back and forth: the guest's serial output printed once, as recorded" \
 	cmp -s "$T/rec.out" "$T/rrvm.out"
 
-# ---- 5. not on a live guest --------------------------------------------------
+# ---- 5. Ctrl-C interrupts a reverse-continue -------------------------------
+# A watchpoint on a word nobody writes (kmain's thread never counts
+# operations) keeps the reverse-continue running long where watchpoints
+# single-step; rrvm -v says when it replays (a continue from a checkpoint).
+start_rrvm replay -v "$REC"
+"$GDB" -batch -nx "$S/race.elf" -ex "target remote $SOCK" -ex "monitor goto $((exits - 1))" \
+	-ex 'printf "GOTO done\n"' -ex 'watch race.threads[0].ops' -ex 'reverse-continue' \
+	-ex 'printf "AFTER %lx\n", $pc' -ex 'delete' -ex 'detach' >"$T/gdb.out" 2>&1 </dev/null &
+GDB_PID=$!
+wait_for "$T/rrvm.err" 'gdb: continue from' 1
+kill -INT "$GDB_PID"
+i=0
+while kill -0 "$GDB_PID" 2>/dev/null && [ $i -lt 3000 ]; do sleep 0.1; i=$((i + 1)); done
+kill "$GDB_PID" 2>/dev/null
+wait "$GDB_PID"
+GDB_PID=
+wait_rrvm
+if gdb_has 'No more reverse-execution history'; then
+	ok "# SKIP the reverse-continue reached the start before Ctrl-C"
+else
+	gcheck "Ctrl-C stops a reverse-continue" gdb_has 'Program received signal SIGINT'
+	gcheck "after Ctrl-C gdb reads the registers and detaches" \
+		sh -c "grep -q '^AFTER ' '$T/gdb.out' && grep -q 'detached' '$T/gdb.out'"
+fi
+
+# ---- 6. not on a live guest --------------------------------------------------
 start_rrvm run --timeout 900 "$S/race.elf"
 run_gdb "$S/race.elf" -ex 'reverse-stepi' -ex 'kill'
 gcheck "a live guest: reverse execution is not offered" \
