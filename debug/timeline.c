@@ -92,6 +92,10 @@ static int take(struct debug *d, bool boundary)
 
 	if (!tl->ps)
 		return -EINVAL;
+	/* After the end record the replayer wants no more events: a replay
+	 * from there could not go on (the end is reached from before it). */
+	if (d->at_end)
+		return -ERANGE;
 	rc = get_regs(d, &c.regs);
 	if (rc)
 		return rc;
@@ -206,12 +210,11 @@ static long ckpt_for_boundary(struct debug *d, uint64_t e)
 	return -1;
 }
 
-/* A stop that is not a plain end of a step or position: gdb's (Ctrl-C, the
- * end, a failure). */
+/* A stop that ends the walk: Ctrl-C, a failure. (The end of the recording
+ * does not: the last exit is a point like any other.) */
 static bool stop_is_abort(struct debug *d, const struct gdb_stop *stop)
 {
-	return d->last.stop == REPLAY_STOP_INTERRUPTED || stop->kind == GDB_STOP_KILLED ||
-	       stop->kind == GDB_STOP_REPLAY_END;
+	return d->last.stop == REPLAY_STOP_INTERRUPTED || stop->kind == GDB_STOP_KILLED;
 }
 
 /* Run from here to the boundary after exit e, breakpoints off. */
@@ -241,8 +244,12 @@ static int run_plain(struct debug *d, uint64_t e, struct gdb_stop *stop)
 		if (ck >= e)
 			break;
 	}
-	if (d->last.stop == REPLAY_STOP_POSITION && vmm_exits(d->vm) == e)
+	if ((d->last.stop == REPLAY_STOP_POSITION || d->last.stop == REPLAY_STOP_END ||
+	     d->last.stop == REPLAY_STOP_TRUNCATED) && vmm_exits(d->vm) == e) {
+		/* The recording's last exit ends it: that is its boundary. */
+		d->at_end = d->last.stop != REPLAY_STOP_POSITION;
 		return 0;
+	}
 	if (d->last.stop == REPLAY_STOP_INTERRUPTED) {
 		*stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGINT };
 		return 0;
@@ -301,7 +308,7 @@ static int count_steps(struct debug *d, long i, uint64_t e, uint64_t E, const st
 			return rc;
 		if (vmm_exits(d->vm) == E && regs_eq(&r, R))
 			return 0;
-		if (vmm_exits(d->vm) > E)
+		if (vmm_exits(d->vm) > E || d->at_end)
 			return -ENOENT;
 		rc = chain_step(d, raw, stop);
 		if (rc || stop_is_abort(d, stop))
@@ -398,7 +405,7 @@ static int phase1(struct debug *d, uint64_t E, uint64_t *conts, struct hit *last
 	int rc = 0;
 
 	*conts = 0;
-	while (vmm_exits(d->vm) < E) {
+	while (vmm_exits(d->vm) < E && !d->at_end) {
 		d->stop_at = E;
 		rc = debug_replay_resume(d, GDB_RESUME_CONTINUE, stop);
 		d->stop_at = UINT64_MAX;
@@ -466,7 +473,7 @@ int debug_tl_reverse_continue(struct debug *d, struct gdb_stop *stop)
 			rc = reached(d, E, &R, &yes);
 			if (rc || yes)
 				break;
-			if (vmm_exits(d->vm) > E) {
+			if (vmm_exits(d->vm) > E || d->at_end) {
 				snprintf(d->why, sizeof(d->why), "cannot find exit %" PRIu64
 					 " rip 0x%" PRIx64 " in the replay", E, R.rip);
 				return -EIO;
@@ -564,9 +571,10 @@ int debug_tl_take_cmd(struct debug *d, struct introspect_out *o)
 			d->last.exits == vmm_exits(d->vm);
 	int rc;
 
-	if (d->failed) {
-		introspect_printf(o, "the replay cannot go on: no checkpoint\n");
-		return -EIO;
+	if (d->failed || d->at_end) {
+		introspect_printf(o, "%s: no checkpoint here\n", d->failed ? "the replay cannot go on"
+				  : "the end of the recording");
+		return d->failed ? -EIO : -ERANGE;
 	}
 	if (!d->have_result)
 		boundary = vmm_exits(d->vm) == 0;

@@ -83,6 +83,19 @@ gcheck "continue after goto: the recorded exit status ($RRVM_STATUS, recorded $r
 gcheck "goto back and forth: the guest's serial output printed once, as recorded" \
 	cmp -s "$T/rec.out" "$T/rrvm.out"
 
+# ---- 4b. From the end of the recording back, and forwards to it again ------
+start_rrvm replay "$REC"
+run_gdb "$S/race.elf" -ex 'continue' -ex "$REGS" -ex 'reverse-stepi' -ex "$REGS" -ex 'stepi' \
+	-ex "$REGS" -ex 'break race_tick' -ex 'reverse-continue' -ex 'monitor goto 0' \
+	-ex 'delete' -ex 'continue' -ex 'detach'
+sed -n 's/^REGS //p' "$T/gdb.out" >"$T/regs"
+r1=$(sed -n 1p "$T/regs") r2=$(sed -n 2p "$T/regs") r3=$(sed -n 3p "$T/regs")
+gcheck "at the end: reverse-stepi moves back, stepi comes back to the end's registers" \
+	sh -c "[ -n '$r1' ] && [ '$r1' != '$r2' ] && [ '$r1' = '$r3' ]"
+gcheck "at the end: reverse-continue stops at race_tick" gdb_re '^Breakpoint 1, race_tick'
+gcheck "goto 0 from there and continue: the recorded end again (status $RRVM_STATUS)" \
+	sh -c "[ \$(grep -c 'final state matches' '$T/rrvm.err') -ge 2 ] && [ '$RRVM_STATUS' = '$rec_status' ] && cmp -s '$T/rec.out' '$T/rrvm.out'"
+
 # ---- 5. Ctrl-C interrupts a reverse-continue -------------------------------
 # A watchpoint on a word nobody writes (kmain's thread never counts
 # operations) keeps the reverse-continue running long where watchpoints
