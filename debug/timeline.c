@@ -402,9 +402,18 @@ static bool is_hit(const struct gdb_stop *s)
 static int phase1(struct debug *d, uint64_t E, uint64_t *conts, struct hit *last, bool *found,
 		  struct gdb_stop *stop)
 {
-	int rc = 0;
+	struct vmm_regs r;
+	int rc = get_regs(d, &r);
 
 	*conts = 0;
+	if (rc)
+		return rc;
+	/* The checkpoint itself on a breakpoint: a hit (the first continue
+	 * steps over it without a word). */
+	if (debug_bp_at(d, r.rip)) {
+		*last = (struct hit){ 1, 0, { .kind = GDB_STOP_HWBREAK, .signal = GDB_SIGTRAP } };
+		*found = true;
+	}
 	while (vmm_exits(d->vm) < E && !d->at_end) {
 		d->stop_at = E;
 		rc = debug_replay_resume(d, GDB_RESUME_CONTINUE, stop);
@@ -481,7 +490,8 @@ int debug_tl_reverse_continue(struct debug *d, struct gdb_stop *stop)
 			rc = get_regs(d, &r);
 			if (rc)
 				return rc;
-			if (debug_bp_at(d, r.rip) && (j > 0 || c->exits < E || !regs_eq(&r, &c->regs))) {
+			/* Here is never c: c was chosen strictly before it. */
+			if (debug_bp_at(d, r.rip)) {
 				last = (struct hit){ 2, j,
 					{ .kind = GDB_STOP_HWBREAK, .signal = GDB_SIGTRAP } };
 				found = true;
