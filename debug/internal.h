@@ -14,7 +14,8 @@
  *   ptdiff.c   `monitor pt-diff` on a recording;
  *   live.c     resume on a live guest: the interrupt-aware single step,
  *              the stepping clock, continue through the live driver;
- *   replay.c   resume on a replay.
+ *   replay.c   resume on a replay;
+ *   timeline.c checkpoints of a replay, goto, reverse step and continue.
  *
  * On this project's KVM backend int3 at CPL0 is not emulated: it ends in
  * a KVM internal error at the int3's address, which debug_sw_hit()
@@ -82,6 +83,26 @@ struct debug_sw {
 	uint8_t orig;           /* the byte it replaced */
 };
 
+/* A checkpoint of a replay (timeline.c): the machine and the replayer's
+ * state at one point. boundary: taken right after exit `exits` (a
+ * replay stopped there by position), else somewhere after it. */
+struct debug_ckpt {
+	uint64_t exits;
+	bool boundary;
+	struct vmm_regs regs;
+	struct vmm_snapshot *snap;
+	void *rstate;
+	size_t rstate_len;
+};
+struct debug_timeline {
+	struct vmm_pagestore *ps;
+	struct debug_ckpt *c;           /* by exits, a boundary first among equals */
+	size_t n, cap;
+	uint64_t spacing;               /* exits between automatic checkpoints (0: none) */
+	bool told_full;
+	uint64_t high;                  /* the furthest exit count reached */
+};
+
 struct debug {
 	bool is_replay;
 	struct vmm *vm;
@@ -132,6 +153,8 @@ struct debug {
 	bool failed;                    /* diverged or damaged: cannot go on */
 	bool have_result;
 	struct replay_result last;      /* of the last replay_run */
+	uint64_t stop_at;               /* exit count to stop at (UINT64_MAX: none) */
+	struct debug_timeline tl;
 };
 
 void debug_msg(struct debug *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -220,11 +243,33 @@ void debug_live_detach(struct debug *d);
 int debug_live_finish(struct debug *d);
 
 int debug_replay_resume(struct debug *d, enum gdb_resume how, struct gdb_stop *stop);
+/* One raw unit of the replay (an instruction, an interrupt's entry, a HLT
+ * to its exit), and gdb's stepi (interrupts run through). */
+int debug_replay_step_raw(struct debug *d, uint64_t skip_at, struct gdb_stop *stop);
+int debug_replay_step(struct debug *d, uint64_t skip_at, struct gdb_stop *stop);
 void debug_replay_interrupt(struct debug *d);
 void debug_replay_position(struct debug *d, struct introspect_out *o);
 int debug_replay_restart(struct debug *d, struct gdb_stop *stop);
 void debug_replay_detach(struct debug *d);
 int debug_replay_finish(struct debug *d);
+
+/* ---- timeline.c: checkpoints and reverse execution on a replay ------------- */
+
+/* Exits between automatic checkpoints (see timeline.c for the measure). */
+#define DEBUG_CKPT_SPACING 50
+/* Start the timeline: a page store and a checkpoint here (the start). */
+int debug_tl_init(struct debug *d) VMM_MUST_CHECK;
+void debug_tl_free(struct debug *d);
+/* The exit count of the next automatic checkpoint ahead (UINT64_MAX: none),
+ * and take it (the replay stopped there by position). */
+uint64_t debug_tl_next_auto(struct debug *d);
+void debug_tl_auto(struct debug *d);
+int debug_tl_reverse_step(struct debug *d, struct gdb_stop *stop);
+int debug_tl_reverse_continue(struct debug *d, struct gdb_stop *stop);
+/* monitor checkpoints / checkpoint / goto. */
+int debug_tl_list(struct debug *d, struct introspect_out *o);
+int debug_tl_take_cmd(struct debug *d, struct introspect_out *o);
+int debug_tl_goto(struct debug *d, const char *arg, struct introspect_out *o);
 
 /* Common to both: set (or drop) the debugger's use of the view and the
  * replay's handler lookup after the machine changed. -ENOMEM or 0. */

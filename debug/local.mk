@@ -6,7 +6,7 @@ noinst_LIBRARIES += debug/libdebug.a
 debug_libdebug_a_SOURCES = \
 	debug/debug.h debug/internal.h \
 	debug/target.c debug/regs.c debug/bp.c debug/monitor.c debug/ptdiff.c \
-	debug/live.c debug/replay.c
+	debug/live.c debug/replay.c debug/timeline.c
 
 # The interrupt-aware step's breakpoint swap (vmm), without KVM.
 check_PROGRAMS += tests/unit/debug_step_test
@@ -14,11 +14,11 @@ TESTS += tests/unit/debug_step_test
 tests_unit_debug_step_test_LDADD = vmm/libvmm.a
 
 # Integration tests against the real gdb, and the gdb benchmark.
-TESTS += tests/integration/gdb_live.sh tests/integration/gdb_replay.sh
-EXTRA_DIST += tests/integration/gdb_live.sh tests/integration/gdb_replay.sh
+TESTS += tests/integration/gdb_live.sh tests/integration/gdb_replay.sh tests/integration/gdb_reverse.sh
+EXTRA_DIST += tests/integration/gdb_live.sh tests/integration/gdb_replay.sh tests/integration/gdb_reverse.sh
 
-bench_scripts += tests/bench/gdb_bench.sh
-EXTRA_DIST += tests/bench/gdb_bench.sh
+bench_scripts += tests/bench/gdb_bench.sh tests/bench/reverse_bench.sh
+EXTRA_DIST += tests/bench/gdb_bench.sh tests/bench/reverse_bench.sh
 
 # The debugger core as a kernel developer meets it (gdb_lib.sh: helpers).
 TESTS += tests/integration/gdb_core.sh

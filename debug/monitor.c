@@ -146,6 +146,21 @@ static int mon_ptdiff(struct debug *d, const char *arg, struct introspect_out *o
 	return debug_ptdiff(d->dir, arg, o);
 }
 
+static int mon_checkpoints(struct debug *d, const char *arg, struct introspect_out *o)
+{
+	return debug_tl_list(d, o);
+}
+
+static int mon_checkpoint(struct debug *d, const char *arg, struct introspect_out *o)
+{
+	return debug_tl_take_cmd(d, o);
+}
+
+static int mon_goto(struct debug *d, const char *arg, struct introspect_out *o)
+{
+	return debug_tl_goto(d, arg, o);
+}
+
 static int mon_translate(struct debug *d, const char *arg, struct introspect_out *o)
 {
 	char *end, why[256] = "";
@@ -185,6 +200,11 @@ static const struct mon_cmd {
 	{ "position", "position             where the guest is: exit count (and replay "
 		      "events)\n", mon_position, false },
 	{ "pt-diff", DEBUG_PTDIFF_HELP, mon_ptdiff, true },
+	{ "checkpoints", "checkpoints          the replay's checkpoints: position (exit count), "
+			 "pages, bytes\n", mon_checkpoints, true },
+	{ "checkpoint", "checkpoint           take a checkpoint here\n", mon_checkpoint, true },
+	{ "goto", "goto POSITION        go to exit count POSITION of the recording, either "
+		  "direction\n", mon_goto, true },
 	{ "translate", NULL, mon_translate, false },    /* after the view's own */
 };
 

@@ -25,7 +25,8 @@
  * that diverges or finds the log damaged cannot go on: gdb is told the
  * target died (SIGABRT) and rrvm exits as a plain replay would. gdb's
  * `run` (extended-remote) opens the recording again, at its start.
- * Reverse execution is not offered yet.
+ * Checkpoints and reverse execution: timeline.c, which drives the
+ * forward steps and continues here (debug_replay_step, ..._continue).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -66,17 +67,31 @@ static int set_debug(struct debug *d, uint64_t skip_at, bool single_step)
 	return set_dbg(d, &dbg);
 }
 
+/* One replay_run, stopping at d->stop_at; a run that is not a single step
+ * also stops at the timeline's next automatic checkpoint, takes it there
+ * and goes on (the checkpoint is not a stop for gdb). */
 static int run(struct debug *d, bool stepping, struct gdb_stop *stop)
 {
 	struct replay_result *res = &d->last;
 
-	atomic_store(&d->running, true);
-	if (replay_run(d->r, res)) {
+	for (;;) {
+		uint64_t ck = stepping ? UINT64_MAX : debug_tl_next_auto(d);
+		uint64_t at = ck < d->stop_at ? ck : d->stop_at;
+
+		replay_stop_at(d->r, at);
+		atomic_store(&d->running, true);
+		if (replay_run(d->r, res)) {
+			atomic_store(&d->running, false);
+			return -EIO;
+		}
 		atomic_store(&d->running, false);
-		return -EIO;
+		d->have_result = true;
+		if (res->stop != REPLAY_STOP_POSITION || vmm_exits(d->vm) != ck)
+			break;
+		debug_tl_auto(d);
+		if (ck >= d->stop_at)
+			break;
 	}
-	atomic_store(&d->running, false);
-	d->have_result = true;
 	switch (res->stop) {
 	case REPLAY_STOP_DEBUG:
 		if (!debug_explain(d, &res->ev, stepping, stop))
@@ -116,7 +131,7 @@ static bool plain_step(const struct gdb_stop *stop)
  * instruction), and the replay would miss the recorded exit and diverge.
  * So a HLT runs, without the step, to its exit (replay_stop_at).
  */
-static int step_raw(struct debug *d, uint64_t skip_at, struct gdb_stop *stop)
+int debug_replay_step_raw(struct debug *d, uint64_t skip_at, struct gdb_stop *stop)
 {
 	struct vmm_regs r;
 	int rc = vmm_get_regs(d->vm, &r);
@@ -127,11 +142,13 @@ static int step_raw(struct debug *d, uint64_t skip_at, struct gdb_stop *stop)
 		rc = set_debug(d, skip_at, true);
 		return rc ? rc : run(d, true, stop);
 	}
-	replay_stop_at(d->r, vmm_exits(d->vm) + 1);
+	uint64_t saved = d->stop_at;
+
+	d->stop_at = vmm_exits(d->vm) + 1 < saved ? vmm_exits(d->vm) + 1 : saved;
 	rc = set_debug(d, skip_at, false);
 	if (!rc)
 		rc = run(d, true, stop);
-	replay_stop_at(d->r, UINT64_MAX);
+	d->stop_at = saved;
 	return rc;
 }
 
@@ -185,7 +202,7 @@ static int run_handler(struct debug *d, uint64_t rip, uint64_t rsp, struct gdb_s
 			return 0;
 		}
 		/* rip reached on a deeper stack (the handler ran it): on, over it. */
-		rc = step_raw(d, rip, stop);
+		rc = debug_replay_step_raw(d, rip, stop);
 		if (rc || !plain_step(stop))
 			return rc;
 	}
@@ -193,7 +210,7 @@ static int run_handler(struct debug *d, uint64_t rip, uint64_t rsp, struct gdb_s
 
 /* The debugger's single step: one instruction of the stepped code, with
  * interrupts the recording delivered at that point run through. */
-static int step(struct debug *d, uint64_t skip_at, struct gdb_stop *stop)
+int debug_replay_step(struct debug *d, uint64_t skip_at, struct gdb_stop *stop)
 {
 	struct vmm_regs r0;
 	int rc = vmm_get_regs(d->vm, &r0);
@@ -203,7 +220,7 @@ static int step(struct debug *d, uint64_t skip_at, struct gdb_stop *stop)
 	for (int i = 0; i < STEP_HANDLER_MAX; i++) {
 		bool back;
 
-		rc = step_raw(d, skip_at, stop);
+		rc = debug_replay_step_raw(d, skip_at, stop);
 		if (rc || !entered_handler(d, stop))
 			return rc;
 		rc = run_handler(d, r0.rip, r0.rsp, stop, &back);
@@ -223,9 +240,11 @@ int debug_replay_resume(struct debug *d, enum gdb_resume how, struct gdb_stop *s
 		*stop = (struct gdb_stop){ .kind = GDB_STOP_KILLED, .signal = DEBUG_SIGABRT };
 		return 0;
 	}
-	if (how != GDB_RESUME_CONTINUE && how != GDB_RESUME_STEP) {
-		snprintf(d->why, sizeof(d->why), "reverse execution is not implemented yet");
-		return -EOPNOTSUPP;
+	if (how == GDB_RESUME_REVERSE_STEP || how == GDB_RESUME_REVERSE_CONTINUE) {
+		rc = how == GDB_RESUME_REVERSE_STEP ? debug_tl_reverse_step(d, stop)
+						    : debug_tl_reverse_continue(d, stop);
+		debug_stopped(d);
+		return rc;
 	}
 	if (d->at_end) {
 		*stop = (struct gdb_stop){ .kind = GDB_STOP_REPLAY_END, .signal = GDB_SIGTRAP };
@@ -241,7 +260,7 @@ int debug_replay_resume(struct debug *d, enum gdb_resume how, struct gdb_stop *s
 	if (how == GDB_RESUME_STEP || debug_bp_at(d, r.rip)) {
 		/* KVM reports a hardware breakpoint again at once when resumed
 		 * on it: a continue steps over the ones at rip first. */
-		rc = how == GDB_RESUME_STEP ? step(d, r.rip, stop) : step_raw(d, r.rip, stop);
+		rc = how == GDB_RESUME_STEP ? debug_replay_step(d, r.rip, stop) : debug_replay_step_raw(d, r.rip, stop);
 		if (!rc && plain_step(stop))
 			debug_soft_check(d, stop);
 		if (rc || how == GDB_RESUME_STEP || !plain_step(stop))
@@ -256,7 +275,7 @@ int debug_replay_resume(struct debug *d, enum gdb_resume how, struct gdb_stop *s
 	/* Watchpoints the debug registers cannot catch: step and compare
 	 * (a Ctrl-C ends the step it comes in: replay_interrupt). */
 	do
-		rc = step_raw(d, UINT64_MAX, stop);
+		rc = debug_replay_step_raw(d, UINT64_MAX, stop);
 	while (!rc && plain_step(stop) && !debug_soft_check(d, stop));
 out:
 	debug_stopped(d);
@@ -294,6 +313,11 @@ int debug_replay_restart(struct debug *d, struct gdb_stop *stop)
 	}
 	d->at_end = d->failed = d->have_result = false;
 	memset(&d->last, 0, sizeof(d->last));
+	debug_tl_free(d);
+	rc = debug_tl_init(d);
+	if (rc)
+		debug_msg(d, "gdb: no checkpoints (reverse execution) after the restart: %s",
+			  strerror(-rc));
 	if (!d->quiet)
 		debug_msg(d, "gdb: the replay starts again from the beginning of %s", d->dir);
 	*stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGTRAP };
@@ -306,6 +330,7 @@ int debug_replay_finish(struct debug *d)
 
 	if (d->at_end || d->failed)
 		return 0;
+	replay_stop_at(d->r, UINT64_MAX);
 	atomic_store(&d->running, true);
 	do {
 		rc = replay_run(d->r, &d->last);

@@ -253,8 +253,11 @@ int debug_create_replay(const struct debug_replay_config *c, struct debug **out)
 	d->read_only = true;
 	d->r = c->r;
 	d->ropts = c->ropts;
+	d->stop_at = UINT64_MAX;
 	d->dir = strdup(c->dir);
 	rc = d->dir ? debug_attach_machine(d, replay_vm(c->r)) : -ENOMEM;
+	if (!rc)
+		rc = debug_tl_init(d);
 	if (rc) {
 		d->r = NULL;    /* still the caller's */
 		debug_destroy(d);
@@ -270,6 +273,7 @@ void debug_destroy(struct debug *d)
 		return;
 	if (d->view)
 		debug_detach_machine(d);
+	debug_tl_free(d);
 	if (d->r)
 		replay_close(d->r);
 	free(d->dir);
@@ -306,7 +310,8 @@ static void announce(struct debug *d, struct gdb_server *srv)
 
 enum debug_end debug_serve(struct debug *d)
 {
-	struct gdb_target target = { &debug_ops, d, 0, d->exec_file };
+	struct gdb_target target = { &debug_ops, d, d->is_replay ? GDB_TARGET_CAN_REVERSE : 0,
+				     d->exec_file };
 	struct gdb_server_options so = { .log = log_stub, .log_ctx = d };
 	struct gdb_server *srv = gdb_server_create(&target, &so);
 	int rc;

@@ -50,6 +50,10 @@ struct vmm_machine {
 
 	bool exit_requested;            /* isa-debug-exit was written */
 	uint32_t exit_value;
+
+	/* vmm_mute_output_below: the machine's exit count (NULL: never mute). */
+	const uint64_t *exit_count;
+	uint64_t mute_below;
 };
 
 /* machine.c */

@@ -257,6 +257,7 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct vmm_error 
 	vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
 	vm->kernel_path = strdup(cfg->kernel_path);
 	rc = vmm_machine_init(&vm->m, NULL, 0, &cfg->clock, &cfg->output, cfg->trace_io, err);
+	vm->m.exit_count = &vm->exits;
 	if (rc)
 		goto err_vm;
 	rc = vm->kvm_fd = vmm_open_kvm(err);
@@ -470,4 +471,9 @@ size_t vmm_serial_rx_push(struct vmm *vm, const uint8_t *buf, size_t n)
 uint64_t vmm_exits(const struct vmm *vm)
 {
 	return vm->exits;
+}
+
+void vmm_mute_output_below(struct vmm *vm, uint64_t exits)
+{
+	vm->m.mute_below = exits;
 }

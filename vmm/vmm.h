@@ -155,6 +155,11 @@ bool vmm_interrupt_blocked(const struct vmm *vm);
 
 /* Synchronous exits so far: the machine's position counter. */
 uint64_t vmm_exits(const struct vmm *vm);
+/* Drop the guest's output (serial, debug console) made while vmm_exits()
+ * is below `exits` (by the first `exits` exits and the polls between
+ * them): a debugger that goes back and replays again (debug/timeline.c)
+ * so does not print it twice. 0 (the default): nothing dropped. */
+void vmm_mute_output_below(struct vmm *vm, uint64_t exits);
 
 /* Ask a running vmm_step to return (VMM_EV_KICK) as soon as possible.
  * Async-signal-safe and callable from any thread. */

@@ -1,0 +1,648 @@
+/*
+ * timeline.c — checkpoints of a replay and time travel on them: `monitor
+ * checkpoints|checkpoint|goto`, and gdb's reverse-stepi (bs) and
+ * reverse-continue (bc), after rr's ReplayTimeline.
+ *
+ * A checkpoint is a machine snapshot (pages in one content-addressed page
+ * store, so pages equal across checkpoints are held once) plus the
+ * replayer's state. The forward replay for gdb takes one automatically
+ * every DEBUG_CKPT_SPACING exits (replay.c's run() stops there by
+ * position); the start of the recording is the first.
+ *
+ * A point of the replay is named by its exit count E and its registers:
+ * the replay is deterministic, so from the boundary right after exit E
+ * (where a replay stopped by replay_stop_at(E) stands) the units of
+ * debug_replay_step_raw reach it after a fixed number of steps, found by
+ * stepping until the registers match. (A loop that comes back to the very
+ * same registers without an exit would be found at its first pass.)
+ *
+ *   reverse-stepi: the point P with stepi(P) == here. From the latest
+ *     checkpoint before here, run to boundary E and count gdb's steps
+ *     (interrupts run through) until here; go again and take one fewer.
+ *     Here at the boundary (or not on that chain of steps: here is inside
+ *     a handler), count raw units from boundary E-1 or E instead.
+ *   reverse-continue: replay the interval from the latest checkpoint
+ *     before here up to here, continuing through breakpoints and noting
+ *     each hit (the n-th continue, or the j-th unit after boundary E);
+ *     go again to the last. No hit: the interval before, and so on; none
+ *     since the start: a replaylog:begin stop at the start.
+ * A Ctrl-C ends any of these where the replay then is (SIGINT).
+ *
+ * A reverse-stepi also keeps a checkpoint at the boundary it counted from,
+ * so that the next one (reverse steps come in runs) starts there.
+ *
+ * Spacing, measured on race.elf (about 1500 exits, 0.6 ms of replay per
+ * exit; a checkpoint is an incremental snapshot, about 0.1 ms, and 13-16
+ * KiB of replayer state): every 10 exits, 151 checkpoints hold 2.2 MB of
+ * pages and 2.4 MB of state, reverse-stepi near the end 2 ms; every 50, 31
+ * hold 0.65 + 0.49 MB, 3 ms; every 200, 8 hold 0.23 + 0.12 MB, 10 ms; no
+ * automatic ones, 2.2-2.6 s (a replay from the start). The forward replay
+ * under gdb costs the same in all four (within the noise). 50 it is.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "debug/internal.h"
+
+/* A reverse-continue notes at most this many hits per interval (the last
+ * ones are what it needs: a ring). */
+#define HITS_MAX 1024
+
+static bool regs_eq(const struct vmm_regs *a, const struct vmm_regs *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+static int get_regs(struct debug *d, struct vmm_regs *r)
+{
+	int rc = vmm_get_regs(d->vm, r);
+
+	return rc ? (rc < 0 ? rc : -EIO) : 0;
+}
+
+static void ckpt_free(struct debug_ckpt *c)
+{
+	vmm_snapshot_free(c->snap);
+	free(c->rstate);
+}
+
+void debug_tl_free(struct debug *d)
+{
+	struct debug_timeline *tl = &d->tl;
+
+	for (size_t i = 0; i < tl->n; i++)
+		ckpt_free(&tl->c[i]);
+	free(tl->c);
+	if (tl->ps)
+		vmm_pagestore_free(tl->ps);
+	memset(tl, 0, sizeof(*tl));
+}
+
+/* A checkpoint of the machine as it is now. */
+static int take(struct debug *d, bool boundary)
+{
+	struct debug_timeline *tl = &d->tl;
+	struct debug_ckpt c = { .exits = vmm_exits(d->vm), .boundary = boundary };
+	struct vmm_error err = { "" };
+	size_t at;
+	int rc;
+
+	if (!tl->ps)
+		return -EINVAL;
+	/* After the end record the replayer wants no more events: a replay
+	 * from there could not go on (the end is reached from before it). */
+	if (d->at_end)
+		return -ERANGE;
+	rc = get_regs(d, &c.regs);
+	if (rc)
+		return rc;
+	if (tl->n == tl->cap) {
+		size_t cap = tl->cap ? tl->cap * 2 : 16;
+		struct debug_ckpt *nc = realloc(tl->c, cap * sizeof(*nc));
+
+		if (!nc)
+			return -ENOMEM;
+		tl->c = nc;
+		tl->cap = cap;
+	}
+	c.rstate_len = replay_state_size(d->r);
+	c.rstate = malloc(c.rstate_len);
+	if (!c.rstate)
+		return -ENOMEM;
+	rc = replay_state_save(d->r, c.rstate, c.rstate_len, &err);
+	if (!rc)
+		rc = vmm_snapshot_save(d->vm, tl->ps, &c.snap, &err);
+	if (rc) {
+		debug_msg(d, "gdb: cannot take a checkpoint at exit %" PRIu64 ": %s", c.exits,
+			  err.msg[0] ? err.msg : strerror(-rc));
+		free(c.rstate);
+		return rc;
+	}
+	for (at = tl->n; at > 0; at--) {
+		const struct debug_ckpt *p = &tl->c[at - 1];
+
+		if (p->exits < c.exits || (p->exits == c.exits && (p->boundary || !boundary)))
+			break;
+	}
+	memmove(&tl->c[at + 1], &tl->c[at], (tl->n - at) * sizeof(*tl->c));
+	tl->c[at] = c;
+	tl->n++;
+	return 0;
+}
+
+int debug_tl_init(struct debug *d)
+{
+	int rc = vmm_pagestore_new(&d->tl.ps);
+
+	if (rc)
+		return rc;
+	d->tl.spacing = DEBUG_CKPT_SPACING;
+	return take(d, true);
+}
+
+/* The boundary checkpoint at exits, if any. */
+static const struct debug_ckpt *boundary_at(struct debug *d, uint64_t exits)
+{
+	for (size_t i = 0; i < d->tl.n; i++)
+		if (d->tl.c[i].exits == exits && d->tl.c[i].boundary)
+			return &d->tl.c[i];
+	return NULL;
+}
+
+uint64_t debug_tl_next_auto(struct debug *d)
+{
+	uint64_t sp = d->tl.spacing, e = vmm_exits(d->vm);
+
+	if (!sp || !d->tl.ps)
+		return UINT64_MAX;
+	return (e / sp + 1) * sp;
+}
+
+void debug_tl_auto(struct debug *d)
+{
+	if (boundary_at(d, vmm_exits(d->vm)))
+		return;
+	if (take(d, true) && !d->tl.told_full) {
+		d->tl.told_full = true;
+		debug_msg(d, "gdb: automatic checkpoints stop here");
+		d->tl.spacing = 0;
+	}
+}
+
+/* Put the machine and the replayer back to checkpoint c. */
+static int restore(struct debug *d, const struct debug_ckpt *c)
+{
+	struct vmm_error err = { "" };
+	int rc;
+
+	/* What the replay prints up to the furthest point reached was printed. */
+	if (vmm_exits(d->vm) > d->tl.high)
+		d->tl.high = vmm_exits(d->vm);
+	vmm_mute_output_below(d->vm, d->tl.high);
+	rc = vmm_snapshot_restore(d->vm, c->snap, NULL, &err);
+
+	if (!rc)
+		rc = replay_state_restore(d->r, c->rstate, c->rstate_len, &err);
+	if (rc) {
+		snprintf(d->why, sizeof(d->why), "restoring the checkpoint at exit %" PRIu64 ": %s",
+			 c->exits, err.msg[0] ? err.msg : strerror(-rc));
+		debug_msg(d, "gdb: %s", d->why);
+		d->failed = true;
+		return rc;
+	}
+	d->at_end = false;
+	return 0;
+}
+
+/* The latest checkpoint from which the boundary after exit e is reached by
+ * running forward (index), or -1. */
+static long ckpt_for_boundary(struct debug *d, uint64_t e)
+{
+	for (size_t i = d->tl.n; i > 0; i--) {
+		const struct debug_ckpt *c = &d->tl.c[i - 1];
+
+		if (c->exits < e || (c->exits == e && c->boundary))
+			return (long)(i - 1);
+	}
+	return -1;
+}
+
+/* A stop that ends the walk: Ctrl-C, a failure. (The end of the recording
+ * does not: the last exit is a point like any other.) */
+static bool stop_is_abort(struct debug *d, const struct gdb_stop *stop)
+{
+	return d->last.stop == REPLAY_STOP_INTERRUPTED || stop->kind == GDB_STOP_KILLED;
+}
+
+/* Run from here to the boundary after exit e, breakpoints off. */
+static int run_plain(struct debug *d, uint64_t e, struct gdb_stop *stop)
+{
+	struct vmm_debug none = { 0 };
+	int rc;
+
+	*stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGTRAP };
+	rc = replay_set_debug(d->r, &none);
+	if (rc)
+		return rc;
+	/* Automatic checkpoints on the way, as in a forward continue. */
+	for (;;) {
+		uint64_t ck = debug_tl_next_auto(d);
+
+		replay_stop_at(d->r, ck < e ? ck : e);
+		atomic_store(&d->running, true);
+		rc = replay_run(d->r, &d->last);
+		atomic_store(&d->running, false);
+		if (rc)
+			return -EIO;
+		d->have_result = true;
+		if (d->last.stop != REPLAY_STOP_POSITION || vmm_exits(d->vm) != ck)
+			break;
+		debug_tl_auto(d);
+		if (ck >= e)
+			break;
+	}
+	if ((d->last.stop == REPLAY_STOP_POSITION || d->last.stop == REPLAY_STOP_END ||
+	     d->last.stop == REPLAY_STOP_TRUNCATED) && vmm_exits(d->vm) == e) {
+		/* The recording's last exit ends it: that is its boundary. */
+		d->at_end = d->last.stop != REPLAY_STOP_POSITION;
+		return 0;
+	}
+	if (d->last.stop == REPLAY_STOP_INTERRUPTED) {
+		*stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGINT };
+		return 0;
+	}
+	snprintf(d->why, sizeof(d->why), "the replay did not reach exit %" PRIu64 ": %.180s", e,
+		 d->last.msg);
+	if (d->last.stop == REPLAY_STOP_END || d->last.stop == REPLAY_STOP_TRUNCATED)
+		d->at_end = true;
+	return -EIO;
+}
+
+/* From checkpoint i to the boundary after exit e, breakpoints off. */
+static int to_boundary(struct debug *d, long i, uint64_t e, struct gdb_stop *stop)
+{
+	const struct debug_ckpt *c = &d->tl.c[i];
+	int rc = restore(d, c);
+
+	*stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGTRAP };
+	if (rc || c->exits == e)
+		return rc;
+	return run_plain(d, e, stop);
+}
+
+/* One step of the chain: gdb's stepi (raw: one unit), over breakpoints. */
+static int chain_step(struct debug *d, bool raw, struct gdb_stop *stop)
+{
+	struct vmm_regs r;
+	int rc = get_regs(d, &r);
+
+	if (rc)
+		return rc;
+	return raw ? debug_replay_step_raw(d, r.rip, stop) : debug_replay_step(d, r.rip, stop);
+}
+
+/*
+ * From the boundary after exit e (checkpoint i), how many steps of the
+ * chain reach (E, R)? *n, or -ENOENT when the chain passes by. Aborts
+ * (Ctrl-C) come back in *stop with 0.
+ */
+static int count_steps(struct debug *d, long i, uint64_t e, uint64_t E, const struct vmm_regs *R,
+		       bool raw, uint64_t *n, struct gdb_stop *stop)
+{
+	int rc = to_boundary(d, i, e, stop);
+
+	*n = 0;
+	if (rc || stop->signal == GDB_SIGINT)
+		return rc;
+	/* Reverse steps come in runs: the next ones start here. */
+	if (!boundary_at(d, e) && take(d, true) == 0 && d->verbose)
+		debug_msg(d, "gdb: checkpoint at exit %" PRIu64 " for reverse steps", e);
+	for (;;) {
+		struct vmm_regs r;
+
+		rc = get_regs(d, &r);
+		if (rc)
+			return rc;
+		if (vmm_exits(d->vm) == E && regs_eq(&r, R))
+			return 0;
+		if (vmm_exits(d->vm) > E || d->at_end)
+			return -ENOENT;
+		rc = chain_step(d, raw, stop);
+		if (rc || stop_is_abort(d, stop))
+			return rc ? rc : (d->last.stop == REPLAY_STOP_INTERRUPTED ? 0 : -ENOENT);
+		++*n;
+	}
+}
+
+static int steps_from(struct debug *d, long i, uint64_t e, bool raw, uint64_t n,
+		      struct gdb_stop *stop)
+{
+	int rc = to_boundary(d, i, e, stop);
+
+	for (uint64_t k = 0; !rc && stop->signal != GDB_SIGINT && k < n; k++)
+		rc = chain_step(d, raw, stop);
+	if (!rc && !stop_is_abort(d, stop))
+		*stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGTRAP };
+	return rc;
+}
+
+static void at_begin(struct debug *d, struct gdb_stop *stop)
+{
+	*stop = (struct gdb_stop){ .kind = GDB_STOP_REPLAY_BEGIN, .signal = GDB_SIGTRAP };
+	if (!d->quiet)
+		debug_msg(d, "gdb: the start of the recording: no more reverse-execution history");
+}
+
+static bool at_start(struct debug *d, uint64_t E, const struct vmm_regs *R)
+{
+	return d->tl.n && E == d->tl.c[0].exits && regs_eq(R, &d->tl.c[0].regs);
+}
+
+int debug_tl_reverse_step(struct debug *d, struct gdb_stop *stop)
+{
+	struct vmm_regs R;
+	uint64_t E = vmm_exits(d->vm), n;
+	int rc;
+
+	if (d->failed || !d->tl.n) {
+		snprintf(d->why, sizeof(d->why), "no checkpoints: cannot go back");
+		return -EIO;
+	}
+	rc = get_regs(d, &R);
+	if (rc)
+		return rc;
+	if (at_start(d, E, &R)) {
+		rc = restore(d, &d->tl.c[0]);
+		if (!rc)
+			at_begin(d, stop);
+		return rc;
+	}
+	/* gdb's steps from boundary E, then raw units from E, then from E-1. */
+	for (int pass = 0; pass < 3; pass++) {
+		bool raw = pass > 0;
+		uint64_t e = pass == 2 ? (E ? E - 1 : 0) : E;
+		long i = ckpt_for_boundary(d, e);
+
+		if (i < 0 || (pass == 2 && E == 0))
+			break;
+		rc = count_steps(d, i, e, E, &R, raw, &n, stop);
+		if (rc == -ENOENT)
+			continue;
+		if (rc || stop->signal == GDB_SIGINT)
+			return rc;
+		if (n == 0)
+			continue;       /* here is boundary e: the step before is earlier */
+		return steps_from(d, i, e, raw, n - 1, stop);
+	}
+	snprintf(d->why, sizeof(d->why), "cannot find the point before exit %" PRIu64
+		 " rip 0x%" PRIx64 " in the replay", E, R.rip);
+	return -EIO;
+}
+
+/* One breakpoint hit noted on the way: the n-th continue from the
+ * checkpoint, or (phase 2) the j-th raw unit after boundary E. */
+struct hit {
+	int phase;
+	uint64_t n;
+	struct gdb_stop stop;
+};
+
+static bool is_hit(const struct gdb_stop *s)
+{
+	return s->kind == GDB_STOP_SWBREAK || s->kind == GDB_STOP_HWBREAK ||
+	       s->kind == GDB_STOP_WATCH || s->kind == GDB_STOP_AWATCH ||
+	       s->kind == GDB_STOP_RWATCH;
+}
+
+/* Phase 1: continue from checkpoint i (restored) until exit E; returns the
+ * number of continues made, hits noted in *last. */
+static int phase1(struct debug *d, uint64_t E, uint64_t *conts, struct hit *last, bool *found,
+		  struct gdb_stop *stop)
+{
+	struct vmm_regs r;
+	int rc = get_regs(d, &r);
+
+	*conts = 0;
+	if (rc)
+		return rc;
+	/* The checkpoint itself on a breakpoint: a hit (the first continue
+	 * steps over it without a word). */
+	if (debug_bp_at(d, r.rip)) {
+		*last = (struct hit){ 1, 0, { .kind = GDB_STOP_HWBREAK, .signal = GDB_SIGTRAP } };
+		*found = true;
+	}
+	while (vmm_exits(d->vm) < E && !d->at_end) {
+		d->stop_at = E;
+		rc = debug_replay_resume(d, GDB_RESUME_CONTINUE, stop);
+		d->stop_at = UINT64_MAX;
+		++*conts;
+		if (rc || stop_is_abort(d, stop))
+			return rc;
+		if (is_hit(stop) && vmm_exits(d->vm) < E + 1) {
+			*last = (struct hit){ 1, *conts, *stop };
+			*found = true;
+		}
+	}
+	return 0;
+}
+
+/* Has the run reached (E, R)? Hits at it do not count (they are "here"). */
+static int reached(struct debug *d, uint64_t E, const struct vmm_regs *R, bool *yes)
+{
+	struct vmm_regs r;
+	int rc = get_regs(d, &r);
+
+	*yes = !rc && vmm_exits(d->vm) == E && regs_eq(&r, R);
+	return rc;
+}
+
+int debug_tl_reverse_continue(struct debug *d, struct gdb_stop *stop)
+{
+	struct vmm_regs R;
+	uint64_t E = vmm_exits(d->vm);
+	long i;
+	int rc;
+
+	if (d->failed || !d->tl.n) {
+		snprintf(d->why, sizeof(d->why), "no checkpoints: cannot go back");
+		return -EIO;
+	}
+	rc = get_regs(d, &R);
+	if (rc)
+		return rc;
+	for (i = (long)d->tl.n - 1; i >= 0; i--) {
+		const struct debug_ckpt *c = &d->tl.c[i];
+
+		if (c->exits < E || (c->exits == E && c->boundary && !regs_eq(&c->regs, &R)))
+			break;
+	}
+	for (; i >= 0; i--) {
+		const struct debug_ckpt *c = &d->tl.c[i];
+		struct hit last = { 0 };
+		bool found = false, yes = false;
+		uint64_t conts = 0, j = 0;
+
+		rc = restore(d, c);
+		if (rc)
+			return rc;
+		/* Phase 1: continues, up to boundary E (the point itself when
+		 * here is in a later interval than c's). */
+		if (c->exits < E) {
+			rc = phase1(d, E, &conts, &last, &found, stop);
+			if (rc || stop_is_abort(d, stop))
+				return rc;
+		}
+		/* Phase 2: units from there to here, a breakpoint at rip a hit. */
+		for (;;) {
+			struct vmm_regs r;
+
+			rc = reached(d, E, &R, &yes);
+			if (rc || yes)
+				break;
+			if (vmm_exits(d->vm) > E || d->at_end) {
+				snprintf(d->why, sizeof(d->why), "cannot find exit %" PRIu64
+					 " rip 0x%" PRIx64 " in the replay", E, R.rip);
+				return -EIO;
+			}
+			rc = get_regs(d, &r);
+			if (rc)
+				return rc;
+			/* Here is never c: c was chosen strictly before it. */
+			if (debug_bp_at(d, r.rip)) {
+				last = (struct hit){ 2, j,
+					{ .kind = GDB_STOP_HWBREAK, .signal = GDB_SIGTRAP } };
+				found = true;
+			}
+			rc = debug_replay_step_raw(d, r.rip, stop);
+			if (rc || stop_is_abort(d, stop))
+				return rc;
+			j++;
+		}
+		if (rc)
+			return rc;
+		if (!found) {
+			/* Nothing in [c, here): here becomes c, on to the interval before. */
+			E = c->exits;
+			R = c->regs;
+			continue;
+		}
+		rc = restore(d, c);
+		if (rc)
+			return rc;
+		if (last.phase == 1) {
+			for (uint64_t k = 0; k < last.n && !rc; k++) {
+				d->stop_at = E;
+				rc = debug_replay_resume(d, GDB_RESUME_CONTINUE, stop);
+				d->stop_at = UINT64_MAX;
+				if (!rc && stop_is_abort(d, stop))
+					return 0;
+			}
+		} else {
+			if (c->exits < E)
+				rc = phase1(d, E, &conts, &(struct hit){ 0 }, &yes, stop);
+			for (uint64_t k = 0; k < last.n && !rc && !stop_is_abort(d, stop); k++) {
+				struct vmm_regs r;
+
+				rc = get_regs(d, &r);
+				if (!rc)
+					rc = debug_replay_step_raw(d, r.rip, stop);
+			}
+			if (!rc && stop_is_abort(d, stop))
+				return 0;
+		}
+		if (!rc)
+			*stop = last.stop;
+		return rc;
+	}
+	rc = restore(d, &d->tl.c[0]);
+	if (!rc)
+		at_begin(d, stop);
+	return rc;
+}
+
+/* ---- monitor ---------------------------------------------------------------- */
+
+int debug_tl_list(struct debug *d, struct introspect_out *o)
+{
+	struct vmm_pagestore_stats st;
+	uint64_t state = 0;
+
+	if (!d->tl.ps) {
+		introspect_printf(o, "no checkpoints\n");
+		return 0;
+	}
+	introspect_printf(o, "%zu checkpoints (automatic every %" PRIu64 " exits)\n", d->tl.n,
+			  d->tl.spacing);
+	for (size_t i = 0; i < d->tl.n; i++) {
+		struct vmm_snapshot_info in;
+
+		vmm_snapshot_info(d->tl.c[i].snap, &in);
+		state += in.state_bytes + d->tl.c[i].rstate_len;
+		introspect_printf(o, "  exit %" PRIu64 "%s rip 0x%" PRIx64 ": %" PRIu64
+				  " pages stored by it, %" PRIu64 " held by it alone, %" PRIu64
+				  " bytes of state\n", d->tl.c[i].exits,
+				  d->tl.c[i].boundary ? "" : " (+steps)", d->tl.c[i].regs.rip,
+				  in.pages_read, in.pages_unique, in.state_bytes + d->tl.c[i].rstate_len);
+	}
+	vmm_pagestore_stats(d->tl.ps, &st);
+	introspect_printf(o, "page store: %" PRIu64 " distinct pages, %" PRIu64 " bytes; "
+			  "%" PRIu64 " bytes of state; %" PRIu64 " of %" PRIu64
+			  " pages offered were already held\n", st.pages, st.bytes, state,
+			  st.dedup_hits, st.puts);
+	return 0;
+}
+
+int debug_tl_take_cmd(struct debug *d, struct introspect_out *o)
+{
+	bool boundary = d->have_result && d->last.stop == REPLAY_STOP_POSITION &&
+			d->last.exits == vmm_exits(d->vm);
+	int rc;
+
+	if (d->failed || d->at_end) {
+		introspect_printf(o, "%s: no checkpoint here\n", d->failed ? "the replay cannot go on"
+				  : "the end of the recording");
+		return d->failed ? -EIO : -ERANGE;
+	}
+	if (!d->have_result)
+		boundary = vmm_exits(d->vm) == 0;
+	rc = take(d, boundary);
+	if (!rc)
+		introspect_printf(o, "checkpoint at exit %" PRIu64 "%s\n", vmm_exits(d->vm),
+				  boundary ? "" : " (+steps)");
+	return rc;
+}
+
+int debug_tl_goto(struct debug *d, const char *arg, struct introspect_out *o)
+{
+	const struct replay_manifest *m = replay_manifest(d->r);
+	struct gdb_stop stop;
+	char *end;
+	uint64_t e;
+	long i;
+	int rc;
+
+	while (*arg == ' ' || *arg == '\t')
+		arg++;
+	errno = 0;
+	e = strtoull(arg, &end, 0);
+	if (end == arg || *end || errno || *arg == '-') {
+		introspect_printf(o, "usage: monitor goto POSITION (an exit count, 0 to %" PRIu64
+				  ")\n", m->exits);
+		return -EINVAL;
+	}
+	if (e > m->exits) {
+		introspect_printf(o, "exit %" PRIu64 " is past the end of the recording (%" PRIu64
+				  " exits)\n", e, m->exits);
+		return -ERANGE;
+	}
+	if (d->failed) {
+		introspect_printf(o, "the replay cannot go on\n");
+		return -EIO;
+	}
+	/* Forward from here when that is nearer than any checkpoint. */
+	i = ckpt_for_boundary(d, e);
+	if (vmm_exits(d->vm) < e && !d->at_end && (i < 0 || d->tl.c[i].exits <= vmm_exits(d->vm))) {
+		rc = run_plain(d, e, &stop);
+	} else if (i >= 0) {
+		rc = to_boundary(d, i, e, &stop);
+	} else {
+		rc = -ENOENT;
+	}
+	debug_stopped(d);
+	if (!rc && stop.signal == GDB_SIGINT) {
+		introspect_printf(o, "interrupted at exit %" PRIu64 "\n", vmm_exits(d->vm));
+		return 0;
+	}
+	if (rc || vmm_exits(d->vm) != e) {
+		introspect_printf(o, "could not go to exit %" PRIu64 ": %s\n", e,
+				  d->why[0] ? d->why : (rc ? strerror(-rc) : d->last.msg));
+		d->why[0] = 0;
+		return rc ? rc : -EIO;
+	}
+	introspect_printf(o, "at exit %" PRIu64 " (gdb: 'maint flush register-cache' to see it)\n",
+			  e);
+	return 0;
+}
