@@ -26,7 +26,7 @@ tests_unit_manifest_test_LDADD = replay/libreplay.a vmm/libvmm.a $(LZ4_LIBS)
 TESTS += tests/integration/record_integrity.sh tests/integration/record_faults.sh
 EXTRA_DIST += tests/integration/record_integrity.sh tests/integration/record_faults.sh
 bench_scripts += tests/bench/record_replay.sh
-EXTRA_DIST += tests/bench/record_replay.sh
+EXTRA_DIST += tests/bench/record_replay.sh tests/bench/lib.sh
 
 # replaystate: the replayer's saved state checked on a real recording.
 noinst_PROGRAMS += tests/tools/replaystate

@@ -20,8 +20,7 @@ if [ ! -w /dev/kvm ]; then
 	echo "apic_timer bench: SKIP (no usable /dev/kvm)"
 	exit 0
 fi
-now() { date +%s.%N; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+. "$(dirname "$0")/lib.sh"
 
 backend=$("$RRVM" doctor 2>/dev/null | sed -n 's/^  debug traps at CPL3 (user): *//p')
 echo "host: $(uname -r), KVM debug traps at CPL3: ${backend:-unknown} (no = paravirtual/emulated backend)"

@@ -25,9 +25,8 @@ if [ ! -w /dev/kvm ]; then
 	echo "capture bench: SKIP (no usable /dev/kvm)"
 	exit 0
 fi
-now() { date +%s.%N; }
+. "$(dirname "$0")/lib.sh"
 elapsed() { echo "$1 $2" | awk '{ printf "%.3f", $2 - $1 }'; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 echo "host: $(uname -r), $(nproc) CPUs, load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "-- capture throughput: race.elf --chaos, $RUNS runs per capture, median of $ROUNDS"

@@ -15,7 +15,7 @@ RRVM=$top_builddir/cli/rrvm
 S=$top_builddir/samples
 rounds=${TRACEDB_BENCH_ROUNDS:-250000}
 
-now() { date +%s.%N; }
+. "$(dirname "$0")/lib.sh"
 elapsed() { echo "$1 $2" | awk '{ printf "%.3f", $2 - $1 }'; }
 
 echo "tracedb benchmark on $(uname -r), KVM modules: $(ls /sys/module 2>/dev/null | grep kvm | tr '\n' ' ')"
