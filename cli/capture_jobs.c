@@ -18,7 +18,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,16 +52,34 @@ static double now_secs(void)
 struct run_output {
 	char path[4200];
 	FILE *f;
+	bool failed;	/* said once; the run goes on, its recording is whole */
 };
+
+/* O_NOFOLLOW: a symlink planted as serial.log must not redirect the write
+ * (the recording directory is fresh, but a user may share its parent). */
+static FILE *open_output(struct run_output *out)
+{
+	int fd = open(out->path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+	if (!f) {
+		fprintf(stderr, "rrvm capture: %s: %s (the recording itself is kept)\n", out->path,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		out->failed = true;
+	}
+	return f;
+}
 
 static void write_output(void *ctx, enum vmm_output_stream stream, const uint8_t *buf, size_t len)
 {
 	struct run_output *out = ctx;
 
-	if (stream != VMM_OUT_SERIAL)
+	if (stream != VMM_OUT_SERIAL || out->failed)
 		return;
 	if (!out->f)
-		out->f = fopen(out->path, "w");
+		out->f = open_output(out);
 	if (out->f)
 		fwrite(buf, 1, len, out->f);
 }
@@ -68,7 +88,7 @@ static void write_output(void *ctx, enum vmm_output_stream stream, const uint8_t
 static void child_record(const struct capture_config *c, const struct capture_run *r,
 			 struct child_result *res)
 {
-	struct run_output out = { .f = NULL };
+	struct run_output out = { .f = NULL, .failed = false };
 	struct replay_record_options ro = { .chaos = c->chaos, .chaos_seed = r->seed, .dir = r->dir };
 	struct replay_manifest m = { .events = 0 };
 	double t0 = now_secs();

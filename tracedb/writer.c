@@ -123,8 +123,10 @@ int tracedb_writer_create(const char *path, struct tracedb_writer **out, struct 
 		tracedb_error_set(err, "%s: cannot replace: %s", path, strerror(errno));
 		goto fail_noclose;
 	}
+	/* NOFOLLOW: a symlink planted as the scratch file must not redirect
+	 * the write (sqlite then refuses to open it). */
 	rc = sqlite3_open_v2(path, &w->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-				   SQLITE_OPEN_NOMUTEX, NULL);
+				   SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc != SQLITE_OK) {
 		rc = fail(w, -EIO, "cannot create the database");
 		goto fail;
