@@ -17,9 +17,12 @@
  *     instruction and steps that, so that stepi, next and step end where
  *     they would on a live guest, which holds interrupts while stepping;
  *     a HLT runs to its exit (see step());
- *   - watchpoints the debug registers cannot catch (this backend) make
- *     continue a loop of single steps, comparing the watched bytes; those
- *     steps do stop in handlers, which may write the watched bytes.
+ *   - watchpoints the debug registers cannot catch (this backend) are kept
+ *     by write-protecting their pages (wp.c): the replayer reports each
+ *     write there as a debug stop that is no position of the recording,
+ *     and run() compares and goes on; where a page cannot be protected,
+ *     continue is a loop of single steps, comparing the watched bytes
+ *     (those steps do stop in handlers, which may write them).
  * At the end of the recording gdb gets a replaylog:end stop ("No more
  * reverse-execution history."), and again for every later resume. A replay
  * that diverges or finds the log damaged cannot go on: gdb is told the
@@ -86,6 +89,14 @@ static int run(struct debug *d, bool stepping, struct gdb_stop *stop)
 		}
 		atomic_store(&d->running, false);
 		d->have_result = true;
+		/* A write to a protected page (wp.c): a watch stop if it changed
+		 * a watched value and this is not a step (a step ends after its
+		 * instruction, and its caller compares); else on. */
+		if (res->stop == REPLAY_STOP_DEBUG && debug_wp_event(&res->ev)) {
+			if (!stepping && debug_soft_check(d, stop))
+				return 0;
+			continue;
+		}
 		if (res->stop != REPLAY_STOP_POSITION || vmm_exits(d->vm) != ck)
 			break;
 		debug_tl_auto(d);
@@ -254,6 +265,9 @@ int debug_replay_resume(struct debug *d, enum gdb_resume how, struct gdb_stop *s
 	if (rc)
 		return rc < 0 ? rc : -EIO;
 	debug_soft_snapshot(d);
+	/* Protected pages follow the table (a restart leaves a new machine). */
+	if (debug_wp_sync(d, d->why, sizeof(d->why)))
+		return -EIO;
 	if (d->verbose && how == GDB_RESUME_CONTINUE)
 		debug_msg(d, "gdb: continue from rip 0x%" PRIx64 " at exit %" PRIu64, r.rip,
 			  vmm_exits(d->vm));

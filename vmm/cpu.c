@@ -398,6 +398,13 @@ int vmm_step(struct vmm *vm, struct vmm_event *ev, struct vmm_error *err)
 		return rc;
 	}
 	ev->rip = exit_rip(vm);
+	/* A write to a page a debugger protected: not the guest's exit. KVM
+	 * finishes the instruction at the next KVM_RUN, as for MMIO. */
+	if (vmm_protect_exit(vm, run, ev)) {
+		vm->exit_unfinished = true;
+		ev->exits = vm->exits;
+		return 0;
+	}
 	if (vmm_machine_dispatch(&vm->m, run, ev)) {
 		vm->exit_unfinished = true;
 		ev->exits = ++vm->exits;
