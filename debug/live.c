@@ -280,9 +280,7 @@ static int step_vcpu(struct debug *d, bool irqs, uint64_t skip_at, struct gdb_st
 			break;
 		}
 		note_queued(d, &res.ev);
-		/* A port exit, or a write to a protected page (wp.c: the
-		 * caller compares after the step): the single step follows. */
-		if (res.ev.kind == VMM_EV_IO || res.ev.kind == VMM_EV_WRITE) {
+		if (res.ev.kind == VMM_EV_IO) {
 			io = true;
 			continue;
 		}
@@ -302,6 +300,13 @@ static int step_vcpu(struct debug *d, bool irqs, uint64_t skip_at, struct gdb_st
 		/* Reaching the handler ends the step, as a single step would. */
 		vmm_debug_step_done(&res.ev, slot);
 		break;
+	case VMM_EV_WRITE:
+		/* A write to a protected page (wp.c): KVM has done the
+		 * instruction and will not report the single step over it
+		 * (its MMIO completion skips the trap): the step ends here,
+		 * and the caller compares. */
+		*stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGTRAP };
+		return 0;
 	case VMM_EV_HLT:
 		if (vmm_halt_state(d->vm) == VMM_HALT_DEAD) {
 			res.reason = VMM_STOP_HALTED;

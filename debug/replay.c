@@ -89,11 +89,17 @@ static int run(struct debug *d, bool stepping, struct gdb_stop *stop)
 		}
 		atomic_store(&d->running, false);
 		d->have_result = true;
-		/* A write to a protected page (wp.c): a watch stop if it changed
-		 * a watched value and this is not a step (a step ends after its
-		 * instruction, and its caller compares); else on. */
+		/* A write to a protected page (wp.c). KVM has done the writing
+		 * instruction (rip is past it) and will not report the single
+		 * step over it (its MMIO completion skips the trap): a step
+		 * ends here, and its caller compares. A continue stops if a
+		 * watched value changed, else goes on. */
 		if (res->stop == REPLAY_STOP_DEBUG && debug_wp_event(&res->ev)) {
-			if (!stepping && debug_soft_check(d, stop))
+			if (stepping) {
+				*stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGTRAP };
+				return 0;
+			}
+			if (debug_soft_check(d, stop))
 				return 0;
 			continue;
 		}
@@ -203,7 +209,8 @@ static int run_handler(struct debug *d, uint64_t rip, uint64_t rsp, struct gdb_s
 			rc = run(d, false, stop);
 		if (rc)
 			return rc;
-		if (d->last.stop != REPLAY_STOP_DEBUG || !(d->last.ev.u.debug.dr6 & (1ull << slot)))
+		if (d->last.stop != REPLAY_STOP_DEBUG || debug_wp_event(&d->last.ev) ||
+		    !(d->last.ev.u.debug.dr6 & (1ull << slot)))
 			return 0;       /* something else stopped it: gdb's */
 		rc = vmm_get_regs(d->vm, &r);
 		if (rc)
