@@ -23,3 +23,10 @@ EXTRA_DIST += tests/bench/gdb_bench.sh tests/bench/reverse_bench.sh
 # The debugger core as a kernel developer meets it (gdb_lib.sh: helpers).
 TESTS += tests/integration/gdb_core.sh
 EXTRA_DIST += tests/integration/gdb_core.sh tests/integration/gdb_lib.sh
+
+# Write watchpoints kept by write-protected pages (debug/wp.c), and the
+# flagship story: watch -l a lost balance, reverse-continue to the racing
+# store (the story's loop is gdb_flagship.py, a gdb Python script).
+TESTS += tests/integration/gdb_flagship.sh tests/integration/gdb_watch.sh
+EXTRA_DIST += tests/integration/gdb_flagship.sh tests/integration/gdb_flagship.py \
+	tests/integration/gdb_watch.sh

@@ -241,8 +241,11 @@ RACE_NOINLINE void account_transfer(struct bank *b, struct thread *t,
 {
 	spin_lock(&b->lock);
 	if (b->balance[from] >= amount) {
-		b->balance[from] -= amount;
-		b->balance[to] += amount;
+		/* Atomic adds: the lock keeps locked transfers apart, and
+		 * these keep an unlocked store from being lost under one
+		 * (the only lost update left is the fast path's: the bug). */
+		__atomic_fetch_sub(&b->balance[from], amount, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&b->balance[to], amount, __ATOMIC_RELAXED);
 		t->moved[from] -= amount;
 		t->moved[to] += amount;
 	}
