@@ -250,6 +250,8 @@ int debug_wp_read(struct debug *d, const struct debug_soft *w, uint8_t *buf);
 /* Is any watchpoint kept by protection? Is ev a write to a protected page? */
 bool debug_wp_watching(const struct debug *d);
 bool debug_wp_event(const struct vmm_event *ev);
+/* vmm_protect_set_translate's translator: the view's (ctx: the debug). */
+int debug_wp_translate(void *ctx, uint64_t va, uint64_t *pa);
 
 /* ---- live.c / replay.c: the machine's half ---------------------------------- */
 

@@ -28,5 +28,7 @@ EXTRA_DIST += tests/integration/gdb_core.sh tests/integration/gdb_lib.sh
 # flagship story: watch -l a lost balance, reverse-continue to the racing
 # store (the story's loop is gdb_flagship.py, a gdb Python script).
 TESTS += tests/integration/gdb_flagship.sh tests/integration/gdb_watch.sh
+bench_scripts += tests/bench/watch_bench.sh
+EXTRA_DIST += tests/bench/watch_bench.sh
 EXTRA_DIST += tests/integration/gdb_flagship.sh tests/integration/gdb_flagship.py \
 	tests/integration/gdb_watch.sh

@@ -20,6 +20,22 @@
  * resume (vmm_protect_pages does nothing when the set is unchanged); the
  * last watchpoint removed gives RAM back its one memory slot. Snapshots
  * and restores read and write RAM from the host side and are not affected.
+ *
+ * Not every write to a page is an instruction's: the CPU pushes an
+ * interrupt frame while it delivers the interrupt, and a read-only page
+ * there cannot be completed by rrvm (the delivery faults, the guest
+ * triple-faults). So vmm lifts the protection of the page the frame goes
+ * to (found through the guest's page tables, debug_wp_translate) for the
+ * entry that delivers it, up to its exit: a watched value on that page
+ * that the handler changes meanwhile is reported at the next write to a
+ * protected page, late. Watching a variable next to a stack is the case.
+ *
+ * A write to a protected page ends a single step: KVM has done the
+ * instruction when it exits, and its completion of the MMIO exit does not
+ * deliver the single-step trap (KVM's "FIXME: return into emulator if
+ * single-stepping"), so waiting for the step would run one instruction
+ * more. A `rep movs/stos` exits once per element; a stop between two
+ * elements is inside the instruction.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -111,4 +127,11 @@ int debug_wp_keep(struct debug *d, struct debug_soft *w, char *why, size_t why_s
 bool debug_wp_event(const struct vmm_event *ev)
 {
 	return ev->kind == VMM_EV_WRITE;
+}
+
+int debug_wp_translate(void *ctx, uint64_t va, uint64_t *pa)
+{
+	struct debug *d = ctx;
+
+	return introspect_view_translate(d->view, va, pa, NULL, 0);
 }

@@ -150,6 +150,10 @@ struct vmm {
 	unsigned nslots;
 	uint64_t protected[VMM_PROTECT_MAX];
 	unsigned nprotected;
+	bool wp_lifted;                 /* a page is writable for this entry */
+	bool wp_redeliver;              /* that entry was cut short: lift again */
+	int (*wp_translate)(void *ctx, uint64_t va, uint64_t *pa);
+	void *wp_translate_ctx;
 	uint64_t *dirty_trackers[VMM_DIRTY_TRACKERS];
 
 	/* Snapshots (snapshot.c). Fields above that define the guest's
@@ -167,6 +171,9 @@ struct vmm {
 /* protect.c: an MMIO exit at a write-protected page? Then complete it on
  * guest RAM, fill ev (VMM_EV_WRITE) and return true. */
 bool vmm_protect_exit(struct vmm *vm, struct kvm_run *run, struct vmm_event *ev);
+/* Around an entry that delivers an interrupt (see protect.c). */
+int vmm_protect_before_entry(struct vmm *vm, bool delivers) VMM_MUST_CHECK;
+int vmm_protect_after_entry(struct vmm *vm, bool kicked) VMM_MUST_CHECK;
 
 /* kvm.c: rrvm itself wrote guest RAM [gpa, gpa+len): mark the pages for the
  * snapshots and every dirty tracker, as KVM's log does for guest writes. */

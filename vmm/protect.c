@@ -69,6 +69,28 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static int apply(struct vmm *vm, const struct vmm_slot *slots, unsigned n);
+
+#define LIFT_NONE UINT64_MAX
+#define LIFT_ALL (UINT64_MAX - 1)
+
+/* Make the slots match protected[] less the frame `lifted` (or LIFT_NONE,
+ * LIFT_ALL), after draining the old slots' dirty logs into the trackers. */
+static int relayout(struct vmm *vm, uint64_t lifted)
+{
+	uint64_t f[VMM_PROTECT_MAX];
+	struct vmm_slot slots[VMM_SLOTS_MAX];
+	unsigned n = 0;
+	int rc = vmm_dirty_collect(vm, NULL);
+
+	if (rc)
+		return rc;
+	for (unsigned i = 0; i < vm->nprotected; i++)
+		if (lifted == LIFT_NONE || (lifted != LIFT_ALL && vm->protected[i] != lifted))
+			f[n++] = vm->protected[i];
+	return apply(vm, slots, layout(vm->m.ram_size / VMM_PAGE_SIZE, f, n, slots));
+}
+
 static int apply(struct vmm *vm, const struct vmm_slot *slots, unsigned n)
 {
 	int rc = 0;
@@ -190,4 +212,57 @@ bool vmm_protect_exit(struct vmm *vm, struct kvm_run *run, struct vmm_event *ev)
 		memcpy(run->mmio.data, vm->m.ram + gpa, len);
 	}
 	return true;
+}
+
+void vmm_protect_set_translate(struct vmm *vm, int (*translate)(void *ctx, uint64_t va, uint64_t *pa),
+			       void *ctx)
+{
+	vm->wp_translate = translate;
+	vm->wp_translate_ctx = ctx;
+}
+
+/*
+ * An entry that delivers an interrupt or NMI: the CPU pushes the frame
+ * below rsp (a 64-bit kernel at CPL0 without IST stacks, as the guests
+ * rrvm runs), and a read-only page there makes the delivery fail in a way
+ * KVM cannot hand to userspace (a fault, then a triple fault). So that
+ * page (each protected page, without a translator) is writable for this
+ * one entry, until its exit. A watched value the handler changes there
+ * meanwhile is seen at the next write to a protected page.
+ */
+int vmm_protect_before_entry(struct vmm *vm, bool delivers)
+{
+	uint64_t lifted = LIFT_ALL, pa, top;
+	struct vmm_regs r;
+	int rc;
+
+	if (!vm->nprotected || !(delivers || vm->wp_redeliver))
+		return 0;
+	if (vm->wp_translate) {
+		rc = vmm_get_regs(vm, &r);
+		if (rc)
+			return rc;
+		/* The frame: up to 48 bytes below rsp aligned to 16. */
+		lifted = LIFT_NONE;
+		top = r.rsp & ~15ull;
+		for (uint64_t va = top - 48; va < top; va += 40)   /* its two ends */
+			if (vm->wp_translate(vm->wp_translate_ctx, va, &pa) == 0 && vmm_protected(vm, pa)) {
+				lifted = pa / VMM_PAGE_SIZE;
+				break;
+			}
+		if (lifted == LIFT_NONE)
+			return 0;
+	}
+	vm->wp_lifted = true;
+	return relayout(vm, lifted);
+}
+
+int vmm_protect_after_entry(struct vmm *vm, bool kicked)
+{
+	/* Cut short before delivery: KVM delivers at the next entry. */
+	vm->wp_redeliver = kicked && vm->wp_lifted;
+	if (!vm->wp_lifted)
+		return 0;
+	vm->wp_lifted = false;
+	return relayout(vm, LIFT_NONE);
 }

@@ -272,6 +272,12 @@ bool vmm_can_protect(struct vmm *vm);
 /* The frames protected now (into frames, if not NULL), and their number. */
 unsigned vmm_protected_pages(const struct vmm *vm, uint64_t *frames);
 bool vmm_protected(const struct vmm *vm, uint64_t gpa);
+/* How to find the page an interrupt frame goes to (guest-virtual rsp to
+ * physical, through the guest's page tables: the debugger's view). Without
+ * it, every protected page is writable during an entry that delivers an
+ * interrupt (the CPU's push of the frame cannot be trapped). */
+void vmm_protect_set_translate(struct vmm *vm, int (*translate)(void *ctx, uint64_t va, uint64_t *pa),
+			       void *ctx);
 
 /* Guest debug (KVM_SET_GUEST_DEBUG): up to 4 hardware breakpoints or
  * watchpoints and single-step. type: 0 exec, 1 write, 3 read/write;
