@@ -48,6 +48,14 @@ for n in range(1, LIMIT + 1):
 if racy:
     n, before, read, amount, credit = racy
     print("RACY %d %#x %d %d %d" % (n, val("$pc"), before, read, amount))
+    store = read + amount if credit else read - amount
+    if read != before:
+        print("The racing store (reverse-continue #%d): account_transfer_fast read %d from "
+              "race.bank.balance[%d], which is %d now; it stores %d and wipes out %+d "
+              "from another worker's transfer." % (n, read, K, before, store, before - read))
+    else:
+        print("The audit caught account_transfer_fast between its two stores "
+              "(reverse-continue #%d): race.bank.balance[%d] %d -> %d." % (n, K, before, store))
     print("INSN " + gdb.execute("x/i $pc", to_string=True).strip())
     gdb.execute("bt")
     gdb.execute("stepi")
