@@ -11,7 +11,10 @@
 #     recorded exit status); reverse-continue from the end stops before
 #     that write (at the store, the old value back), and again reaches the
 #     start of the recording;
-#  3. removing the watchpoint gives the page back: the replay goes on.
+#  3. monitor goto both ways with the page protected (checkpoint restores),
+#     then the replay runs on to its recorded end;
+#  4. on a busy page (the balances), three stops, then removing the
+#     watchpoint gives the page back: the replay goes on, same output.
 # Nothing here measures time.
 : "${top_builddir:=.}"
 : "${top_srcdir:=.}"
@@ -59,7 +62,16 @@ gcheck "replay: kept by write-protection, not by single-stepping" \
 gcheck "replay: after detach the replay runs to its end with the recorded status ($rec_status)" \
 	[ "$RRVM_STATUS" = "$rec_status" ]
 
-# ---- 3. a busy page, the watchpoint removed ---------------------------------------
+# ---- 3. goto both ways with the page protected, then on to the end ----------------
+exits=$(sed -n 's/^exits: //p' "$REC/manifest")
+start_rrvm replay "$REC"
+run_gdb "$S/race.elf" -ex 'watch -l race.bank.balance[2]' -ex "monitor goto $((exits * 2 / 3))" \
+	-ex "monitor goto $((exits / 3))" -ex 'monitor position' -ex 'delete' -ex 'continue'
+gcheck "replay: monitor goto forwards and back with a watched page" \
+	sh -c "grep -q '^at exit $((exits * 2 / 3)) ' '$T/gdb.out' && grep -q '^replay: exit $((exits / 3)) of $exits,' '$T/gdb.out'"
+gcheck "replay: then on to the end with the recorded final state" err_has 'final state matches'
+
+# ---- 4. a busy page, the watchpoint removed ---------------------------------------
 start_rrvm replay "$REC"
 run_gdb "$S/race.elf" -ex 'watch -l race.bank.balance[3]' -ex 'continue' -ex 'continue' \
 	-ex 'continue' -ex 'delete' -ex 'continue'
