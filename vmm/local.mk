@@ -37,3 +37,9 @@ noinst_PROGRAMS += tests/bench/snapshot_bench
 tests_bench_snapshot_bench_LDADD = vmm/libvmm.a
 bench_scripts += tests/bench/snapshot.sh
 EXTRA_DIST += tests/bench/snapshot.sh
+
+# Write-protected pages (vmm/protect.c) on race.elf: the guest does not
+# notice, snapshots keep working (needs /dev/kvm and the samples, else SKIP).
+check_PROGRAMS += tests/unit/protect_test
+TESTS += tests/unit/protect_test
+tests_unit_protect_test_LDADD = introspect/libintrospect.a vmm/libvmm.a
