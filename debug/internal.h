@@ -122,7 +122,6 @@ struct debug {
 	bool sw_in_memory;      /* Z0 plants int3 (live); else it takes a debug register */
 	bool cpl3_traps;        /* the host intercepts debug events in guest user mode */
 	bool data_traps;        /* debug registers catch data accesses in kernel mode */
-	bool told_soft;         /* the user was told watchpoints single-step */
 	unsigned hw_slots;      /* debug registers gdb may use: 4 live, 3 on a replay */
 	struct debug_hw hw[DEBUG_HW_SLOTS];
 	struct debug_sw sw[DEBUG_MAX_SW];
