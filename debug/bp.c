@@ -18,9 +18,10 @@
  * Where the debug registers do not catch data accesses (this project's
  * KVM backend emulates kernel-mode code and checks only instruction
  * breakpoints; vmm_probe_host finds out), a write watchpoint is kept in
- * software: the targets single-step and compare the watched bytes after
- * every instruction. Read and access watchpoints cannot be done that way
- * and are refused.
+ * software: its pages are write-protected (wp.c), and where that cannot
+ * be, the targets single-step and compare the watched bytes after every
+ * instruction. Read and access watchpoints cannot be done either way and
+ * are refused.
  *
  * Nor can this host trap debug events in guest user mode (PLATFORM.md;
  * debug.cpl3_traps says what the probe found). A breakpoint in a page
@@ -271,9 +272,18 @@ static void remove_hw(struct debug *d, enum gdb_bp_type type, uint64_t addr, uin
 
 /* ---- watchpoints by single-stepping ---------------------------------------- */
 
+/* The watched bytes now: by the physical pages it protects, or through the
+ * page tables as they are now (a stepped one). */
+static bool soft_now(struct debug *d, const struct debug_soft *w, uint8_t *buf)
+{
+	if (w->wp)
+		return debug_wp_read(d, w, buf) == 0;
+	return introspect_view_read(d->view, w->addr, buf, w->len, w->phys) == 0;
+}
+
 static void soft_read(struct debug *d, struct debug_soft *w)
 {
-	w->mapped = introspect_view_read(d->view, w->addr, w->old, w->len, w->phys) == 0;
+	w->mapped = soft_now(d, w, w->old);
 }
 
 /*
@@ -326,6 +336,7 @@ static int insert_soft(struct debug *d, enum gdb_bp_type type, uint64_t addr, ui
 		       char *msg, size_t msg_size)
 {
 	struct debug_soft *w = NULL;
+	char why[300];
 
 	if (type != GDB_WATCH_WRITE) {
 		snprintf(msg, msg_size, "this host's KVM does not stop on data breakpoints in guest "
@@ -349,19 +360,20 @@ static int insert_soft(struct debug *d, enum gdb_bp_type type, uint64_t addr, ui
 		return -ENOSPC;
 	}
 	*w = (struct debug_soft){ .used = true, .phys = d->phys, .addr = addr, .len = len };
+	/* Write-protect its pages (wp.c); where that cannot be, single-step. */
+	if (debug_wp_keep(d, w, why, sizeof(why)) == 0)
+		return 0;
 	soft_read(d, w);
-	if (!d->told_soft) {
-		debug_msg(d, "gdb: this host's KVM does not stop on data breakpoints in guest kernel mode: "
-			"write watchpoints work by single-stepping the guest and comparing (slow)");
-		d->told_soft = true;
-	}
+	debug_msg(d, "gdb: this host's KVM does not stop on data breakpoints in guest kernel mode, "
+		  "and the watched page cannot be write-protected (%s): the write watchpoint at 0x%"
+		  PRIx64 " works by single-stepping the guest and comparing (slow)", why, addr);
 	return 0;
 }
 
 bool debug_soft_watching(const struct debug *d)
 {
 	for (unsigned i = 0; i < DEBUG_SOFT_WATCHES; i++)
-		if (d->soft[i].used)
+		if (d->soft[i].used && !d->soft[i].wp)
 			return true;
 	return false;
 }
@@ -383,7 +395,7 @@ bool debug_soft_check(struct debug *d, struct gdb_stop *stop)
 
 		if (!w->used)
 			continue;
-		mapped = introspect_view_read(d->view, w->addr, now, w->len, w->phys) == 0;
+		mapped = soft_now(d, w, now);
 		if (mapped == w->mapped && (!mapped || memcmp(now, w->old, w->len) == 0))
 			continue;
 		w->mapped = mapped;
@@ -451,6 +463,8 @@ int debug_remove_bp(struct debug *d, enum gdb_bp_type type, uint64_t addr, uint6
 		if (is_watch(type) && d->soft[i].used && d->soft[i].addr == addr &&
 		    d->soft[i].len == kind)
 			d->soft[i].used = false;
+	if (debug_wp_sync(d, msg, msg_size))
+		return -EIO;    /* the page stays protected: harmless, and said */
 	for (unsigned i = 0; i < DEBUG_REFUSED_MAX; i++)
 		if (d->refused[i].used && d->refused[i].type == type && d->refused[i].addr == addr &&
 		    d->refused[i].len == kind)
@@ -471,6 +485,8 @@ void debug_remove_all(struct debug *d)
 		d->soft[i].used = false;
 	for (unsigned i = 0; i < DEBUG_REFUSED_MAX; i++)
 		d->refused[i].used = false;
+	if (d->vm && debug_wp_sync(d, d->why, sizeof(d->why)))
+		debug_msg(d, "gdb: %s", d->why);
 }
 
 void debug_regs_for(const struct debug *d, uint64_t skip_at, bool single_step,

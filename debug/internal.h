@@ -8,8 +8,9 @@
  *   regs.c     registers between vmm and the stub, guest memory through
  *              the introspection view with our int3s hidden;
  *   bp.c       the breakpoint table: int3s planted in guest memory (live),
- *              the debug registers, write watchpoints kept by stepping,
+ *              the debug registers, write watchpoints kept in software,
  *              and which of them a debug exit reports;
+ *   wp.c       write watchpoints kept by write-protecting their pages;
  *   monitor.c  the monitor command table;
  *   ptdiff.c   `monitor pt-diff` on a recording;
  *   live.c     resume on a live guest: the interrupt-aware single step,
@@ -62,7 +63,10 @@ struct debug_soft {
 	bool used;
 	bool phys;              /* addr is guest-physical */
 	bool mapped;            /* old[] holds the bytes (else they were unmapped) */
+	bool wp;                /* kept by write-protecting its pages (wp.c) */
 	uint64_t addr, len;
+	uint64_t pa[2];         /* wp: where its first split bytes are, and the rest */
+	uint64_t split;
 	uint8_t old[DEBUG_SOFT_WATCH_MAX];
 };
 
@@ -118,7 +122,6 @@ struct debug {
 	bool sw_in_memory;      /* Z0 plants int3 (live); else it takes a debug register */
 	bool cpl3_traps;        /* the host intercepts debug events in guest user mode */
 	bool data_traps;        /* debug registers catch data accesses in kernel mode */
-	bool told_soft;         /* the user was told watchpoints single-step */
 	unsigned hw_slots;      /* debug registers gdb may use: 4 live, 3 on a replay */
 	struct debug_hw hw[DEBUG_HW_SLOTS];
 	struct debug_sw sw[DEBUG_MAX_SW];
@@ -217,9 +220,11 @@ int debug_sw_lift(struct debug *d, uint64_t rip, bool lift) VMM_MUST_CHECK;
 /* Did the guest stop on one of our int3s: an internal-error exit (this
  * backend) or a #BP debug exit (hardware KVM) at rip where we planted one? */
 bool debug_sw_hit(struct debug *d, uint64_t rip);
-/* Watchpoints by single-stepping (when !data_traps): is there any; take
- * the watched values (at each resume: gdb may have written memory); after
- * a step, did one change (fills *stop with the watchpoint)? */
+/* Write watchpoints kept in software (when !data_traps): is there any kept
+ * by single-stepping (not by protected pages); take the watched values of
+ * all (at each resume: gdb may have written memory); after a step or a
+ * write to a protected page, did one change (fills *stop with the
+ * watchpoint and takes the new value)? */
 bool debug_soft_watching(const struct debug *d);
 /* A watchpoint is set that cannot be kept here: true with the reason in
  * d->why (and on stderr); the resume must be refused. */
@@ -231,6 +236,21 @@ bool debug_soft_check(struct debug *d, struct gdb_stop *stop);
  * step (stepping) and returns true; false if it is none of ours. */
 bool debug_explain(struct debug *d, const struct vmm_event *ev, bool stepping,
 		   struct gdb_stop *stop);
+
+/* ---- wp.c: write watchpoints by write-protected pages ------------------- */
+
+/* Keep w (filled but for pa/split) by protecting its pages; -errno with
+ * the reason in why when it cannot be (the caller single-steps then). */
+int debug_wp_keep(struct debug *d, struct debug_soft *w, char *why, size_t why_size);
+/* Protect exactly the pages of the protected watchpoints now in the table. */
+int debug_wp_sync(struct debug *d, char *why, size_t why_size);
+/* The watched bytes of a protected watchpoint, by their physical pages. */
+int debug_wp_read(struct debug *d, const struct debug_soft *w, uint8_t *buf);
+/* Is any watchpoint kept by protection? Is ev a write to a protected page? */
+bool debug_wp_watching(const struct debug *d);
+bool debug_wp_event(const struct vmm_event *ev);
+/* vmm_protect_set_translate's translator: the view's (ctx: the debug). */
+int debug_wp_translate(void *ctx, uint64_t va, uint64_t *pa);
 
 /* ---- live.c / replay.c: the machine's half ---------------------------------- */
 

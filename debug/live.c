@@ -11,7 +11,9 @@
  * (vmm_live_clock_hold). A step runs the vCPU directly (step_vcpu) and
  * advances the held clock by DEBUG_STEP_NS per instruction: a stepi holds
  * interrupts, as QEMU does, so that `stepi` and `next` stay in the code
- * being stepped; watchpoints the debug registers cannot catch make
+ * being stepped; watchpoints the debug registers cannot catch are kept by
+ * write-protecting their pages (wp.c: continue compares at each write
+ * there), and where a page cannot be protected they make
  * continue a loop of such steps with interrupts delivered when the
  * stepped time reaches a timer's deadline. Without that, host time would
  * run on while each instruction takes a round trip to rrvm, a 1 kHz timer
@@ -145,7 +147,20 @@ static int run_live(struct debug *d, struct gdb_stop *stop)
 	int rc;
 
 	vmm_live_clock_release(d->live);
-	rc = vmm_live_run(d->live, &res, &err);
+	for (;;) {
+		rc = vmm_live_run(d->live, &res, &err);
+		if (rc)
+			break;
+		note_queued(d, &res.ev);
+		/* A write to a protected page (wp.c): a watch stop if it
+		 * changed a watched value, else on. */
+		if (res.reason != VMM_STOP_DEBUG || !debug_wp_event(&res.ev))
+			break;
+		if (debug_soft_check(d, stop)) {
+			vmm_live_clock_hold(d->live);
+			return 0;
+		}
+	}
 	vmm_live_clock_hold(d->live);
 	if (rc) {
 		debug_msg(d, "%s", err.msg);
@@ -153,7 +168,6 @@ static int run_live(struct debug *d, struct gdb_stop *stop)
 	}
 	if (res.reason == VMM_STOP_REQUESTED)
 		atomic_store(&d->stop_req, false);
-	note_queued(d, &res.ev);
 	live_stopped(d, &res, false, stop);
 	return 0;
 }
@@ -286,6 +300,13 @@ static int step_vcpu(struct debug *d, bool irqs, uint64_t skip_at, struct gdb_st
 		/* Reaching the handler ends the step, as a single step would. */
 		vmm_debug_step_done(&res.ev, slot);
 		break;
+	case VMM_EV_WRITE:
+		/* A write to a protected page (wp.c): KVM has done the
+		 * instruction and will not report the single step over it
+		 * (its MMIO completion skips the trap): the step ends here,
+		 * and the caller compares. */
+		*stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGTRAP };
+		return 0;
 	case VMM_EV_HLT:
 		if (vmm_halt_state(d->vm) == VMM_HALT_DEAD) {
 			res.reason = VMM_STOP_HALTED;
@@ -376,6 +397,11 @@ int debug_live_resume(struct debug *d, enum gdb_resume how, struct gdb_stop *sto
 		return rc < 0 ? rc : -EIO;
 	atomic_store(&d->running, true);
 	debug_soft_snapshot(d);
+	/* Protected pages follow the table (a reboot leaves a new machine). */
+	if (debug_wp_sync(d, d->why, sizeof(d->why))) {
+		atomic_store(&d->running, false);
+		return -EIO;
+	}
 	halted = vmm_halt_state(d->vm) != VMM_HALT_RUNNING;
 	if (d->verbose && (how == GDB_RESUME_CONTINUE || halted))
 		debug_msg(d, "gdb: %s from rip 0x%" PRIx64 " at exit %" PRIu64 "%s",

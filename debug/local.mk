@@ -6,7 +6,7 @@ noinst_LIBRARIES += debug/libdebug.a
 debug_libdebug_a_SOURCES = \
 	debug/debug.h debug/internal.h \
 	debug/target.c debug/regs.c debug/bp.c debug/monitor.c debug/ptdiff.c \
-	debug/live.c debug/replay.c debug/timeline.c
+	debug/live.c debug/replay.c debug/timeline.c debug/wp.c
 
 # The interrupt-aware step's breakpoint swap (vmm), without KVM.
 check_PROGRAMS += tests/unit/debug_step_test
@@ -23,3 +23,12 @@ EXTRA_DIST += tests/bench/gdb_bench.sh tests/bench/reverse_bench.sh
 # The debugger core as a kernel developer meets it (gdb_lib.sh: helpers).
 TESTS += tests/integration/gdb_core.sh
 EXTRA_DIST += tests/integration/gdb_core.sh tests/integration/gdb_lib.sh
+
+# Write watchpoints kept by write-protected pages (debug/wp.c), and the
+# flagship story: watch -l a lost balance, reverse-continue to the racing
+# store (the story's loop is gdb_flagship.py, a gdb Python script).
+TESTS += tests/integration/gdb_flagship.sh tests/integration/gdb_watch.sh
+bench_scripts += tests/bench/watch_bench.sh
+EXTRA_DIST += tests/bench/watch_bench.sh
+EXTRA_DIST += tests/integration/gdb_flagship.sh tests/integration/gdb_flagship.py \
+	tests/integration/gdb_watch.sh

@@ -17,9 +17,12 @@
  *     instruction and steps that, so that stepi, next and step end where
  *     they would on a live guest, which holds interrupts while stepping;
  *     a HLT runs to its exit (see step());
- *   - watchpoints the debug registers cannot catch (this backend) make
- *     continue a loop of single steps, comparing the watched bytes; those
- *     steps do stop in handlers, which may write the watched bytes.
+ *   - watchpoints the debug registers cannot catch (this backend) are kept
+ *     by write-protecting their pages (wp.c): the replayer reports each
+ *     write there as a debug stop that is no position of the recording,
+ *     and run() compares and goes on; where a page cannot be protected,
+ *     continue is a loop of single steps, comparing the watched bytes
+ *     (those steps do stop in handlers, which may write them).
  * At the end of the recording gdb gets a replaylog:end stop ("No more
  * reverse-execution history."), and again for every later resume. A replay
  * that diverges or finds the log damaged cannot go on: gdb is told the
@@ -86,6 +89,20 @@ static int run(struct debug *d, bool stepping, struct gdb_stop *stop)
 		}
 		atomic_store(&d->running, false);
 		d->have_result = true;
+		/* A write to a protected page (wp.c). KVM has done the writing
+		 * instruction (rip is past it) and will not report the single
+		 * step over it (its MMIO completion skips the trap): a step
+		 * ends here, and its caller compares. A continue stops if a
+		 * watched value changed, else goes on. */
+		if (res->stop == REPLAY_STOP_DEBUG && debug_wp_event(&res->ev)) {
+			if (stepping) {
+				*stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGTRAP };
+				return 0;
+			}
+			if (debug_soft_check(d, stop))
+				return 0;
+			continue;
+		}
 		if (res->stop != REPLAY_STOP_POSITION || vmm_exits(d->vm) != ck)
 			break;
 		debug_tl_auto(d);
@@ -125,6 +142,33 @@ static bool plain_step(const struct gdb_stop *stop)
 }
 
 /*
+ * This backend reports the single step over an iretq one instruction
+ * late, after the first instruction it returns to (measured: a step from
+ * isr_common's iretq stopped at race_thread_start+2, not +0): that
+ * instruction, perhaps a write a watchpoint looks for, would be inside
+ * the iretq's step. So the step over an iretq also has an instruction
+ * breakpoint at the address it returns to (the rip of the frame at rsp),
+ * in a debug register gdb left free, which stops it there.
+ */
+static void iretq_stop(struct debug *d, const struct vmm_regs *r, struct vmm_debug *dbg)
+{
+	uint8_t insn[2];
+	uint64_t ret;
+
+	if (debug_read_mem_virt(d, r->rip, insn, 2) || insn[0] != 0x48 || insn[1] != 0xcf ||
+	    debug_read_mem_virt(d, r->rsp, &ret, 8))
+		return;
+	for (unsigned i = 0; i < d->hw_slots; i++)
+		if (!dbg->hw[i].enabled) {
+			dbg->hw[i].enabled = true;
+			dbg->hw[i].addr = ret;
+			dbg->hw[i].type = 0;
+			dbg->hw[i].len = 1;
+			return;
+		}
+}
+
+/*
  * One instruction of the replay; breakpoints at skip_at are left out. A
  * HLT is not single-stepped: on this project's KVM backend the single step
  * over HLT reports no HLT exit (that exit comes late, after the next
@@ -139,7 +183,11 @@ int debug_replay_step_raw(struct debug *d, uint64_t skip_at, struct gdb_stop *st
 	if (rc)
 		return rc < 0 ? rc : -EIO;
 	if (!debug_at_hlt(d, r.rip)) {
-		rc = set_debug(d, skip_at, true);
+		struct vmm_debug dbg;
+
+		debug_regs_for(d, skip_at, true, &dbg);
+		iretq_stop(d, &r, &dbg);
+		rc = set_dbg(d, &dbg);
 		return rc ? rc : run(d, true, stop);
 	}
 	uint64_t saved = d->stop_at;
@@ -192,7 +240,8 @@ static int run_handler(struct debug *d, uint64_t rip, uint64_t rsp, struct gdb_s
 			rc = run(d, false, stop);
 		if (rc)
 			return rc;
-		if (d->last.stop != REPLAY_STOP_DEBUG || !(d->last.ev.u.debug.dr6 & (1ull << slot)))
+		if (d->last.stop != REPLAY_STOP_DEBUG || debug_wp_event(&d->last.ev) ||
+		    !(d->last.ev.u.debug.dr6 & (1ull << slot)))
 			return 0;       /* something else stopped it: gdb's */
 		rc = vmm_get_regs(d->vm, &r);
 		if (rc)
@@ -254,6 +303,9 @@ int debug_replay_resume(struct debug *d, enum gdb_resume how, struct gdb_stop *s
 	if (rc)
 		return rc < 0 ? rc : -EIO;
 	debug_soft_snapshot(d);
+	/* Protected pages follow the table (a restart leaves a new machine). */
+	if (debug_wp_sync(d, d->why, sizeof(d->why)))
+		return -EIO;
 	if (d->verbose && how == GDB_RESUME_CONTINUE)
 		debug_msg(d, "gdb: continue from rip 0x%" PRIx64 " at exit %" PRIu64, r.rip,
 			  vmm_exits(d->vm));

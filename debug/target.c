@@ -50,6 +50,7 @@ int debug_attach_machine(struct debug *d, struct vmm *vm)
 	d->view = introspect_view_new(vm, d->exec_file);
 	if (!d->view)
 		return -ENOMEM;
+	vmm_protect_set_translate(vm, debug_wp_translate, d);
 	if (d->is_replay)
 		replay_set_handler_lookup(d->r, replay_handler_of, d);
 	return 0;
@@ -58,6 +59,8 @@ int debug_attach_machine(struct debug *d, struct vmm *vm)
 void debug_detach_machine(struct debug *d)
 {
 	debug_remove_all(d);
+	if (d->vm)
+		vmm_protect_set_translate(d->vm, NULL, NULL);
 	if (d->is_replay && d->r)
 		replay_set_handler_lookup(d->r, NULL, NULL);
 	introspect_view_free(d->view);

@@ -25,7 +25,12 @@
  *     before here up to here, continuing through breakpoints and noting
  *     each hit (the n-th continue, or the j-th unit after boundary E);
  *     go again to the last. No hit: the interval before, and so on; none
- *     since the start: a replaylog:begin stop at the start.
+ *     since the start: a replaylog:begin stop at the start. A write
+ *     watchpoint's hit is the write that changed the watched value, and
+ *     the stop is before that write (going backwards it is undone): a
+ *     continue stops after it (wp.c: the n-th write to a protected page
+ *     that changed the value, a deterministic point), so one reverse step
+ *     from there; a unit that changed it is noted as the point before.
  * A Ctrl-C ends any of these where the replay then is (SIGINT).
  *
  * A reverse-stepi also keeps a checkpoint at the boundary it counted from,
@@ -238,6 +243,8 @@ static int run_plain(struct debug *d, uint64_t e, struct gdb_stop *stop)
 		if (rc)
 			return -EIO;
 		d->have_result = true;
+		if (d->last.stop == REPLAY_STOP_DEBUG && debug_wp_event(&d->last.ev))
+			continue;       /* a write to a watched page: on */
 		if (d->last.stop != REPLAY_STOP_POSITION || vmm_exits(d->vm) != ck)
 			break;
 		debug_tl_auto(d);
@@ -475,7 +482,9 @@ int debug_tl_reverse_continue(struct debug *d, struct gdb_stop *stop)
 			if (rc || stop_is_abort(d, stop))
 				return rc;
 		}
-		/* Phase 2: units from there to here, a breakpoint at rip a hit. */
+		/* Phase 2: units from there to here, a breakpoint at rip a hit,
+		 * and a unit that changed a watched value (wp.c). */
+		debug_soft_snapshot(d);
 		for (;;) {
 			struct vmm_regs r;
 
@@ -499,6 +508,10 @@ int debug_tl_reverse_continue(struct debug *d, struct gdb_stop *stop)
 			rc = debug_replay_step_raw(d, r.rip, stop);
 			if (rc || stop_is_abort(d, stop))
 				return rc;
+			if (debug_soft_check(d, stop)) {
+				last = (struct hit){ 2, j, *stop };     /* before the write */
+				found = true;
+			}
 			j++;
 		}
 		if (rc)
@@ -519,6 +532,14 @@ int debug_tl_reverse_continue(struct debug *d, struct gdb_stop *stop)
 				d->stop_at = UINT64_MAX;
 				if (!rc && stop_is_abort(d, stop))
 					return 0;
+			}
+			/* A continue stops after the write that changed a watched
+			 * value; going backwards the write is undone: the point
+			 * before it, as rr and gdb's own recorder stop. */
+			if (!rc && last.stop.kind == GDB_STOP_WATCH) {
+				rc = debug_tl_reverse_step(d, stop);
+				if (rc || stop_is_abort(d, stop))
+					return rc;
 			}
 		} else {
 			if (c->exits < E)

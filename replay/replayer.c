@@ -563,6 +563,12 @@ int replay_run(struct replay *r, struct replay_result *res)
 		case VMM_EV_DEBUG:
 			on_debug(r, &ev);
 			break;
+		case VMM_EV_WRITE:
+			/* A page the debugger protected: its watchpoints, not a
+			 * position of the recording (not counted, not checked). */
+			stop(r, REPLAY_STOP_DEBUG, "write to protected page 0x%" PRIx64,
+			     ev.u.write.gpa);
+			break;
 		case VMM_EV_GUEST_EXIT:
 			finish(r, VMM_STOP_GUEST_EXIT, ev.u.exit_value);
 			break;

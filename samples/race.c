@@ -27,15 +27,28 @@
  *
  * Every worker audits the bank under the lock every RACE_AUDIT_EVERY
  * operations, and kmain audits once more at the end. A wrong total prints
- * "PANIC: bank total ..." with the balances and exits through
- * isa-debug-exit with value 3 (status 7). Otherwise the run ends with
+ * "PANIC: bank total ..." with the balances, then names each account whose
+ * balance differs from what the transfers that touched it add up to (each
+ * thread keeps its own ledger, thread.moved[], which no one else writes):
+ * "PANIC: account K holds X, but its transfers add up to Y: an update to
+ * race.bank.balance[K] was lost", and exits through isa-debug-exit with
+ * value 3 (status 7). Otherwise the run ends with
  * "race: ok after N operations" and value 0 (status 1). Whether it fails
  * depends only on where the timer interrupts land, and the timer's phase
  * comes from the host clock, so plain runs fail some of the time and a
  * recording of a failing run fails on every replay.
  *
- * Debugging it: watch the corrupted balance and reverse-continue to the
- * store in account_transfer_fast(), or ask the trace database for timer
+ * Debugging it (scripts/demo.sh ends with this, and
+ * tests/integration/gdb_flagship.sh runs it): on a replay of a failing
+ * recording, `continue` to bank_panic, `watch -l race.bank.balance[K]`
+ * for the account the panic names, and `reverse-continue`: each stop is
+ * before a write that changed the balance, in the thread that made it.
+ * Repeat (or `condition 2 $_caller_is("account_transfer_fast", 0)` to skip
+ * the locked writes) until it stops in account_transfer_fast(); the racing
+ * store is the one whose from_balance (or to_balance, for the account it
+ * credits) differs from the race.bank.balance[K] it is about to overwrite:
+ * another worker's update came in between and this store wipes it out.
+ * `bt` names the unlocked path. Or ask the trace database for timer
  * interrupts whose rip lies inside account_transfer_fast.
  *
  * Tuning (failure rate and run time): RACE_TIMER_HZ sets the slice length,
@@ -107,6 +120,9 @@ struct thread {
 	unsigned own[2]; /* the two accounts this worker "owns" */
 	struct journal_entry journal[RACE_JOURNAL_SIZE];
 	uint32_t journal_next;
+	/* What this thread's transfers moved into (out of, negative) each
+	 * account: written only by the thread itself, so no race on it. */
+	int64_t moved[RACE_ACCOUNTS];
 	uint8_t stack[RACE_STACK_SIZE] __attribute__((aligned(16)));
 };
 
@@ -192,6 +208,19 @@ static void __attribute__((noreturn)) bank_panic(struct bank *b, int64_t total,
 	for (i = 0; i < RACE_ACCOUNTS; i++)
 		kprintf(" %ld", (long)b->balance[i]);
 	kprintf("\n");
+	/* Which account lost an update: its balance against what the
+	 * transfers that touched it add up to. */
+	for (i = 0; i < RACE_ACCOUNTS; i++) {
+		int64_t want = RACE_INITIAL_BALANCE;
+		unsigned t;
+
+		for (t = 1; t <= RACE_WORKERS; t++)
+			want += race.threads[t].moved[i];
+		if (want != b->balance[i])
+			kprintf("PANIC: account %u holds %ld, but its transfers add up "
+				"to %ld: an update to race.bank.balance[%u] was lost\n",
+				i, (long)b->balance[i], (long)want, i);
+	}
 	kexit(RACE_EXIT_PANIC);
 }
 
@@ -207,13 +236,18 @@ static void bank_audit(struct bank *b, const char *where)
 }
 
 /* The correct path: everything under the bank lock. */
-RACE_NOINLINE void account_transfer(struct bank *b, unsigned from,
-				    unsigned to, int64_t amount)
+RACE_NOINLINE void account_transfer(struct bank *b, struct thread *t,
+				    unsigned from, unsigned to, int64_t amount)
 {
 	spin_lock(&b->lock);
 	if (b->balance[from] >= amount) {
-		b->balance[from] -= amount;
-		b->balance[to] += amount;
+		/* Atomic adds: the lock keeps locked transfers apart, and
+		 * these keep an unlocked store from being lost under one
+		 * (the only lost update left is the fast path's: the bug). */
+		__atomic_fetch_sub(&b->balance[from], amount, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&b->balance[to], amount, __ATOMIC_RELAXED);
+		t->moved[from] -= amount;
+		t->moved[to] += amount;
 	}
 	spin_unlock(&b->lock);
 }
@@ -251,6 +285,8 @@ RACE_NOINLINE void account_transfer_fast(struct bank *b, struct thread *t,
 	journal_append(t, from, to, amount);
 	b->balance[from] = from_balance - amount;
 	b->balance[to] = to_balance + amount;
+	t->moved[from] -= amount;
+	t->moved[to] += amount;
 }
 
 /* ---- Workers ---------------------------------------------------------- */
@@ -290,7 +326,7 @@ void worker_main(struct thread *t)
 
 			if (from == to)
 				to = (to + 1) % RACE_ACCOUNTS;
-			account_transfer(b, from, to, amount);
+			account_transfer(b, t, from, to, amount);
 		}
 		t->ops = op;
 		if (op % RACE_AUDIT_EVERY == 0)

@@ -63,20 +63,26 @@ show "rrvm query $rec \"SELECT ... FROM interrupts WHERE symbol = 'account_trans
 show "rrvm query $rec 'SELECT * FROM io_per_port'"
 "$rrvm" query "$rec" 'SELECT * FROM io_per_port'
 
-step "Debug the failure in gdb, on the replay"
+step "Debug the failure in gdb, on the replay: watch the lost balance, run backwards to the racing store"
+K=$(sed -n 's/^PANIC: account \([0-9]*\) .*/\1/p' "$rec/serial.log" | head -n 1)
+grep '^PANIC: account' "$rec/serial.log" || true
 sock="$work/gdb.sock"
 show "rrvm replay --gdb=unix:gdb.sock $rec &"
 "$rrvm" replay --gdb="unix:$sock" "$rec" > "$work/gdb-replay.out" 2>"$work/gdb-replay.err" &
 replay_pid=$!
 i=0
 while [ ! -S "$sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-show "gdb samples/race.elf -ex 'target remote gdb.sock' -ex 'break bank_panic' -ex continue -ex bt ..."
-timeout 120 gdb -batch -nx -q "$samples/race.elf" \
+show "gdb samples/race.elf -ex 'target remote gdb.sock'"
+show "(gdb) break bank_panic; continue; watch -l race.bank.balance[$K]"
+show "(gdb) reverse-continue   # again and again, until a store in account_transfer_fast"
+show "       whose from_balance/to_balance differs from the balance it overwrites"
+show "(gdb) bt; stepi          # the unlocked path; the store wipes out another worker's update"
+# The loop of reverse-continues is tests/integration/gdb_flagship.py.
+RACE_K=$K timeout 600 gdb -batch -nx -q "$samples/race.elf" \
 	-ex 'set pagination off' -ex 'set confirm off' \
-	-ex "target remote $sock" \
-	-ex 'break bank_panic' -ex 'continue' -ex 'bt' \
-	-ex 'print race.bank.balance' -ex 'monitor position' -ex 'kill' 2>&1 |
-	grep -v '^warning: \|^Remote debugging using\|^$' || true
+	-ex "target remote $sock" -x "$top/tests/integration/gdb_flagship.py" \
+	-ex 'info locals' -ex 'kill' 2>&1 |
+	grep -v '^warning: \|^Remote debugging using\|^$\|^STOP \|^AFTER \|^WANT \|^INSN ' | tail -n 24 || true
 wait "$replay_pid" 2>/dev/null || true
 echo
 echo "All of it is in $work: the recordings, their trace databases, the replay output."

@@ -376,6 +376,12 @@ int vmm_step(struct vmm *vm, struct vmm_event *ev, struct vmm_error *err)
 		ev->injected_source = (uint8_t)vm->m.last_source;
 		ev->injected_detail = (uint8_t)vm->m.last_detail;
 	}
+	rc = vmm_protect_before_entry(vm, ev->injected >= 0);
+	if (rc) {
+		vmm_error_set(err, "KVM_SET_USER_MEMORY_REGION (the page of an interrupt frame): %s",
+			      strerror(-rc));
+		return rc;
+	}
 	vm->halted = false;             /* entering the guest ends a halt */
 	if (vm->sync_regs)
 		run->kvm_valid_regs = KVM_SYNC_X86_REGS;
@@ -383,6 +389,16 @@ int vmm_step(struct vmm *vm, struct vmm_event *ev, struct vmm_error *err)
 	vm->exit_unfinished = false;    /* this KVM_RUN finishes it */
 	vm->regs_synced = false;
 	rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);
+	{
+		int e = errno, prc = vmm_protect_after_entry(vm, rc < 0);
+
+		errno = e;
+		if (prc) {
+			vmm_error_set(err, "KVM_SET_USER_MEMORY_REGION (write-protecting again): %s",
+				      strerror(-prc));
+			return prc;
+		}
+	}
 	tpr_from_cr8(vm);
 	/* Only a KVM_RUN that returned is known to have stored them. */
 	vm->regs_synced = vm->sync_regs && rc >= 0;
@@ -398,6 +414,13 @@ int vmm_step(struct vmm *vm, struct vmm_event *ev, struct vmm_error *err)
 		return rc;
 	}
 	ev->rip = exit_rip(vm);
+	/* A write to a page a debugger protected: not the guest's exit. KVM
+	 * finishes the instruction at the next KVM_RUN, as for MMIO. */
+	if (vmm_protect_exit(vm, run, ev)) {
+		vm->exit_unfinished = true;
+		ev->exits = vm->exits;
+		return 0;
+	}
 	if (vmm_machine_dispatch(&vm->m, run, ev)) {
 		vm->exit_unfinished = true;
 		ev->exits = ++vm->exits;

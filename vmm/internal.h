@@ -115,6 +115,13 @@ int vmm_acpi_build(uint8_t *ram, uint64_t ram_size, struct vmm_error *err) VMM_M
 #define VMM_ACPI_SCI_IRQ 9
 #define VMM_ACPI_RSDP 0xf0000ull
 
+/* One memory slot of guest RAM: frames [first, first + frames). */
+struct vmm_slot {
+	uint64_t first, frames;
+	bool ro;                        /* write-protected (KVM_MEM_READONLY) */
+};
+#define VMM_SLOTS_MAX (2 * VMM_PROTECT_MAX + 1)
+
 struct vmm {
 	struct vmm_machine m;
 	int kvm_fd, vm_fd, vcpu_fd;
@@ -137,6 +144,16 @@ struct vmm {
 	atomic_bool kick_requested;
 	pthread_t vcpu_thread;
 	uint64_t *dirty_bitmap;         /* scratch for KVM_GET_DIRTY_LOG */
+	/* Guest RAM's memory slots (slot i is slots[i]) and the pages
+	 * write-protected for a debugger (protect.c), sorted. */
+	struct vmm_slot slots[VMM_SLOTS_MAX];
+	unsigned nslots;
+	uint64_t protected[VMM_PROTECT_MAX];
+	unsigned nprotected;
+	bool wp_lifted;                 /* a page is writable for this entry */
+	bool wp_redeliver;              /* that entry was cut short: lift again */
+	int (*wp_translate)(void *ctx, uint64_t va, uint64_t *pa);
+	void *wp_translate_ctx;
 	uint64_t *dirty_trackers[VMM_DIRTY_TRACKERS];
 
 	/* Snapshots (snapshot.c). Fields above that define the guest's
@@ -150,6 +167,13 @@ struct vmm {
 	unsigned nmsrs;
 	bool msrs_known;
 };
+
+/* protect.c: an MMIO exit at a write-protected page? Then complete it on
+ * guest RAM, fill ev (VMM_EV_WRITE) and return true. */
+bool vmm_protect_exit(struct vmm *vm, struct kvm_run *run, struct vmm_event *ev);
+/* Around an entry that delivers an interrupt (see protect.c). */
+int vmm_protect_before_entry(struct vmm *vm, bool delivers) VMM_MUST_CHECK;
+int vmm_protect_after_entry(struct vmm *vm, bool kicked) VMM_MUST_CHECK;
 
 /* kvm.c: rrvm itself wrote guest RAM [gpa, gpa+len): mark the pages for the
  * snapshots and every dirty tracker, as KVM's log does for guest writes. */

@@ -1,7 +1,7 @@
 /*
  * kvm.c — creating and tearing down the VM: /dev/kvm, the VM and its one
- * vCPU, guest RAM as one memory slot with dirty logging, and booting the
- * kernel into it.
+ * vCPU, guest RAM as one memory slot with dirty logging (split around
+ * write-protected pages by protect.c), and booting the kernel into it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -170,6 +170,8 @@ static int setup_memory(struct vmm *vm, uint64_t size, struct vmm_error *err)
 			      (unsigned long long)(size >> 20), strerror(e));
 		return -e;
 	}
+	vm->slots[0] = (struct vmm_slot){ 0, size / VMM_PAGE_SIZE, false };
+	vm->nslots = 1;
 	vm->dirty_bitmap = calloc(vmm_dirty_words(vm), sizeof(uint64_t));
 	vm->snap_dirty = calloc(vmm_dirty_words(vm), sizeof(uint64_t));
 	if (!vm->dirty_bitmap || !vm->snap_dirty) {
@@ -398,25 +400,43 @@ size_t vmm_dirty_words(const struct vmm *vm)
 	return (size_t)((vm->m.ram_size / 4096 + 63) / 64);
 }
 
+/* OR a slot's log (bit i: frame first + i) into the machine's bitmaps. */
+static void merge_log(struct vmm *vm, uint64_t first, uint64_t frames, uint64_t *acc)
+{
+	size_t words = (size_t)((frames + 63) / 64);
+
+	for (size_t i = 0; i < words; i++) {
+		uint64_t bits = vm->dirty_bitmap[i];
+
+		while (bits) {
+			uint64_t f = first + i * 64 + (uint64_t)__builtin_ctzll(bits);
+			uint64_t bit = 1ull << (f % 64);
+
+			bits &= bits - 1;
+			vm->snap_dirty[f / 64] |= bit;
+			if (acc)
+				acc[f / 64] |= bit;
+			for (int t = 0; t < VMM_DIRTY_TRACKERS; t++)
+				if (vm->dirty_trackers[t] && vm->dirty_trackers[t] != acc)
+					vm->dirty_trackers[t][f / 64] |= bit;
+		}
+	}
+}
+
+/* Every slot but the write-protected ones (the guest cannot write them;
+ * rrvm's writes there are marked by vmm_ram_written). */
 int vmm_dirty_collect(struct vmm *vm, uint64_t *acc)
 {
-	struct kvm_dirty_log log = { .slot = 0 };
-	size_t words = vmm_dirty_words(vm);
+	for (unsigned s = 0; s < vm->nslots; s++) {
+		struct kvm_dirty_log log = { .slot = s };
 
-	memset(vm->dirty_bitmap, 0, words * sizeof(uint64_t));
-	log.dirty_bitmap = vm->dirty_bitmap;
-	if (ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
-		return -errno;
-	for (size_t i = 0; i < words; i++) {
-		vm->snap_dirty[i] |= vm->dirty_bitmap[i];
-		if (acc)
-			acc[i] |= vm->dirty_bitmap[i];
-	}
-	for (int t = 0; t < VMM_DIRTY_TRACKERS; t++) {
-		uint64_t *b = vm->dirty_trackers[t];
-		if (b && b != acc)
-			for (size_t i = 0; i < words; i++)
-				b[i] |= vm->dirty_bitmap[i];
+		if (vm->slots[s].ro)
+			continue;
+		memset(vm->dirty_bitmap, 0, (size_t)((vm->slots[s].frames + 63) / 64) * sizeof(uint64_t));
+		log.dirty_bitmap = vm->dirty_bitmap;
+		if (ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
+			return -errno;
+		merge_log(vm, vm->slots[s].first, vm->slots[s].frames, acc);
 	}
 	return 0;
 }

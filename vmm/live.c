@@ -504,6 +504,7 @@ int vmm_live_run(struct vmm_live *l, struct vmm_live_result *res, struct vmm_err
 			res->exit_value = ev->u.exit_value;
 			return 0;
 		case VMM_EV_DEBUG:
+		case VMM_EV_WRITE:      /* a page the debugger protected */
 			res->reason = VMM_STOP_DEBUG;
 			return 0;
 		case VMM_EV_SHUTDOWN:

@@ -4,7 +4,7 @@ vmm_libvmm_a_SOURCES =
 include $(srcdir)/vmm/devices.mk
 vmm_libvmm_a_SOURCES += vmm/vmm.h vmm/internal.h vmm/device.h vmm/devices.h \
 	vmm/kvm.c vmm/cpu.c vmm/cpuid.c vmm/machine.c vmm/multiboot.c vmm/acpi.c vmm/clock.c vmm/state.c vmm/live.c vmm/probe.c \
-	vmm/cpustate.c vmm/pagestore.c vmm/pagemap.c vmm/snapshot.c
+	vmm/cpustate.c vmm/pagestore.c vmm/pagemap.c vmm/snapshot.c vmm/protect.c
 
 check_PROGRAMS += tests/unit/multiboot_test tests/unit/dispatch_test
 TESTS += tests/unit/multiboot_test tests/unit/dispatch_test
@@ -37,3 +37,9 @@ noinst_PROGRAMS += tests/bench/snapshot_bench
 tests_bench_snapshot_bench_LDADD = vmm/libvmm.a
 bench_scripts += tests/bench/snapshot.sh
 EXTRA_DIST += tests/bench/snapshot.sh
+
+# Write-protected pages (vmm/protect.c) on race.elf: the guest does not
+# notice, snapshots keep working (needs /dev/kvm and the samples, else SKIP).
+check_PROGRAMS += tests/unit/protect_test
+TESTS += tests/unit/protect_test
+tests_unit_protect_test_LDADD = introspect/libintrospect.a vmm/libvmm.a

@@ -83,6 +83,9 @@ enum vmm_event_kind {
 	VMM_EV_KICK,            /* KVM_RUN interrupted by the host (not counted) */
 	VMM_EV_DEBUG,           /* breakpoint, watchpoint or single step         */
 	VMM_EV_GUEST_EXIT,      /* the guest wrote isa-debug-exit (counted)      */
+	VMM_EV_WRITE,           /* the guest wrote a page protected with
+				 * vmm_protect_pages; rrvm completed the write
+				 * (not counted: a debugger's exit) */
 	VMM_EV_SHUTDOWN,        /* triple fault                                  */
 	VMM_EV_ERROR,           /* KVM internal error or an exit rrvm can't handle */
 };
@@ -108,6 +111,11 @@ struct vmm_event {
 			uint32_t exception;     /* 1 = #DB, 3 = #BP */
 			uint64_t pc, dr6, dr7;
 		} debug;
+		struct {
+			uint64_t gpa;   /* VMM_EV_WRITE: where, and how many bytes */
+			uint32_t len;
+			bool is_write;  /* false: a read KVM passed on (served from RAM) */
+		} write;
 		uint32_t exit_value;    /* VMM_EV_GUEST_EXIT: the value written */
 		struct {
 			uint32_t reason;        /* KVM exit reason */
@@ -245,6 +253,31 @@ int vmm_dirty_collect(struct vmm *vm, uint64_t *acc) VMM_MUST_CHECK;
 int vmm_dirty_track(struct vmm *vm, uint64_t *bitmap) VMM_MUST_CHECK;
 void vmm_dirty_untrack(struct vmm *vm, uint64_t *bitmap);
 size_t vmm_dirty_words(const struct vmm *vm);
+
+/*
+ * Write-protected pages, for a debugger's write watchpoints where the debug
+ * registers do not catch data accesses (protect.c): make exactly these
+ * guest-physical frames (at most VMM_PROTECT_MAX; n = 0: none) read-only
+ * to the guest. A guest write to one then ends vmm_step with VMM_EV_WRITE
+ * after rrvm has written the bytes to RAM and marked the page as written
+ * (snapshots, dirty trackers); it is not a synchronous exit and does not
+ * change the guest's execution. -EOPNOTSUPP without read-only memory
+ * slots (KVM_CAP_READONLY_MEM), -EFAULT for a frame outside RAM; on
+ * failure no page is protected.
+ */
+#define VMM_PROTECT_MAX 16
+int vmm_protect_pages(struct vmm *vm, const uint64_t *frames, unsigned n,
+		      struct vmm_error *err) VMM_MUST_CHECK;
+bool vmm_can_protect(struct vmm *vm);
+/* The frames protected now (into frames, if not NULL), and their number. */
+unsigned vmm_protected_pages(const struct vmm *vm, uint64_t *frames);
+bool vmm_protected(const struct vmm *vm, uint64_t gpa);
+/* How to find the page an interrupt frame goes to (guest-virtual rsp to
+ * physical, through the guest's page tables: the debugger's view). Without
+ * it, every protected page is writable during an entry that delivers an
+ * interrupt (the CPU's push of the frame cannot be trapped). */
+void vmm_protect_set_translate(struct vmm *vm, int (*translate)(void *ctx, uint64_t va, uint64_t *pa),
+			       void *ctx);
 
 /* Guest debug (KVM_SET_GUEST_DEBUG): up to 4 hardware breakpoints or
  * watchpoints and single-step. type: 0 exec, 1 write, 3 read/write;

@@ -24,14 +24,16 @@ S=$SAMPLES
 need_gdb "$RRVM" "$S/race.elf" "$S/echo.elf"
 
 # ---- 1. A write watchpoint on a live guest with a 1 kHz timer ------------
-# It is kept by single-stepping here (no data breakpoints at CPL0: see
-# rrvm doctor). The watch fires on the 50th operation of worker 1, with
-# the timer running in stepped time (ticks taken, other workers ran).
+# It is kept by write-protecting its page here (no data breakpoints at
+# CPL0: see rrvm doctor). The watch fires on the 50th operation of worker
+# 1, with the timer running (ticks taken, other workers ran).
+# KLINE: kmain's line that registers the timer handler.
+KLINE=$(grep -n 'irq_register(PIT_IRQ' "$top_srcdir/samples/race.c" | cut -d: -f1)
 start_rrvm run --timeout 900 "$S/race.elf"
-run_gdb "$S/race.elf" -ex 'tbreak race.c:415' -ex 'continue' \
+run_gdb "$S/race.elf" -ex "tbreak race.c:$KLINE" -ex 'continue' \
 	-ex 'watch -l race.threads[1].ops if race.threads[1].ops == 50' -ex 'continue' \
 	-ex 'printf "ticks=%d other=%d\n", race.ticks, race.threads[2].ops' -ex 'kill'
-gcheck "live watchpoint: stopped at kmain line 415 first" gdb_re '^Temporary breakpoint 1, kmain'
+gcheck "live watchpoint: stopped at kmain line $KLINE first" gdb_re '^Temporary breakpoint 1, kmain'
 gcheck "live watchpoint with a 1 kHz timer: hits at the 50th operation (old 49, new 50)" \
 	sh -c "grep -q '^Old value = 49' '$T/gdb.out' && grep -q '^New value = 50' '$T/gdb.out'"
 ticks=$(sed -n 's/^ticks=\([0-9]*\) other=\([0-9]*\)$/\1/p' "$T/gdb.out")
@@ -184,9 +186,9 @@ run_gdb_ext() {
 	wait_rrvm
 }
 run_gdb_ext "$S/race.elf" -ex 'break worker_main' -ex 'continue' -ex 'delete' \
-	-ex 'break race.c:415' -ex 'continue' -ex 'printf "before run: ticks=%d\n", race.ticks' \
+	-ex "break race.c:$KLINE" -ex 'continue' -ex 'printf "before run: ticks=%d\n", race.ticks' \
 	-ex 'run' -ex 'printf "after run: ticks=%d\n", race.ticks' -ex 'kill'
-gcheck "live run: the guest booted again and stopped at its start (kmain line 415)" \
+gcheck "live run: the guest booted again and stopped at its start (kmain line $KLINE)" \
 	sh -c "[ \$(grep -c '^Breakpoint 2, kmain' '$T/gdb.out') -eq 1 ] && grep -q '^after run: ticks=0' '$T/gdb.out'"
 gcheck "live run: it had run before (ticks taken)" gdb_re '^before run: ticks=[1-9]'
 gcheck "live run: rrvm says so and serves on" err_has 'the guest was booted again'

@@ -116,7 +116,7 @@ check "a global read (the bank lock, the balance array's size)" \
 	sh -c "grep -qE '^\\\$1 = [01]\$' '$T/gdb.out' && grep -q '^\$2 = 64\$' '$T/gdb.out'"
 check "stepi moved to the next instruction" gdb_re '^\$3 = \(void \(\*\)\(\)\) 0x[0-9a-f]+ <account_transfer\+[1-9][0-9]*>'
 check "next went on through the source lines of account_transfer" \
-	sh -c "grep -qE '^21[4-9]	' '$T/gdb.out' && grep -q 'account_transfer + [0-9]* in section .text' '$T/gdb.out'"
+	sh -c "grep -qE '^[0-9]+	+if \\(b->balance\\[from\\] >= amount\\)' '$T/gdb.out' && grep -q 'account_transfer + [0-9]* in section .text' '$T/gdb.out'"
 check "kill: gdb reports it" gdb_has '[Inferior 1 (Remote target) killed]'
 check "kill: rrvm says so and exits 130 (got $RRVM_STATUS)" sh -c "[ $RRVM_STATUS = 130 ] && grep -q 'gdb killed the guest' '$T/rrvm.err'"
 check "no complaints from gdb" sh -c "! grep -iE 'warning|error|remote failure|protocol' '$T/gdb.out'"

@@ -133,6 +133,7 @@ static inline void det_handle(struct det *d, const struct vmm_event *ev)
 		break;
 	case VMM_EV_KICK:
 	case VMM_EV_IRQ_WINDOW:
+	case VMM_EV_WRITE:      /* a protected page: rrvm completed the write */
 		break;
 	case VMM_EV_DEBUG:
 	case VMM_EV_SHUTDOWN:
