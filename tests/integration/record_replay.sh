@@ -72,7 +72,7 @@ if command -v lz4 >/dev/null; then
 else
 	ok "# SKIP lz4 not installed"
 fi
-has "$scratch/ticks/manifest" "^event-log-version: 1$" "the manifest names the log version"
+has "$scratch/ticks/manifest" "^event-log-version: 2$" "the manifest names the log version"
 has "$scratch/ticks/manifest" "^kernel-sha256: [0-9a-f]{64}$" "and the kernel digest"
 has "$scratch/race-1/manifest" "^chaos-seed: 1$" "and the chaos seed"
 check "the recording holds a copy of the kernel" cmp -s "$scratch/ticks/kernel" "$SAMPLES/ticks.elf"

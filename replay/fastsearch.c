@@ -1,0 +1,317 @@
+/*
+ * fastsearch.c — finding an asynchronous point in fewer breakpoint hits:
+ * free-run most of the way under a host timer, search only the end.
+ *
+ * The plain search (replayer.c) stops at every execution of the recorded
+ * rip, four vCPU ioctls each: on compute, ~160 hits per timer interrupt.
+ * Here, after three plain hits, the registers that change by a constant
+ * step between consecutive hits (stride.c) and the registers the
+ * recording logged at the point (POLL_REGS) give the number of passes
+ * still to go. The replayer then
+ *   1. saves the machine and its own state at this hit (a snapshot, the
+ *      same machinery as the debugger's checkpoints);
+ *   2. free-runs with the search breakpoint off, stopped by the host kick
+ *      timer after about 3/4 of the time the remaining passes take at the
+ *      rate measured so far;
+ *   3. arms the breakpoint again: its next hit tells exactly how many
+ *      passes are left (the counter's value at the rip itself). Far: go
+ *      to 2. Near: plain hits from here. Behind (the stretch overshot):
+ *      restore the snapshot and free-run a shorter stretch (a rollback).
+ * While a snapshot is held nothing the guest does may leave the machine:
+ * output is muted and clock reads return the last value without taking
+ * one from the log; a synchronous exit, HLT or anything else but the
+ * kick or our breakpoint means the guest went past the point, and is
+ * rolled back the same way before the replayer sees it. A counter that
+ * stops counting (the value the point needs is reached, or passed,
+ * without the fingerprint matching), repeated overshoots, or a user kick
+ * roll back to the snapshot for good and the plain search goes on from
+ * there: the estimate only ever chooses which hits are skipped, the full
+ * fingerprint decides every injection, and whenever a skip may have gone
+ * wrong the replay returns to a state it saw itself.
+ *
+ * Off when the recording has no POLL_REGS (log version 1), when the
+ * debugger has breakpoints, watchpoints or a step set (its stops must not
+ * be run over), on a machine without snapshots (the unit tests' fake),
+ * and on request (replay_options.plain_search).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "replay/internal.h"
+
+/* Passes to go below which the plain hits are cheaper than a stretch
+ * (a stretch and its hit cost about as much as one plain hit; aiming at
+ * 3/4 leaves a quarter to hit). */
+#define FAST_MIN_LEFT 12
+/* Passes further than this are not believed (a register that merely
+ * moves, not a loop counter of this window). */
+#define FAST_MAX_LEFT (1 << 24)
+/* Overshoots at one point before the plain search takes over. */
+#define FAST_MAX_ROLLBACKS 3
+/* A first guess of host time per pass before one was measured: short,
+ * since undershooting costs a stretch, overshooting a rollback. */
+#define FAST_GUESS_NS 1000
+/* Passes a stretch must advance for its rate to be believed. */
+#define FAST_MIN_MEASURE 8
+
+static uint64_t host_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static bool user_debug_active(const struct replay *r)
+{
+	const struct vmm_debug *d = &r->user_dbg;
+
+	if (d->single_step || d->sw_breakpoints)
+		return true;
+	for (int i = 0; i < 4; i++)
+		if (d->hw[i].enabled)
+			return true;
+	return false;
+}
+
+void replay_fast_begin(struct replay *r)
+{
+	struct replay_fast *f = &r->fast;
+	const uint64_t *target = replay_q_regs(r);
+
+	f->phase = REPLAY_FAST_OFF;
+	f->nobs = 0;
+	f->rollbacks_here = 0;
+	if (f->disabled || !target || !r->mops->snap_save || user_debug_active(r))
+		return;
+	memcpy(f->target, target, sizeof(f->target));
+	f->phase = REPLAY_FAST_LEARN;
+}
+
+/* Give up the snapshot and what it held back. */
+static void release(struct replay *r)
+{
+	struct replay_fast *f = &r->fast;
+
+	if (!f->live)
+		return;
+	r->mops->snap_free(r->mctx, f->snap);
+	f->snap = NULL;
+	r->mops->set_mute(r->mctx, f->saved_mute);
+	f->probing = false;
+	f->live = false;
+}
+
+void replay_fast_end(struct replay *r)
+{
+	release(r);
+	r->fast.phase = REPLAY_FAST_OFF;
+}
+
+void replay_fast_free(struct replay *r)
+{
+	replay_fast_end(r);
+	free(r->fast.rstate);
+	r->fast.rstate = NULL;
+}
+
+static double per_pass(const struct replay_fast *f)
+{
+	return f->ns_per_pass > 0 ? f->ns_per_pass : FAST_GUESS_NS;
+}
+
+static void start_run(struct replay *r, int64_t left)
+{
+	struct replay_fast *f = &r->fast;
+	uint64_t goal = (uint64_t)left * 3 / 4;
+	double per = per_pass(f);
+
+	f->phase = REPLAY_FAST_RUN;
+	f->run_from = left;
+	f->run_ns = (uint64_t)((double)(goal ? goal : 1) * per);
+	r->stepping_over = false;
+}
+
+/* Take the snapshot at this hit; false if the machine cannot. */
+static bool hold(struct replay *r)
+{
+	struct replay_fast *f = &r->fast;
+	struct vmm_error err = { "" };
+	size_t need = replay_state_size(r);
+	bool was = r->stepping_over;
+
+	if (f->rstate_len < need) {
+		void *p = realloc(f->rstate, need);
+
+		if (!p)
+			return false;
+		f->rstate = p;
+		f->rstate_len = need;
+	}
+	/* Saved as "at the hit, to be stepped over": what the plain search
+	 * does next from here, should it take over after a restore. */
+	r->stepping_over = true;
+	if (replay_state_save(r, f->rstate, need, &err)) {
+		r->stepping_over = was;
+		return false;
+	}
+	r->stepping_over = was;
+	if (r->mops->snap_save(r->mctx, &f->snap, &err))
+		return false;
+	f->live = true;
+	f->probing = true;
+	f->saved_mute = r->mops->set_mute(r->mctx, UINT64_MAX);
+	r->stats.snapshots++;
+	return true;
+}
+
+/*
+ * Back to the snapshot. shorter: the stretch overshot, try a shorter one
+ * from there; otherwise (or after too many) the plain search goes on from
+ * the snapshot's hit. A restore that fails leaves the machine undefined:
+ * the replay stops with an error.
+ */
+static void rollback(struct replay *r, bool shorter, int64_t left)
+{
+	struct replay_fast *f = &r->fast;
+	struct vmm_error err = { "" };
+	int rc;
+
+	r->stats.rollbacks++;
+	f->rollbacks_here++;
+	rc = r->mops->snap_restore(r->mctx, f->snap, &err);
+	if (!rc)
+		rc = replay_state_restore(r, f->rstate, replay_state_size(r), &err);
+	if (rc) {
+		release(r);
+		f->phase = REPLAY_FAST_OFF;
+		r->fast_failed = rc;
+		snprintf(r->fast_error, sizeof(r->fast_error), "%s", err.msg);
+		return;
+	}
+	if (shorter && f->rollbacks_here < FAST_MAX_ROLLBACKS) {
+		/* It ran faster than measured. A hit behind the point says
+		 * by how much; an exit does not: halve then. */
+		if (left < 0)
+			f->ns_per_pass = (double)f->run_ns / (double)(f->run_from - left);
+		else
+			f->ns_per_pass = per_pass(f) / 2;
+		start_run(r, f->snap_left);
+		return;
+	}
+	release(r);
+	f->phase = REPLAY_FAST_OFF;     /* stepping_over is set by the restore */
+}
+
+bool replay_fast_hit(struct replay *r)
+{
+	struct replay_fast *f = &r->fast;
+	struct vmm_regs regs;
+	uint64_t now[REPLAY_GPRS];
+	int64_t left;
+
+	if (f->phase != REPLAY_FAST_LEARN && f->phase != REPLAY_FAST_APPROACH)
+		return false;
+	if (r->mops->get_regs(r->mctx, &regs)) {
+		if (f->live)
+			rollback(r, false, 0);
+		f->phase = REPLAY_FAST_OFF;
+		return f->live;
+	}
+	replay_stride_regs(&regs, now);
+	if (f->phase == REPLAY_FAST_LEARN) {
+		memmove(f->obs[0], f->obs[1], 2 * sizeof(f->obs[0]));
+		memcpy(f->obs[2], now, sizeof(now));
+		if (++f->nobs < 3)
+			return false;
+		if (!replay_stride_learn((const uint64_t(*)[REPLAY_GPRS])f->obs, f->target,
+					 FAST_MAX_LEFT, &f->reg, &f->step, &left) ||
+		    left < FAST_MIN_LEFT) {
+			f->phase = REPLAY_FAST_OFF;
+			return false;
+		}
+		if (!hold(r)) {
+			f->phase = REPLAY_FAST_OFF;
+			return false;
+		}
+		f->snap_left = left;
+		start_run(r, left);
+		return true;
+	}
+	/* APPROACH: the counter at the rip itself says exactly where we are. */
+	if (!replay_stride_remaining(now, f->target, f->reg, f->step, &left) || left <= 0) {
+		/* Behind the point (an overshoot), or at the counter's value
+		 * without the state (the register does not count this loop). */
+		bool over = left < 0 && f->after_run;
+
+		if (f->live) {
+			rollback(r, over, left);
+			return true;
+		}
+		f->phase = REPLAY_FAST_OFF;
+		return false;
+	}
+	/* The rate: passes per ns of the timer's delay (the time the guest
+	 * really ran is about that; the entry and the kick add a constant
+	 * that a stretch of a few passes would take for slowness). */
+	if (f->after_run && f->run_from - left >= FAST_MIN_MEASURE)
+		f->ns_per_pass = (double)f->run_ns / (double)(f->run_from - left);
+	else if (f->after_run)
+		f->ns_per_pass = per_pass(f) * 2;
+	f->after_run = false;
+	if (left >= FAST_MIN_LEFT && f->live) {
+		start_run(r, left);
+		return true;
+	}
+	return false;
+}
+
+bool replay_fast_running(const struct replay *r)
+{
+	return r->fast.phase == REPLAY_FAST_RUN;
+}
+
+int replay_fast_before_step(struct replay *r)
+{
+	struct replay_fast *f = &r->fast;
+
+	if (f->phase != REPLAY_FAST_RUN)
+		return 0;
+	f->run_start = host_ns();
+	r->stats.free_runs++;
+	return r->mops->kick_at(r->mctx, f->run_start + f->run_ns);
+}
+
+bool replay_fast_after_step(struct replay *r, const struct vmm_event *ev)
+{
+	struct replay_fast *f = &r->fast;
+
+	if (f->phase == REPLAY_FAST_RUN) {
+		f->run_took = host_ns() - f->run_start;
+		(void)r->mops->kick_at(r->mctx, UINT64_MAX);
+		r->mops->take_kick(r->mctx);
+		if (ev->kind == VMM_EV_KICK) {
+			f->phase = REPLAY_FAST_APPROACH;
+			f->after_run = true;
+		} else {
+			/* An exit: the guest went past the point. */
+			rollback(r, true, 0);
+		}
+		return true;
+	}
+	if (!f->live || ev->kind == VMM_EV_DEBUG || ev->kind == VMM_EV_KICK)
+		return false;
+	/* Approaching, the guest left the window without a match: the
+	 * counter misled us. Back to the snapshot, plain from there. */
+	rollback(r, false, 0);
+	return true;
+}
+
+void replay_fast_abandon(struct replay *r)
+{
+	if (r->fast.live)
+		rollback(r, false, 0);
+	r->fast.phase = REPLAY_FAST_OFF;
+}
