@@ -4,15 +4,15 @@
  *
  * The plain search (replayer.c) stops at every execution of the recorded
  * rip, four vCPU ioctls each: on compute, ~160 hits per timer interrupt.
- * Here, after three plain hits, the registers that change by a constant
+ * Here, after two plain hits, the registers that change by a constant
  * step between consecutive hits (stride.c) and the registers the
  * recording logged at the point (POLL_REGS) give the number of passes
  * still to go. The replayer then
  *   1. saves the machine and its own state at this hit (a snapshot, the
  *      same machinery as the debugger's checkpoints);
  *   2. free-runs with the search breakpoint off, stopped by the host kick
- *      timer after about 3/4 of the time the remaining passes take at the
- *      rate measured so far;
+ *      timer after the time all but a margin of the remaining passes take
+ *      at the rate measured so far;
  *   3. arms the breakpoint again: its next hit tells exactly how many
  *      passes are left (the counter's value at the rip itself). Far: go
  *      to 2. Near: plain hits from here. Behind (the stretch overshot):
@@ -41,19 +41,25 @@
 
 #include "replay/internal.h"
 
-/* Passes to go below which the plain hits are cheaper than a stretch
- * (a stretch and its hit cost about as much as one plain hit; aiming at
- * 3/4 leaves a quarter to hit). */
-#define FAST_MIN_LEFT 12
+/* Passes to go below which the plain hits are cheaper than a snapshot
+ * (about as many ioctls as two hits) and a stretch. */
+#define FAST_MIN_LEFT 8
+/* The fewest passes worth a stretch once the snapshot is taken: a stretch
+ * and the hit that ends it cost about as much as one plain hit. */
+#define FAST_MIN_RUN 3
 /* Passes further than this are not believed (a register that merely
  * moves, not a loop counter of this window). */
 #define FAST_MAX_LEFT (1 << 24)
+/* Stretches at one point before the hits go on alone (a loop much slower
+ * than the rate measured on another may take several to learn). */
+#define FAST_MAX_RUNS 16
 /* Overshoots at one point before the plain search takes over. */
 #define FAST_MAX_ROLLBACKS 3
 /* A first guess of host time per pass before one was measured: short,
  * since undershooting costs a stretch, overshooting a rollback. */
 #define FAST_GUESS_NS 1000
-/* Passes a stretch must advance for its rate to be believed. */
+/* Passes a stretch must advance for its rate to be believed (a short
+ * stretch is mostly its entry and kick). */
 #define FAST_MIN_MEASURE 8
 
 static uint64_t host_ns(void)
@@ -84,6 +90,7 @@ void replay_fast_begin(struct replay *r)
 	f->phase = REPLAY_FAST_OFF;
 	f->nobs = 0;
 	f->rollbacks_here = 0;
+	f->runs_here = 0;
 	if (f->disabled || !target || !r->mops->snap_save || user_debug_active(r))
 		return;
 	memcpy(f->target, target, sizeof(f->target));
@@ -122,13 +129,38 @@ static double per_pass(const struct replay_fast *f)
 	return f->ns_per_pass > 0 ? f->ns_per_pass : FAST_GUESS_NS;
 }
 
+/*
+ * A measured time per pass. The guest's speed varies with the host's load
+ * and a stretch's entry and kick add time that is not passes, so that a
+ * measurement is as often too slow as right; a too slow rate makes the
+ * next stretch overshoot (a rollback), a too fast one costs a stretch. So
+ * the rate follows a faster measurement at once and a slower one only by
+ * an eighth at a time.
+ */
+static void note_rate(struct replay_fast *f, double ns)
+{
+	if (f->ns_per_pass <= 0 || ns < f->ns_per_pass)
+		f->ns_per_pass = ns;
+	else
+		f->ns_per_pass = f->ns_per_pass * 1.125 < ns ? f->ns_per_pass * 1.125 : ns;
+}
+
+/* Passes a stretch leaves to the hits: the kick comes a few passes late
+ * (its signal, the exit), and the rate is off by some percent. */
+static int64_t margin(int64_t left)
+{
+	return 3 + left / 8;
+}
+
 static void start_run(struct replay *r, int64_t left)
 {
 	struct replay_fast *f = &r->fast;
-	uint64_t goal = (uint64_t)left * 3 / 4;
+	uint64_t goal = (uint64_t)(left - margin(left));
 	double per = per_pass(f);
 
 	f->phase = REPLAY_FAST_RUN;
+	f->runs_here++;
+	f->run_goal = goal;
 	f->run_from = left;
 	f->run_ns = (uint64_t)((double)(goal ? goal : 1) * per);
 	r->stepping_over = false;
@@ -222,11 +254,10 @@ bool replay_fast_hit(struct replay *r)
 	}
 	replay_stride_regs(&regs, now);
 	if (f->phase == REPLAY_FAST_LEARN) {
-		memmove(f->obs[0], f->obs[1], 2 * sizeof(f->obs[0]));
-		memcpy(f->obs[2], now, sizeof(now));
-		if (++f->nobs < 3)
+		memcpy(f->obs[f->nobs], now, sizeof(now));
+		if (++f->nobs < REPLAY_FAST_LEARN_HITS)
 			return false;
-		if (!replay_stride_learn((const uint64_t(*)[REPLAY_GPRS])f->obs, f->target,
+		if (!replay_stride_learn((const uint64_t(*)[REPLAY_GPRS])f->obs, f->nobs, f->target,
 					 FAST_MAX_LEFT, &f->reg, &f->step, &left) ||
 		    left < FAST_MIN_LEFT) {
 			f->phase = REPLAY_FAST_OFF;
@@ -257,11 +288,11 @@ bool replay_fast_hit(struct replay *r)
 	 * really ran is about that; the entry and the kick add a constant
 	 * that a stretch of a few passes would take for slowness). */
 	if (f->after_run && f->run_from - left >= FAST_MIN_MEASURE)
-		f->ns_per_pass = (double)f->run_ns / (double)(f->run_from - left);
-	else if (f->after_run)
-		f->ns_per_pass = per_pass(f) * 2;
+		note_rate(f, (double)f->run_ns / (double)(f->run_from - left));
+	else if (f->after_run && (uint64_t)(f->run_from - left) < f->run_goal / 2)
+		f->ns_per_pass = per_pass(f) * 2;       /* a slower loop than the last */
 	f->after_run = false;
-	if (left >= FAST_MIN_LEFT && f->live) {
+	if (left - margin(left) >= FAST_MIN_RUN && f->live && f->runs_here < FAST_MAX_RUNS) {
 		start_run(r, left);
 		return true;
 	}

@@ -55,6 +55,7 @@ struct replay_machine_ops {
 };
 
 /* The fast search's state (fastsearch.c). */
+#define REPLAY_FAST_LEARN_HITS 3      /* hits watched before an estimate */
 enum replay_fast_phase {
 	REPLAY_FAST_OFF,        /* plain hits */
 	REPLAY_FAST_LEARN,      /* plain hits, watching the registers */
@@ -66,7 +67,7 @@ struct replay_fast {
 	enum replay_fast_phase phase;
 	bool disabled;                  /* replay_options.plain_search */
 	uint64_t target[REPLAY_GPRS];   /* the point's registers (POLL_REGS) */
-	uint64_t obs[3][REPLAY_GPRS];   /* at the last three hits */
+	uint64_t obs[REPLAY_FAST_LEARN_HITS][REPLAY_GPRS]; /* at the last hits */
 	unsigned nobs;
 	unsigned reg;                   /* the counter and its step per hit */
 	int64_t step;
@@ -75,7 +76,8 @@ struct replay_fast {
 	uint64_t run_ns, run_start, run_took;
 	double ns_per_pass;             /* measured; 0 before the first */
 	bool after_run;                 /* the next hit ends a stretch */
-	unsigned rollbacks_here;
+	unsigned rollbacks_here, runs_here;
+	uint64_t run_goal;              /* passes the stretch aims at */
 	bool live;                      /* a snapshot is held */
 	bool probing;                   /* clock reads take nothing from the log */
 	void *snap;
@@ -192,11 +194,14 @@ int replay_q_seek(struct replay *r, const struct replay_log_pos *pos) VMM_MUST_C
  * difference to the target is a whole number of steps. */
 bool replay_stride_remaining(const uint64_t now[REPLAY_GPRS], const uint64_t target[REPLAY_GPRS],
 			     unsigned reg, int64_t step, int64_t *left);
-/* From the registers at three consecutive hits (obs[0..2]), a counter register, its
- * step and the passes left (the nearest such estimate, at most max);
- * false if none, or if a counter says the point is behind. */
-bool replay_stride_learn(const uint64_t (*obs)[REPLAY_GPRS], const uint64_t target[REPLAY_GPRS],
-			 int64_t max, unsigned *reg, int64_t *step, int64_t *left);
+/* From the registers at nobs (2 or more) consecutive hits, obs[0] the
+ * first: a register with the same nonzero step between all of them, its
+ * step and the passes left to the target (the nearest such estimate, at
+ * most max). False if there is none, or if such a register says the
+ * point is behind. */
+bool replay_stride_learn(const uint64_t (*obs)[REPLAY_GPRS], unsigned nobs,
+			 const uint64_t target[REPLAY_GPRS], int64_t max, unsigned *reg,
+			 int64_t *step, int64_t *left);
 
 /* A search begins (the next event is its POLL_ASYNC) / found its point. */
 void replay_fast_begin(struct replay *r);

@@ -4,8 +4,9 @@
  *
  * A loop that runs through the searched rip usually keeps a counter or a
  * pointer in a register that moves by the same step on every pass (i++,
- * p += 8). Seen at three consecutive hits of the rip, such a register
- * names its step d; with the value the recording logged at the point
+ * p += 8). Seen at consecutive hits of the rip (two are enough: a register
+ * that only seems to count costs a rollback, nothing more), such a
+ * register names its step d; with the value the recording logged at the point
  * (POLL_REGS), (target - now) / d is the number of passes still to go,
  * exactly, for as long as the register really is such a counter. Nothing
  * here decides anything: a wrong estimate costs a rollback, and the full
@@ -41,17 +42,26 @@ bool replay_stride_remaining(const uint64_t now[REPLAY_GPRS], const uint64_t tar
 	return true;
 }
 
-bool replay_stride_learn(const uint64_t (*obs)[REPLAY_GPRS], const uint64_t target[REPLAY_GPRS],
-			 int64_t max, unsigned *reg, int64_t *step, int64_t *left)
+bool replay_stride_learn(const uint64_t (*obs)[REPLAY_GPRS], unsigned nobs,
+			 const uint64_t target[REPLAY_GPRS], int64_t max, unsigned *reg,
+			 int64_t *step, int64_t *left)
 {
+	const uint64_t *last = obs[nobs - 1];
 	bool found = false;
 
+	if (nobs < 2)
+		return false;
 	for (unsigned j = 0; j < REPLAY_GPRS; j++) {
 		int64_t d = (int64_t)(obs[1][j] - obs[0][j]), n;
+		unsigned k;
 
-		if (d == 0 || (int64_t)(obs[2][j] - obs[1][j]) != d)
+		if (d == 0)
 			continue;
-		if (!replay_stride_remaining(obs[2], target, j, d, &n) || n > max)
+		for (k = 2; k < nobs && (int64_t)(obs[k][j] - obs[k - 1][j]) == d; k++)
+			;
+		if (k < nobs)
+			continue;       /* not a constant step */
+		if (!replay_stride_remaining(last, target, j, d, &n) || n > max)
 			continue;
 		/* A counter that says the point is behind: either the point
 		 * is not in this pass of the loop or the register does not
