@@ -4,7 +4,7 @@
  *
  * The plain search (replayer.c) stops at every execution of the recorded
  * rip, four vCPU ioctls each: on compute, ~160 hits per timer interrupt.
- * Here, after two plain hits, the registers that change by a constant
+ * Here, after three plain hits, the registers that change by a constant
  * step between consecutive hits (stride.c) and the registers the
  * recording logged at the point (POLL_REGS) give the number of passes
  * still to go. The replayer then

@@ -4,9 +4,10 @@
  *
  * A loop that runs through the searched rip usually keeps a counter or a
  * pointer in a register that moves by the same step on every pass (i++,
- * p += 8). Seen at consecutive hits of the rip (two are enough: a register
- * that only seems to count costs a rollback, nothing more), such a
- * register names its step d; with the value the recording logged at the point
+ * p += 8). Seen at consecutive hits of the rip, such a register names its
+ * step d (the replayer watches three hits: with two, registers that only
+ * seemed to count, and said the point was behind, left race.elf with a
+ * third of the estimates); with the value the recording logged at the point
  * (POLL_REGS), (target - now) / d is the number of passes still to go,
  * exactly, for as long as the register really is such a counter. Nothing
  * here decides anything: a wrong estimate costs a rollback, and the full
