@@ -5,7 +5,8 @@
  * machine against them (the run loop, polls, the fingerprint search,
  * divergence and the end), lookahead.c holds the queue of events read
  * ahead of the one being consumed, replaystate.c saves and restores the
- * replayer's state, and machine_vmm.c opens a recording on a real vmm.
+ * replayer's state, fastsearch.c and stride.c find asynchronous points in
+ * fewer breakpoint hits, and replayopen.c opens a recording on a real vmm.
  *
  * The seam: the replayer reaches the machine only through struct
  * replay_machine_ops, so its logic runs the same against a real KVM guest

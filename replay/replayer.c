@@ -9,7 +9,10 @@
  *   POLL_ASYNC — after exit N, at the first instruction boundary whose
  *                state matches the logged fingerprint, found with a
  *                hardware breakpoint at the logged rip (one debug register,
- *                the fourth, is the replayer's; see DESIGN.md).
+ *                the fourth, is the replayer's; see DESIGN.md). Where a
+ *                register counts the passes of a loop, most of the hits
+ *                are skipped by free-running from a snapshot
+ *                (fastsearch.c, which has the design and the figures).
  * Everything else is recomputed and checked: injected vectors (INJECT),
  * the running checksum of synchronous exits (CHECKSUM) and the end (END:
  * exit count, reason, status, final state hash). The first mismatch stops
