@@ -115,6 +115,14 @@ void replay_q_consume(struct replay *r)
 {
 	struct replay_lookahead *first = fill(r, 0);
 
+	if (r->observer.on_log && first->status == REPLAY_LOG_EVENT && first->has_regs) {
+		/* The observer (the trace database) sees every logged event,
+		 * the folded POLL_REGS too, in log order. */
+		struct replay_event hint = { .type = REPLAY_EV_POLL_REGS };
+
+		memcpy(hint.poll_regs.gpr, first->gpr, sizeof(first->gpr));
+		r->observer.on_log(r->observer.ctx, &hint, r->mops->exits(r->mctx));
+	}
 	if (r->observer.on_log && first->status == REPLAY_LOG_EVENT)
 		r->observer.on_log(r->observer.ctx, &first->ev, r->mops->exits(r->mctx));
 	r->qhead = (r->qhead + 1) % REPLAY_LOOKAHEAD;

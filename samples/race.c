@@ -42,9 +42,7 @@
  * RACE_OPS_PER_WORKER the total work, RACE_FAST_ONE_IN how often the
  * unlocked path runs and RACE_JOURNAL_MIX how long its window is. The
  * kernel command line may also say "seed=N" to change the workers' random
- * streams (for estimating the failure rate under a deterministic clock),
- * and "ops=N" for N operations per worker instead of RACE_OPS_PER_WORKER
- * (shorter runs for tests that record many).
+ * streams (for estimating the failure rate under a deterministic clock).
  */
 #include <stdbool.h>
 
@@ -118,7 +116,6 @@ struct race {
 	struct thread threads[RACE_WORKERS + 1]; /* [0] is kmain */
 	volatile unsigned current;
 	volatile uint64_t ticks;
-	uint32_t ops_per_worker;
 };
 
 static struct race race;
@@ -278,7 +275,7 @@ void worker_main(struct thread *t)
 	struct bank *b = &race.bank;
 	uint32_t op;
 
-	for (op = 1; op <= race.ops_per_worker; op++) {
+	for (op = 1; op <= RACE_OPS_PER_WORKER; op++) {
 		uint32_t r = rng_next(&t->rng);
 		int64_t amount = 1 + (int64_t)((r >> 8) % RACE_MAX_AMOUNT);
 
@@ -378,33 +375,29 @@ static struct isr_frame *race_tick(struct isr_frame *frame, void *ctx)
 
 /* ---- Start-up --------------------------------------------------------- */
 
-/* "KEY=N" (key given with its '=') anywhere in the command line, else
- * dflt. */
-static uint32_t parse_arg(const char *cmdline, const char *key, uint32_t dflt)
+/* "seed=N" anywhere in the command line, else 0. */
+static uint32_t parse_seed(const char *cmdline)
 {
-	size_t n = strlen(key);
 	const char *p;
 	uint32_t v = 0;
 
 	if (!cmdline)
-		return dflt;
+		return 0;
 	for (p = cmdline; *p; p++) {
-		if ((p == cmdline || p[-1] == ' ') && !strncmp(p, key, n)) {
-			for (p += n; *p >= '0' && *p <= '9'; p++)
+		if ((p == cmdline || p[-1] == ' ') && !strncmp(p, "seed=", 5)) {
+			for (p += 5; *p >= '0' && *p <= '9'; p++)
 				v = v * 10 + (uint32_t)(*p - '0');
 			return v;
 		}
 	}
-	return dflt;
+	return 0;
 }
 
 void kmain(uint32_t magic, uint32_t info)
 {
-	const char *cmdline = multiboot_cmdline(magic, info);
-	uint32_t seed = parse_arg(cmdline, "seed=", 0);
+	uint32_t seed = parse_seed(multiboot_cmdline(magic, info));
 	unsigned i;
 
-	race.ops_per_worker = parse_arg(cmdline, "ops=", RACE_OPS_PER_WORKER);
 	kernel_init();
 	race.bank.lock.owner = -1;
 	race.console.owner = -1;
@@ -418,7 +411,7 @@ void kmain(uint32_t magic, uint32_t info)
 
 	kprintf("race: %u workers, %u accounts, timer %u Hz, %u operations\n",
 		RACE_WORKERS, RACE_ACCOUNTS, RACE_TIMER_HZ,
-		RACE_WORKERS * race.ops_per_worker);
+		RACE_WORKERS * RACE_OPS_PER_WORKER);
 	irq_register(PIT_IRQ, race_tick, &race);
 	pit_start_periodic(RACE_TIMER_HZ);
 	pic_unmask(PIT_IRQ);
