@@ -180,6 +180,8 @@ int cli_cmd_replay(int argc, char **argv)
 			ro.symbolize_ctx = syms;
 		else
 			ro.symbolize = NULL;
+		/* For benchmarks: the search without free-running stretches. */
+		ro.plain_search = getenv("RRVM_PLAIN_SEARCH") != NULL;
 		if (replay_open(dir, &ro, &r, &err)) {
 			cli_msg("%s", err.msg);
 			rc = CLI_EXIT_USAGE;
@@ -230,8 +232,9 @@ int cli_cmd_replay(int argc, char **argv)
 	}
 	if (verbose)
 		cli_msg("asynchronous points %" PRIu64 ", breakpoint hits %" PRIu64 " (max %" PRIu64
-			" for one point), full fingerprint checks %" PRIu64, st.async_points, st.bp_hits,
-			st.bp_hits_max, st.fp_full_checks);
+			" for one point), full fingerprint checks %" PRIu64 ", fast searches %" PRIu64
+			", free runs %" PRIu64 ", rollbacks %" PRIu64, st.async_points, st.bp_hits,
+			st.bp_hits_max, st.fp_full_checks, st.snapshots, st.free_runs, st.rollbacks);
 out:
 	cli_on_interrupt(NULL, NULL);
 	replay_close(r);

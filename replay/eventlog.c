@@ -45,6 +45,23 @@ static const struct replay_event_desc event_descs[] = {
 		FLD(U8, "reason", end.reason),
 		FLD(U32, "status", end.status),
 		FLD(HEX, "state", end.state_hash) } },
+	[REPLAY_EV_POLL_REGS] = { "poll_regs", {
+		FLD(HEX, "rax", poll_regs.gpr[0]),
+		FLD(HEX, "rbx", poll_regs.gpr[1]),
+		FLD(HEX, "rcx", poll_regs.gpr[2]),
+		FLD(HEX, "rdx", poll_regs.gpr[3]),
+		FLD(HEX, "rsi", poll_regs.gpr[4]),
+		FLD(HEX, "rdi", poll_regs.gpr[5]),
+		FLD(HEX, "rbp", poll_regs.gpr[6]),
+		FLD(HEX, "rsp", poll_regs.gpr[7]),
+		FLD(HEX, "r8", poll_regs.gpr[8]),
+		FLD(HEX, "r9", poll_regs.gpr[9]),
+		FLD(HEX, "r10", poll_regs.gpr[10]),
+		FLD(HEX, "r11", poll_regs.gpr[11]),
+		FLD(HEX, "r12", poll_regs.gpr[12]),
+		FLD(HEX, "r13", poll_regs.gpr[13]),
+		FLD(HEX, "r14", poll_regs.gpr[14]),
+		FLD(HEX, "r15", poll_regs.gpr[15]) } },
 };
 
 #define N_DESCS (sizeof(event_descs) / sizeof(event_descs[0]))
@@ -416,10 +433,10 @@ enum replay_codec_rc replay_codec_decode_header(const uint8_t *p, size_t n, uint
 	rc = get_varint(&d, "format version", &version);
 	if (rc != REPLAY_DEC_OK)
 		return rc;
-	if (version != REPLAY_LOG_VERSION)
+	if (version < REPLAY_LOG_VERSION_MIN || version > REPLAY_LOG_VERSION)
 		return bad(&d, p + REPLAY_LOG_MAGIC_LEN,
-			   "event log format version %llu; this rrvm reads version %u only",
-			   (unsigned long long)version, REPLAY_LOG_VERSION);
+			   "event log format version %llu; this rrvm reads versions %u to %u",
+			   (unsigned long long)version, REPLAY_LOG_VERSION_MIN, REPLAY_LOG_VERSION);
 	*used = (size_t)(d.p - p);
 	return REPLAY_DEC_OK;
 }

@@ -23,7 +23,8 @@
 
 #define REPLAY_LOG_MAGIC        "RRVMEVT\n"     /* 8 bytes, no terminator counted */
 #define REPLAY_LOG_MAGIC_LEN    8
-#define REPLAY_LOG_VERSION      1
+#define REPLAY_LOG_VERSION      2
+#define REPLAY_LOG_VERSION_MIN  1               /* the oldest this rrvm reads */
 
 #define REPLAY_SERIAL_IN_MAX    4096            /* bytes per SERIAL_IN event */
 #define REPLAY_PAGES_MAX        (1u << 20)      /* pages per POLL_ASYNC event */
@@ -39,7 +40,8 @@
 	X(POLL_ASYNC, 4, "poll_async")          \
 	X(INJECT,     5, "inject")              \
 	X(CHECKSUM,   6, "checksum")            \
-	X(END,        7, "end")
+	X(END,        7, "end")                 \
+	X(POLL_REGS,  8, "poll_regs")
 
 enum replay_event_type {
 #define REPLAY_X_(name, code, text) REPLAY_EV_##name = code,
@@ -88,6 +90,13 @@ struct replay_event {
 			uint64_t exits;
 			uint64_t sum;
 		} checksum;
+		/* Version 2: the general registers at the POLL_ASYNC that
+		 * follows (in struct vmm_regs order, rax..r15). Not part of
+		 * the fingerprint (regs_hash is): the replayer uses them to
+		 * estimate how far the point is (replay/stride.c). */
+		struct {
+			uint64_t gpr[16];
+		} poll_regs;
 		struct {
 			uint64_t exits;
 			uint8_t reason;

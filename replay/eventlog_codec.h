@@ -34,7 +34,7 @@ struct replay_field {
 	size_t aux_off;
 };
 
-#define REPLAY_FIELDS_MAX 6
+#define REPLAY_FIELDS_MAX 17     /* POLL_REGS: 16 and the end of the list */
 
 struct replay_event_desc {
 	const char *name;       /* NULL: no such type */

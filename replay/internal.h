@@ -5,7 +5,8 @@
  * machine against them (the run loop, polls, the fingerprint search,
  * divergence and the end), lookahead.c holds the queue of events read
  * ahead of the one being consumed, replaystate.c saves and restores the
- * replayer's state, and machine_vmm.c opens a recording on a real vmm.
+ * replayer's state, fastsearch.c and stride.c find asynchronous points in
+ * fewer breakpoint hits, and replayopen.c opens a recording on a real vmm.
  *
  * The seam: the replayer reaches the machine only through struct
  * replay_machine_ops, so its logic runs the same against a real KVM guest
@@ -44,6 +45,46 @@ struct replay_machine_ops {
 	int (*state_hash)(void *m, uint64_t *hash);
 	void (*kick)(void *m);
 	bool (*take_kick)(void *m);
+	/* Optional (NULL: no fast search): snapshots of the whole machine,
+	 * the kick timer (vmm_kick_at), and output muting (set_mute is
+	 * vmm_mute_output_below returning the value it replaces). */
+	int (*snap_save)(void *m, void **snap, struct vmm_error *err);
+	int (*snap_restore)(void *m, const void *snap, struct vmm_error *err);
+	void (*snap_free)(void *m, void *snap);
+	int (*kick_at)(void *m, uint64_t deadline_ns);
+	uint64_t (*set_mute)(void *m, uint64_t below);
+};
+
+/* The fast search's state (fastsearch.c). */
+#define REPLAY_FAST_LEARN_HITS 3      /* hits watched before an estimate */
+enum replay_fast_phase {
+	REPLAY_FAST_OFF,        /* plain hits */
+	REPLAY_FAST_LEARN,      /* plain hits, watching the registers */
+	REPLAY_FAST_RUN,        /* the next entry free-runs until the kick */
+	REPLAY_FAST_APPROACH,   /* breakpoint armed; a hit says how far */
+};
+
+struct replay_fast {
+	enum replay_fast_phase phase;
+	bool disabled;                  /* replay_options.plain_search */
+	uint64_t target[REPLAY_GPRS];   /* the point's registers (POLL_REGS) */
+	uint64_t obs[REPLAY_FAST_LEARN_HITS][REPLAY_GPRS]; /* at the last hits */
+	unsigned nobs;
+	unsigned reg;                   /* the counter and its step per hit */
+	int64_t step;
+	int64_t snap_left;              /* passes to go at the snapshot */
+	int64_t run_from;               /* passes to go when the stretch began */
+	uint64_t run_ns, run_start, run_took;
+	double ns_per_pass;             /* measured; 0 before the first */
+	bool after_run;                 /* the next hit ends a stretch */
+	unsigned rollbacks_here, runs_here;
+	uint64_t run_goal;              /* passes the stretch aims at */
+	bool live;                      /* a snapshot is held */
+	bool probing;                   /* clock reads take nothing from the log */
+	void *snap;
+	void *rstate;
+	size_t rstate_len;
+	uint64_t saved_mute;
 };
 
 /* One event read ahead, copied out of the reader (which reuses its
@@ -54,6 +95,11 @@ struct replay_lookahead {
 	struct replay_log_pos pos;
 	uint8_t bytes[REPLAY_SERIAL_IN_MAX];
 	uint64_t *pages;
+	/* A POLL_ASYNC preceded by POLL_REGS (log version 2) carries the
+	 * registers here; pos is then where the POLL_REGS starts. */
+	bool has_regs;
+	unsigned extra;                 /* POLL_REGS events folded in */
+	uint64_t gpr[16];
 };
 
 #define REPLAY_LOOKAHEAD 2
@@ -105,6 +151,9 @@ struct replay {
 	 * hold it, to deliver at the next entry. */
 	int queued_vector;
 	struct replay_stats stats;
+	struct replay_fast fast;
+	int fast_failed;                /* a restore failed: -errno */
+	char fast_error[256];
 };
 
 /* ---- construction (replayer.c) ------------------------------------------ */
@@ -128,6 +177,9 @@ void replay_q_free(struct replay *r);
  * none: then r->next_status (for i == 0) says why. */
 const struct replay_event *replay_q_peek_at(struct replay *r, unsigned i);
 const struct replay_event *replay_q_peek(struct replay *r);
+/* The registers the recording logged for the next event (a POLL_ASYNC
+ * of a version 2 log), or NULL. */
+const uint64_t *replay_q_regs(struct replay *r);
 /* The next event is done with (the observer sees it now). */
 void replay_q_consume(struct replay *r);
 /* What the log holds next, in words, for messages. */
@@ -136,5 +188,36 @@ void replay_q_describe_next(struct replay *r, char *buf, size_t len);
 void replay_q_position(struct replay *r, struct replay_log_pos *pos);
 /* Forget what was read ahead and read on from pos. 0 or -errno. */
 int replay_q_seek(struct replay *r, const struct replay_log_pos *pos) VMM_MUST_CHECK;
+
+/* ---- the fast search (stride.c, fastsearch.c) ---------------------------- */
+
+/* Passes still to go by register reg of step `step`: false unless the
+ * difference to the target is a whole number of steps. */
+bool replay_stride_remaining(const uint64_t now[REPLAY_GPRS], const uint64_t target[REPLAY_GPRS],
+			     unsigned reg, int64_t step, int64_t *left);
+/* From the registers at nobs (2 or more) consecutive hits, obs[0] the
+ * first: a register with the same nonzero step between all of them, its
+ * step and the passes left to the target (the nearest such estimate, at
+ * most max). False if there is none, or if such a register says the
+ * point is behind. */
+bool replay_stride_learn(const uint64_t (*obs)[REPLAY_GPRS], unsigned nobs,
+			 const uint64_t target[REPLAY_GPRS], int64_t max, unsigned *reg,
+			 int64_t *step, int64_t *left);
+
+/* A search begins (the next event is its POLL_ASYNC) / found its point. */
+void replay_fast_begin(struct replay *r);
+void replay_fast_end(struct replay *r);
+void replay_fast_free(struct replay *r);
+/* An unmatched hit at the searched rip: true if the fast search took the
+ * next step over (no plain step-over then). */
+bool replay_fast_hit(struct replay *r);
+/* The next entry runs without the search breakpoint. */
+bool replay_fast_running(const struct replay *r);
+/* Around the machine's step: arms the kick; after it, true if the event
+ * was the fast search's own (the replayer ignores it). */
+int replay_fast_before_step(struct replay *r) VMM_MUST_CHECK;
+bool replay_fast_after_step(struct replay *r, const struct vmm_event *ev);
+/* Back to a state the replay saw itself (before a stop from outside). */
+void replay_fast_abandon(struct replay *r);
 
 #endif

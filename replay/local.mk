@@ -4,7 +4,8 @@ replay_libreplay_a_SOURCES =
 include $(srcdir)/replay/eventlog.mk
 replay_libreplay_a_SOURCES += replay/replay.h replay/sha256.c replay/manifest.c \
 	replay/fingerprint.c replay/recorder.c replay/internal.h replay/replayer.c \
-	replay/lookahead.c replay/replaystate.c replay/replayopen.c
+	replay/lookahead.c replay/replaystate.c replay/replayopen.c \
+	replay/stride.c replay/fastsearch.c
 
 check_PROGRAMS += tests/unit/replay_test
 TESTS += tests/unit/replay_test
@@ -16,6 +17,8 @@ tests_unit_replayer_test_LDADD = replay/libreplay.a vmm/libvmm.a $(LZ4_LIBS)
 TESTS += tests/integration/record_replay.sh
 EXTRA_DIST += tests/integration/record_replay.sh
 EXTRA_DIST += tests/data/v1-race/manifest tests/data/v1-race/kernel tests/data/v1-race/events.lz4
+EXTRA_DIST += tests/data/log1-race/manifest tests/data/log1-race/kernel \
+	tests/data/log1-race/events.lz4 tests/data/log1-race.out
 
 # Recording integrity (issue 14): the manifest's encoding, refusals of what
 # a recording cannot hold, FIFOs, two recorders on one directory, full disks

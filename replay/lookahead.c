@@ -8,6 +8,10 @@
  * before the entry that injects. The reader reuses its storage for the
  * variable-length parts of an event, so each queued event owns a copy.
  *
+ * POLL_REGS events (log version 2) are folded into the POLL_ASYNC they
+ * precede (struct replay_lookahead's gpr), so the rest of the replayer
+ * sees the same stream of events as from a version 1 log.
+ *
  * The queue is only a cache of the log: each entry remembers the log
  * position where its event starts, so the replayer's saved state names
  * the first unconsumed event's position and a restore simply empties the
@@ -58,6 +62,19 @@ static struct replay_lookahead *fill(struct replay *r, unsigned i)
 		}
 		replay_log_reader_tell(r->log, &slot->pos);
 		slot->status = replay_log_next(r->log, ev);
+		/* POLL_REGS is a hint for the POLL_ASYNC after it, never an
+		 * event of its own to the replayer: keep its registers with
+		 * that event. A stray one (not followed by POLL_ASYNC) is
+		 * dropped: a hint decides nothing. */
+		slot->has_regs = false;
+		slot->extra = 0;
+		while (slot->status == REPLAY_LOG_EVENT && ev->type == REPLAY_EV_POLL_REGS) {
+			memcpy(slot->gpr, ev->poll_regs.gpr, sizeof(slot->gpr));
+			slot->status = replay_log_next(r->log, ev);
+			slot->has_regs = slot->status == REPLAY_LOG_EVENT &&
+					 ev->type == REPLAY_EV_POLL_ASYNC;
+			slot->extra++;
+		}
 		/* Own the variable-length parts: the reader reuses them. */
 		if (slot->status == REPLAY_LOG_EVENT && ev->type == REPLAY_EV_SERIAL_IN) {
 			memcpy(slot->bytes, ev->serial_in.data, ev->serial_in.len);
@@ -87,15 +104,30 @@ const struct replay_event *replay_q_peek(struct replay *r)
 	return replay_q_peek_at(r, 0);
 }
 
+const uint64_t *replay_q_regs(struct replay *r)
+{
+	struct replay_lookahead *slot = fill(r, 0);
+
+	return slot->status == REPLAY_LOG_EVENT && slot->has_regs ? slot->gpr : NULL;
+}
+
 void replay_q_consume(struct replay *r)
 {
 	struct replay_lookahead *first = fill(r, 0);
 
+	if (r->observer.on_log && first->status == REPLAY_LOG_EVENT && first->has_regs) {
+		/* The observer (the trace database) sees every logged event,
+		 * the folded POLL_REGS too, in log order. */
+		struct replay_event hint = { .type = REPLAY_EV_POLL_REGS };
+
+		memcpy(hint.poll_regs.gpr, first->gpr, sizeof(first->gpr));
+		r->observer.on_log(r->observer.ctx, &hint, r->mops->exits(r->mctx));
+	}
 	if (r->observer.on_log && first->status == REPLAY_LOG_EVENT)
 		r->observer.on_log(r->observer.ctx, &first->ev, r->mops->exits(r->mctx));
 	r->qhead = (r->qhead + 1) % REPLAY_LOOKAHEAD;
 	r->qn--;
-	r->events++;
+	r->events += 1 + first->extra;
 }
 
 void replay_q_describe_next(struct replay *r, char *buf, size_t len)

@@ -346,9 +346,10 @@ static int read_line(void *ctx, const char *key, const char *v, unsigned lineno,
 		m->format_version = atoi(v);    /* checked by replay_manifest_each */
 		break;
 	case K_LOGV:
-		if (parse_u64(v, &x) || x != REPLAY_LOG_VERSION) {
+		if (parse_u64(v, &x) || x < REPLAY_LOG_VERSION_MIN || x > REPLAY_LOG_VERSION) {
 			vmm_error_set(err, "%s: event log version '%.64s' is not supported (this rrvm "
-				      "reads version %d)", rd->path, v, REPLAY_LOG_VERSION);
+				      "reads versions %d to %d)", rd->path, v, REPLAY_LOG_VERSION_MIN,
+				      REPLAY_LOG_VERSION);
 			return -EINVAL;
 		}
 		m->log_version = (int)x;

@@ -4,7 +4,8 @@
  *
  *   clock read      -> CLOCK (the value the device got)
  *   poll at an exit -> POLL_SYNC (the exit count)
- *   poll at a kick  -> POLL_ASYNC (exit count, rip, state fingerprint)
+ *   poll at a kick  -> POLL_REGS (the general registers in clear, a hint)
+ *                      and POLL_ASYNC (exit count, rip, state fingerprint)
  *   serial input    -> SERIAL_IN (the bytes the UART took)
  *   injection       -> INJECT (checked by replay)
  *   every 1024 exits-> CHECKSUM (running checksum of synchronous exits)
@@ -138,6 +139,15 @@ static int before_poll(void *ctx, struct vmm *vm, bool async)
 			vmm_error_set(&rec->err, "fingerprinting the guest at exit %llu: %s",
 				      (unsigned long long)vmm_exits(vm), strerror(-rc));
 			return rec->error = rc;
+		}
+		/* The registers in clear, for the replayer's estimate of how
+		 * far the point is (replay/stride.c); the hash still decides. */
+		{
+			struct replay_event hint = { .type = REPLAY_EV_POLL_REGS };
+			replay_stride_regs(&regs, hint.poll_regs.gpr);
+			rc = log_event(rec, &hint);
+			if (rc)
+				return rc;
 		}
 		ev.poll_async.exits = vmm_exits(vm);
 		ev.poll_async.rip = regs.rip;

@@ -97,6 +97,10 @@ int replay_manifest_each(const char *dir, replay_manifest_line_fn fn, void *ctx,
 
 /* ---- fingerprints of a point in the execution ------------------------- */
 
+/* The general registers rax..r15 as an array, in struct vmm_regs order:
+ * what POLL_REGS logs (replay/stride.c). */
+#define REPLAY_GPRS 16
+void replay_stride_regs(const struct vmm_regs *r, uint64_t gpr[REPLAY_GPRS]);
 /* Hash of the general registers, rip and rflags: the cheap first test. */
 uint64_t replay_fp_regs(const struct vmm_regs *r);
 /* Hash of everything else that defines the future: segment and control
@@ -191,6 +195,10 @@ struct replay_stats {
 	uint64_t bp_hits;               /* breakpoint hits spent finding them */
 	uint64_t bp_hits_max;           /* the most for one point */
 	uint64_t fp_full_checks;        /* hits whose registers matched */
+	/* The fast search (replay/fastsearch.c): */
+	uint64_t snapshots;             /* points searched from a snapshot */
+	uint64_t free_runs;             /* timed stretches without the breakpoint */
+	uint64_t rollbacks;             /* restores of that snapshot */
 };
 
 struct replay_options {
@@ -200,6 +208,9 @@ struct replay_options {
 	 * ("name+0x12"); returns 0 when it found a name. */
 	int (*symbolize)(void *ctx, uint64_t addr, char *buf, size_t len);
 	void *symbolize_ctx;
+	/* Search every point with breakpoint hits only, never free-running
+	 * (replay/fastsearch.c): for comparisons. */
+	bool plain_search;
 };
 
 struct replay;

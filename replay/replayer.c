@@ -9,7 +9,10 @@
  *   POLL_ASYNC — after exit N, at the first instruction boundary whose
  *                state matches the logged fingerprint, found with a
  *                hardware breakpoint at the logged rip (one debug register,
- *                the fourth, is the replayer's; see DESIGN.md).
+ *                the fourth, is the replayer's; see DESIGN.md). Where a
+ *                register counts the passes of a loop, most of the hits
+ *                are skipped by free-running from a snapshot
+ *                (fastsearch.c, which has the design and the figures).
  * Everything else is recomputed and checked: injected vectors (INJECT),
  * the running checksum of synchronous exits (CHECKSUM) and the end (END:
  * exit count, reason, status, final state hash). The first mismatch stops
@@ -121,7 +124,9 @@ uint64_t replay_clock_read(void *ctx, enum vmm_clock_kind kind)
 	unsigned k = kind == VMM_CLOCK_REALTIME;
 	char next[256];
 
-	if (r->stopped)
+	/* A free-running stretch that may be rolled back (fastsearch.c)
+	 * takes nothing from the log. */
+	if (r->stopped || r->fast.probing)
 		return r->last_clock[k];
 	e = replay_q_peek(r);
 	if (!e) {
@@ -169,7 +174,7 @@ static int apply_debug(struct replay *r)
 	int rc;
 
 	r->handler_slot = -1;
-	if (r->searching && !r->stepping_over) {
+	if (r->searching && !r->stepping_over && !replay_fast_running(r)) {
 		d.hw[SEARCH_SLOT].enabled = true;
 		d.hw[SEARCH_SLOT].addr = r->search_rip;
 		d.hw[SEARCH_SLOT].type = 0;
@@ -254,14 +259,19 @@ static void search_begin(struct replay *r, const struct replay_event *e)
 	r->stepping_over = false;
 	r->search_rip = e->poll_async.rip;
 	r->search_hits = 0;
+	replay_fast_begin(r);
 }
 
 static void search_end(struct replay *r)
 {
+	replay_fast_end(r);
 	r->searching = r->stepping_over = false;
 	r->stats.async_points++;
 	if (r->search_hits > r->stats.bp_hits_max)
 		r->stats.bp_hits_max = r->search_hits;
+	/* The count depends on the host's timing once the fast search skips
+	 * hits: it must not stay in the replayer's saved state. */
+	r->search_hits = 0;
 }
 
 /* After END the frame must end cleanly: end mark, content checksum right,
@@ -458,7 +468,7 @@ static void on_debug(struct replay *r, const struct vmm_event *ev)
 			replay_q_consume(r);
 			search_end(r);
 			do_poll(r);
-		} else {
+		} else if (!replay_fast_hit(r)) {
 			r->stepping_over = true;
 		}
 		if (!user)
@@ -479,6 +489,9 @@ int replay_run(struct replay *r, struct replay_result *res)
 		const struct replay_event *e;
 
 		if (atomic_exchange(&r->interrupt, false)) {
+			/* Stop at a state the replay has seen, not in a
+			 * stretch that may be past the point. */
+			replay_fast_abandon(r);
 			stop(r, REPLAY_STOP_INTERRUPTED, "interrupted at exit %" PRIu64, now_exits(r));
 			break;
 		}
@@ -528,10 +541,21 @@ int replay_run(struct replay *r, struct replay_result *res)
 			stop(r, REPLAY_STOP_ERROR, "KVM_SET_GUEST_DEBUG: %s", strerror(-rc));
 			break;
 		}
+		rc = replay_fast_before_step(r);
+		if (rc) {
+			stop(r, REPLAY_STOP_ERROR, "arming the kick timer: %s", strerror(-rc));
+			break;
+		}
 		rc = r->mops->step(r->mctx, &ev, &err);
 		if (rc) {
 			stop(r, REPLAY_STOP_ERROR, "%s", err.msg);
 			break;
+		}
+		if (replay_fast_after_step(r, &ev)) {
+			if (r->fast_failed)
+				stop(r, REPLAY_STOP_ERROR, "restoring the search's snapshot at exit %"
+				     PRIu64 ": %s", now_exits(r), r->fast_error);
+			continue;
 		}
 		if (ev.kind != VMM_EV_KICK)
 			r->queued_vector = -1;

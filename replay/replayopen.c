@@ -92,12 +92,64 @@ static bool m_take_kick(void *m)
 	return vmm_take_kick(m);
 }
 
+/* Snapshots go into the store of the machine's last snapshot when it has
+ * one (the debugger's checkpoints), so that a save reads only the pages
+ * written since; else into a store of their own, which the machine then
+ * keeps (its base) for the next. */
+static int m_snap_save(void *m, void **snap, struct vmm_error *err)
+{
+	struct vmm_pagestore *ps = vmm_snapshot_store(m), *own = NULL;
+	struct vmm_snapshot *s;
+	int rc;
+
+	if (!ps) {
+		rc = vmm_pagestore_new(&own);
+		if (rc) {
+			vmm_error_set(err, "out of memory");
+			return rc;
+		}
+		ps = own;
+	}
+	rc = vmm_snapshot_save(m, ps, &s, err);
+	if (own)
+		vmm_pagestore_free(own);        /* the snapshot and the machine hold it */
+	if (!rc)
+		*snap = s;
+	return rc;
+}
+
+static int m_snap_restore(void *m, const void *snap, struct vmm_error *err)
+{
+	return vmm_snapshot_restore(m, snap, NULL, err);
+}
+
+static void m_snap_free(void *m, void *snap)
+{
+	(void)m;
+	vmm_snapshot_free(snap);
+}
+
+static int m_kick_at(void *m, uint64_t deadline_ns)
+{
+	return vmm_kick_at(m, deadline_ns);
+}
+
+static uint64_t m_set_mute(void *m, uint64_t below)
+{
+	uint64_t was = vmm_muted_below(m);
+
+	vmm_mute_output_below(m, below);
+	return was;
+}
+
 static const struct replay_machine_ops vmm_machine = {
 	.step = m_step, .exits = m_exits, .set_inject_mode = m_set_inject_mode,
 	.can_inject = m_can_inject, .irq_pending = m_irq_pending, .guest_if = m_guest_if,
 	.set_debug = m_set_debug, .get_regs = m_get_regs, .dirty_collect = m_dirty_collect,
 	.fp_rest = m_fp_rest, .poll_devices = m_poll_devices, .serial_rx_push = m_serial_rx_push,
 	.state_hash = m_state_hash, .kick = m_kick, .take_kick = m_take_kick,
+	.snap_save = m_snap_save, .snap_restore = m_snap_restore, .snap_free = m_snap_free,
+	.kick_at = m_kick_at, .set_mute = m_set_mute,
 };
 
 /* ---- the replayer, machine-independent ----------------------------------- */
@@ -116,6 +168,7 @@ struct replay *replay_alloc(const char *dir, const struct replay_options *o)
 	if (o) {
 		r->symbolize = o->symbolize;
 		r->symbolize_ctx = o->symbolize_ctx;
+		r->fast.disabled = o->plain_search;
 	}
 	r->may_inject = true;
 	r->stop_at = UINT64_MAX;
@@ -237,6 +290,8 @@ void replay_close(struct replay *r)
 {
 	if (!r)
 		return;
+	if (r->mops)
+		replay_fast_free(r);
 	if (r->vm && r->dirty)
 		vmm_dirty_untrack(r->vm, r->dirty);
 	vmm_destroy(r->vm);

@@ -98,3 +98,4 @@ samples/apic.elf: samples/apic.o $(sample_lib_objs) $(srcdir)/samples/lib/kernel
 # Samples added by other parts of rrvm keep their rules in fragments.
 include $(srcdir)/samples/paging.mk
 include $(srcdir)/samples/ioheavy.mk
+include $(srcdir)/samples/lfsr.mk

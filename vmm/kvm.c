@@ -497,3 +497,8 @@ void vmm_mute_output_below(struct vmm *vm, uint64_t exits)
 {
 	vm->m.mute_below = exits;
 }
+
+uint64_t vmm_muted_below(const struct vmm *vm)
+{
+	return vm->m.mute_below;
+}

@@ -106,6 +106,11 @@ static void set_base(struct vmm *vm, struct vmm_pagemap *map)
 	memset(vm->snap_dirty, 0, vmm_dirty_words(vm) * sizeof(uint64_t));
 }
 
+struct vmm_pagestore *vmm_snapshot_store(const struct vmm *vm)
+{
+	return vm->snap_base ? vmm_pagemap_store(vm->snap_base) : NULL;
+}
+
 int vmm_snapshot_save(struct vmm *vm, struct vmm_pagestore *ps, struct vmm_snapshot **out,
 		      struct vmm_error *err)
 {

@@ -168,6 +168,9 @@ uint64_t vmm_exits(const struct vmm *vm);
  * them): a debugger that goes back and replays again (debug/timeline.c)
  * so does not print it twice. 0 (the default): nothing dropped. */
 void vmm_mute_output_below(struct vmm *vm, uint64_t exits);
+/* The value last set (0: nothing muted), to put back after a stretch of
+ * guest execution that is muted for its own reasons (replay/fastsearch.c). */
+uint64_t vmm_muted_below(const struct vmm *vm);
 
 /* Ask a running vmm_step to return (VMM_EV_KICK) as soon as possible.
  * Async-signal-safe and callable from any thread. */
@@ -418,6 +421,11 @@ int vmm_snapshot_save(struct vmm *vm, struct vmm_pagestore *ps, struct vmm_snaps
 int vmm_snapshot_restore(struct vmm *vm, const struct vmm_snapshot *s,
 			 struct vmm_restore_stats *stats, struct vmm_error *err) VMM_MUST_CHECK;
 void vmm_snapshot_free(struct vmm_snapshot *s);
+/* The store holding the machine's last saved or restored image, or NULL:
+ * a user that saves a snapshot of its own into it shares the pages and
+ * reads only what was written since (a save into another store reads
+ * all of RAM). The caller does not hold a reference. */
+struct vmm_pagestore *vmm_snapshot_store(const struct vmm *vm);
 void vmm_snapshot_info(const struct vmm_snapshot *s, struct vmm_snapshot_info *info);
 
 /* ---- the live driver --------------------------------------------------------

@@ -2,18 +2,25 @@
 # record_replay.sh — what recording and replay cost, as ratios measured in
 # the same run (these machines are shared and noisy; never compare absolute
 # times across runs). For ticks (idle, timer-driven), race (threads and
-# locks) and compute (timer interrupts in a tight loop, the hard case
-# without a branch counter), median of 5 runs each:
+# locks), compute (timer interrupts in a tight counting loop, the hard case
+# without a branch counter) and lfsr (timer interrupts in a loop whose
+# registers do not count: the fast search has no estimate), median of 5
+# runs each; every replay is run twice on the same recording, with the
+# fast search (replay/fastsearch.c) and with the plain one
+# (RRVM_PLAIN_SEARCH=1), interleaved, so that "before" and "after" come
+# from the same run:
 #   record/run     wall time of `rrvm record` over `rrvm run`
-#   replay/record  wall time of `rrvm replay` over `rrvm record`
+#   replay/record  wall time of `rrvm replay` over `rrvm record` (fast)
+#   plain/record   the same with the plain search (before issue 13)
 #   log B/s        events.lz4 bytes per second of recorded (guest wall) time
-#   events/s       events per second of recorded time
-#   bp hits        breakpoint hits replay needed per asynchronous interrupt
-#                  point: mean and maximum
+#   hits/pt        breakpoint hits per asynchronous interrupt point, fast
+#                  and plain (mean)
 #   ioctls/hit     every ioctl of one replay (of the first recording, counted
-#                  by strace -c, a separate run) over its breakpoint hits: on
-#                  a search-bound replay the search's cost per hit (each
-#                  vCPU ioctl costs ~7 us on the paravirtual backend)
+#                  by strace -c, a separate run) over its breakpoint hits,
+#                  fast and plain (each vCPU ioctl costs ~7 us on the
+#                  paravirtual backend)
+#   ioctls/pt      the same per asynchronous point, fast and plain
+#   rollbacks/pt   snapshot restores per point (overshoots, wrong counters)
 set -u
 : "${top_builddir:=.}"
 RRVM=$top_builddir/cli/rrvm
@@ -28,12 +35,27 @@ if [ ! -w /dev/kvm ]; then
 fi
 . "$(dirname "$0")/lib.sh"
 
+# stats FILE: "points hits rollbacks" from a `replay -v` message
+stats() {
+	sed -n 's/.*asynchronous points \([0-9]*\), breakpoint hits \([0-9]*\) .*rollbacks \([0-9]*\).*/\1 \2 \3/p' "$1"
+}
+# ioctls DIR [env]: "ioctls points hits" of one replay, counted by strace
+ioctls() {
+	rm -f "$tmp/strace"
+	# rrvm replay exits with the guest's status: not a failure here.
+	env "$@" strace -f -c -e trace=ioctl -o "$tmp/strace" "$RRVM" replay -v "$dir" \
+		>/dev/null 2>"$tmp/err"
+	echo "$(awk '$NF == "total" { print $4 }' "$tmp/strace") $(stats "$tmp/err")"
+}
+ratio() { if [ "${2:-0}" -gt 0 ] 2>/dev/null; then echo "scale=2; $1 / $2" | bc -l; else echo -; fi; }
+
 backend=$("$RRVM" doctor 2>/dev/null | sed -n 's/^  debug traps at CPL3 (user): *//p')
 echo "host: $(uname -r), KVM debug traps at CPL3: ${backend:-unknown} (no = paravirtual/emulated backend)"
-printf '%-8s %10s %13s %10s %10s %10s %14s %11s\n' sample record/run replay/record "log B/s" events/s \
-	"bp hits" "max bp hits" ioctls/hit
-for name in ticks race compute; do
-	: > "$tmp/run" ; : > "$tmp/rec" ; : > "$tmp/rep"; : > "$tmp/stats"
+printf '%-8s %10s %13s %12s %8s %15s %15s %15s %12s\n' sample record/run replay/record \
+	plain/record "log B/s" "hits/pt f/p" "ioctls/hit f/p" "ioctls/pt f/p" rollbacks/pt
+for name in ticks race compute lfsr; do
+	: > "$tmp/run" ; : > "$tmp/rec" ; : > "$tmp/rep"; : > "$tmp/plain"; : > "$tmp/stats"
+	: > "$tmp/pstats"; : > "$tmp/bps"
 	for i in $(seq "$RUNS"); do
 		t0=$(now); "$RRVM" run -q "$S/$name.elf" >/dev/null 2>&1 </dev/null; t1=$(now)
 		echo "$t1 - $t0" | bc -l >> "$tmp/run"
@@ -42,40 +64,28 @@ for name in ticks race compute; do
 		rec=$(echo "$t1 - $t0" | bc -l)
 		echo "$rec" >> "$tmp/rec"
 		t0=$(now); "$RRVM" replay -v "$tmp/r$i" >/dev/null 2>"$tmp/err"; t1=$(now)
-		rep=$(echo "$t1 - $t0" | bc -l)
-		echo "$rep / $rec" | bc -l >> "$tmp/rep"
-		bytes=$(wc -c < "$tmp/r$i/events.lz4")
-		events=$(sed -n 's/^events: //p' "$tmp/r$i/manifest")
-		sed -n 's/.*asynchronous points \([0-9]*\), breakpoint hits \([0-9]*\) (max \([0-9]*\).*/\1 \2 \3/p' \
-			"$tmp/err" | while read -r pts hits max; do
-			echo "$pts $hits $max $(echo "$bytes / $rec" | bc -l) $(echo "$events / $rec" | bc -l)"
-		done >> "$tmp/stats"
+		echo "($t1 - $t0) / $rec" | bc -l >> "$tmp/rep"
+		stats "$tmp/err" >> "$tmp/stats"
+		t0=$(now); RRVM_PLAIN_SEARCH=1 "$RRVM" replay -v "$tmp/r$i" >/dev/null 2>"$tmp/err"
+		t1=$(now)
+		echo "($t1 - $t0) / $rec" | bc -l >> "$tmp/plain"
+		stats "$tmp/err" >> "$tmp/pstats"
+		echo "$(wc -c < "$tmp/r$i/events.lz4") / $rec" | bc -l >> "$tmp/bps"
 	done
-	per_hit=-
+	hf=$(awk '{ p += $1; h += $2 } END { if (p) printf "%.1f", h / p; else print "-" }' "$tmp/stats")
+	hp=$(awk '{ p += $1; h += $2 } END { if (p) printf "%.1f", h / p; else print "-" }' "$tmp/pstats")
+	rb=$(awk '{ p += $1; r += $3 } END { if (p) printf "%.2f", r / p; else print "-" }' "$tmp/stats")
+	ihf=- ihp=- ipf=- ipp=-
 	if command -v strace >/dev/null 2>&1; then
-		# rrvm replay exits with the guest's status: not a failure here.
-		rm -f "$tmp/strace"
-		strace -f -c -e trace=ioctl -o "$tmp/strace" "$RRVM" replay -v "$tmp/r1" \
-			>/dev/null 2>"$tmp/err"
-		ioctls=$(awk '$NF == "total" { print $4 }' "$tmp/strace")
-		hits=$(sed -n 's/.*breakpoint hits \([0-9]*\) .*/\1/p' "$tmp/err")
-		if [ -n "$ioctls" ] && [ "${hits:-0}" -gt 0 ]; then
-			per_hit=$(echo "scale=2; $ioctls / $hits" | bc -l)
-		fi
+		dir=$tmp/r1
+		set -- $(ioctls RRVM_BENCH=1)
+		ihf=$(ratio "${1:-0}" "${3:-0}"); ipf=$(ratio "${1:-0}" "${2:-0}")
+		set -- $(ioctls RRVM_PLAIN_SEARCH=1)
+		ihp=$(ratio "${1:-0}" "${3:-0}"); ipp=$(ratio "${1:-0}" "${2:-0}")
 	fi
 	run=$(median < "$tmp/run")
 	rec=$(median < "$tmp/rec")
-	rep=$(median < "$tmp/rep")
-	awk -v name="$name" -v rr="$(echo "$rec / $run" | bc -l)" -v rp="$rep" -v ph="$per_hit" '
-		{ pts += $1; hits += $2; if ($3 > max) max = $3; bps[NR] = $4; eps[NR] = $5 }
-		END {
-			n = asort_simple(bps); m = asort_simple(eps)
-			printf "%-8s %10.2f %13.2f %10.0f %10.0f %10.1f %14d %11s\n", name, rr, rp,
-				bps[int((NR + 1) / 2)], eps[int((NR + 1) / 2)], pts ? hits / pts : 0, max, ph
-		}
-		function asort_simple(a,   i, j, t) {
-			for (i = 1; i <= NR; i++) for (j = i + 1; j <= NR; j++)
-				if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-			return NR
-		}' "$tmp/stats"
+	printf '%-8s %10.2f %13.2f %12.2f %8.0f %15s %15s %15s %12s\n' "$name" \
+		"$(echo "$rec / $run" | bc -l)" "$(median < "$tmp/rep")" "$(median < "$tmp/plain")" \
+		"$(median < "$tmp/bps")" "$hf/$hp" "$ihf/$ihp" "$ipf/$ipp" "$rb"
 done

@@ -7,7 +7,10 @@
 # under chaos, in xAPIC and x2APIC mode; a flipped byte, an edited clock value, a kernel that is not the
 # recorded one, a guest that reads the TSC and a recorder killed mid-run are
 # each reported as what they are, and so is damage after the END event;
-# the replayer's saved state restores, in new logs and in a version-1 one.
+# the replayer's saved state restores, in new logs and in a version-1 one;
+# 30 more short chaos recordings of compute.elf and lfsr.elf replay
+# exactly with the fast search, and a recording with event log
+# version 1 (tests/data/log1-race) still replays.
 set -u
 . "$top_srcdir/tests/integration/lib.sh"
 need_kvm
@@ -60,6 +63,36 @@ has "$scratch/echo.rep" "^echo: BETA GAMMA$" "the replay echoes the recorded inp
 check "compute.elf (timer interrupts in a tight loop) replays exactly" \
 	record_and_replay compute "$SAMPLES/compute.elf"
 has "$scratch/compute.rep.err" "asynchronous points [1-9]" "it needed asynchronous interrupt points"
+# The fast search (replay/fastsearch.c) on many recordings: 30 short chaos
+# runs of compute.elf (with the 20 of race.elf above, 50 chaos
+# recordings), lfsr.elf (no counting register: plain hits), and one
+# recording replayed both ways.
+fast=0
+for seed in $(seq 101 130); do
+	check "compute.elf rounds=2 --chaos=$seed replays exactly" \
+		record_and_replay "compute-s$seed" --chaos="$seed" "$SAMPLES/compute.elf" -- rounds=2
+	n=$(sed -n 's/.*fast searches \([0-9]*\),.*/\1/p' "$scratch/compute-s$seed.rep.err")
+	fast=$((fast + ${n:-0}))
+done
+check "the compute replays searched points the fast way ($fast points)" test "$fast" -gt 0
+check "lfsr.elf (no counting register) replays exactly" \
+	record_and_replay lfsr "$SAMPLES/lfsr.elf" -- rounds=2
+RRVM_PLAIN_SEARCH=1 "$RRVM" replay -v "$scratch/compute-s101" >"$scratch/plain.out" \
+	2>"$scratch/plain.err"
+check "the plain search replays the same recording to the same output" \
+	cmp -s "$scratch/plain.out" "$scratch/compute-s101.rep"
+check "and the same final state" sh -c "test \"\$(sed -n 's/^rrvm: final state hash //p' \
+	'$scratch/plain.err')\" = \"\$(sed -n 's/^state-hash: //p' '$scratch/compute-s101/manifest')\""
+has "$scratch/plain.err" "fast searches 0," "with no fast search"
+# A recording by rrvm before the fast search (event log version 1: no
+# registers logged at the points) replays, with the plain search.
+cp -r "$top_srcdir/tests/data/log1-race" "$scratch/log1"
+run_rrvm "$scratch/o" "$scratch/e" replay -v "$scratch/log1"
+is "$status" 1 "a recording with event log version 1 replays (status 1)"
+check "to the recorded output" cmp -s "$scratch/o" "$top_srcdir/tests/data/log1-race.out"
+has "$scratch/e" "final state matches" "and the recorded final state"
+has "$scratch/e" "fast searches 0," "searching with plain hits (no registers logged)"
+
 check "a recording replays the same twice" \
 	sh -c "'$RRVM' replay '$scratch/race-1' 2>/dev/null | cmp -s - '$scratch/race-1.out'"
 
@@ -72,7 +105,7 @@ if command -v lz4 >/dev/null; then
 else
 	ok "# SKIP lz4 not installed"
 fi
-has "$scratch/ticks/manifest" "^event-log-version: 1$" "the manifest names the log version"
+has "$scratch/ticks/manifest" "^event-log-version: 2$" "the manifest names the log version"
 has "$scratch/ticks/manifest" "^kernel-sha256: [0-9a-f]{64}$" "and the kernel digest"
 has "$scratch/race-1/manifest" "^chaos-seed: 1$" "and the chaos seed"
 check "the recording holds a copy of the kernel" cmp -s "$scratch/ticks/kernel" "$SAMPLES/ticks.elf"

@@ -501,8 +501,12 @@ static void test_bad_streams(void)
 
 	rhdr(&r); r.b[6] = 'X'; rend(&r);
 	expect_corrupt(&r, "bad magic \"RRVMEVX\\x0a\"", "bad magic");
-	rhdr(&r); r.n = 8; rv(&r, 2); rend(&r);
-	expect_corrupt(&r, "offset 8: event log format version 2; this rrvm reads version 1", "version 2");
+	rhdr(&r); r.n = 8; rv(&r, 3); rend(&r);
+	expect_corrupt(&r, "offset 8: event log format version 3; this rrvm reads versions 1 to 2",
+		       "version 3");
+	rhdr(&r); r.n = 8; rv(&r, 0); rend(&r);
+	expect_corrupt(&r, "offset 8: event log format version 0; this rrvm reads versions 1 to 2",
+		       "version 0");
 	rhdr(&r); r.n = 8; rv(&r, 300); rend(&r);
 	expect_corrupt(&r, "version 300", "version 300");
 	rhdr(&r); rb(&r, 3); rv(&r, 10); rb(&r, 3); rv(&r, UINT64_MAX - 4); rend(&r);
@@ -760,8 +764,8 @@ static void test_lz4_cli(void)
 	is_int(run("lz4 -q -d -c %s > %s", tmp("cli.lz4"), tmp("cli.raw")), 0,
 	       "lz4 -d decompresses it");
 	raw = slurp(tmp("cli.raw"), &n);
-	ok(raw && n > 9 && memcmp(raw, "RRVMEVT\n\x01", 9) == 0, "its output starts with the "
-	   "header \"RRVMEVT\\n\" version 1");
+	ok(raw && n > 9 && memcmp(raw, "RRVMEVT\n\x02", 9) == 0, "its output starts with the "
+	   "header \"RRVMEVT\\n\" version 2");
 	free(raw);
 	ok(run("lz4 -q -d -c %s | lz4 -q -c > %s", tmp("cli.lz4"), tmp("cli2.lz4")) == 0 &&
 	   stat(tmp("cli2.lz4"), &sb) == 0, "recompress with lz4's defaults");

@@ -359,8 +359,13 @@ static void rec_poll(struct rec *rc, bool async)
 		struct vmm_regs r;
 		uint32_t n;
 
-		ev = (struct replay_event){ .type = REPLAY_EV_POLL_ASYNC };
 		fill_regs(&rc->f.cpu, &r);
+		/* The registers in clear before the point, as rrvm's recorder
+		 * logs them (the lookahead folds them into the point). */
+		ev = (struct replay_event){ .type = REPLAY_EV_POLL_REGS };
+		replay_stride_regs(&r, ev.poll_regs.gpr);
+		log_ev(rc, &ev);
+		ev = (struct replay_event){ .type = REPLAY_EV_POLL_ASYNC };
 		(void)fake_ops.fp_rest(&rc->f, &rc->dirty, 1, pages, NPAGES, &n,
 				       &ev.poll_async.mem_hash);
 		ev.poll_async.exits = rc->f.cpu.exits;

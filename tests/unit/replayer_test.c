@@ -421,6 +421,67 @@ static void test_linked(void)
 	   "a checkpoint in a log of linked blocks restores");
 }
 
+static uint64_t mix64(uint64_t x)
+{
+	x *= 0x9e3779b97f4a7c15ull;
+	x ^= x >> 29;
+	x *= 0xbf58476d1ce4e5b9ull;
+	return x ^ (x >> 32);
+}
+
+/* The fast search's estimator (replay/stride.c) on register arrays. */
+static void test_stride(void)
+{
+	uint64_t obs[3][REPLAY_GPRS], t[REPLAY_GPRS];
+	unsigned reg = 99;
+	int64_t step = 0, left = 0;
+
+	for (unsigned k = 0; k < 3; k++)
+		for (unsigned j = 0; j < REPLAY_GPRS; j++)
+			obs[k][j] = mix64(k * 31 + j + 1);      /* no steps */
+	memcpy(t, obs[2], sizeof(t));
+	t[0] ^= 0x5555;
+	ok(!replay_stride_learn((const uint64_t(*)[REPLAY_GPRS])obs, 3, t, 1000, &reg, &step, &left),
+	   "registers that do not count: no estimate");
+
+	obs[0][2] = 10, obs[1][2] = 11, obs[2][2] = 12, t[2] = 50;     /* rcx: i++ */
+	ok(replay_stride_learn((const uint64_t(*)[REPLAY_GPRS])obs, 3, t, 1000, &reg, &step, &left) &&
+	   reg == 2 && step == 1 && left == 38, "a counter of step 1: rcx, 38 passes to go "
+	   "(reg %u step %lld left %lld)", reg, (long long)step, (long long)left);
+	ok(!replay_stride_learn((const uint64_t(*)[REPLAY_GPRS])obs, 3, t, 37, &reg, &step, &left),
+	   "farther than the bound: no estimate");
+
+	obs[0][4] = 1000, obs[1][4] = 992, obs[2][4] = 984, t[4] = 904;  /* rsi: p -= 8 */
+	ok(replay_stride_learn((const uint64_t(*)[REPLAY_GPRS])obs, 3, t, 1000, &reg, &step, &left) &&
+	   reg == 4 && step == -8 && left == 10, "a pointer stepping down by 8 is nearer: rsi, 10 "
+	   "to go (reg %u step %lld left %lld)", reg, (long long)step, (long long)left);
+	t[4] = 908;
+	ok(replay_stride_learn((const uint64_t(*)[REPLAY_GPRS])obs, 3, t, 1000, &reg, &step, &left) &&
+	   reg == 2 && left == 38, "a target off the pointer's steps: that register is no estimate");
+
+	obs[2][2] = 13;         /* 10, 11, 13: not a constant step */
+	ok(!replay_stride_learn((const uint64_t(*)[REPLAY_GPRS])obs, 3, t, 1000, &reg, &step, &left),
+	   "a step that changes between the hits: no estimate");
+	ok(replay_stride_learn((const uint64_t(*)[REPLAY_GPRS])obs, 2, t, 1000, &reg, &step, &left) &&
+	   reg == 2 && left == 39, "with two hits the first step is believed (39 to go from 11)");
+
+	obs[2][2] = 12, t[2] = 5;       /* the counter passed the target's value */
+	ok(!replay_stride_learn((const uint64_t(*)[REPLAY_GPRS])obs, 3, t, 1000, &reg, &step, &left),
+	   "a counter that says the point is behind: no estimate");
+
+	obs[0][2] = UINT64_MAX - 1, obs[1][2] = UINT64_MAX, obs[2][2] = 0, t[2] = 7;
+	ok(replay_stride_learn((const uint64_t(*)[REPLAY_GPRS])obs, 3, t, 1000, &reg, &step, &left) &&
+	   reg == 2 && left == 7, "a counter wrapping past 2^64 counts on");
+
+	ok(replay_stride_remaining(obs[2], t, 2, 1, &left) && left == 7, "remaining: 7 of step 1");
+	ok(!replay_stride_remaining(obs[2], t, 2, 2, &left), "remaining: 7 is no whole number of 2");
+	ok(replay_stride_remaining(obs[2], t, 2, -1, &left) && left == -7,
+	   "remaining: negative when the step goes the other way");
+	t[2] = (uint64_t)INT64_MIN;
+	ok(!replay_stride_remaining(obs[2], t, 2, -1, &left), "remaining: INT64_MIN / -1 refused");
+	ok(!replay_stride_remaining(obs[2], t, 2, 0, &left), "remaining: step 0 refused");
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -435,6 +496,7 @@ int main(void)
 	test_damage();
 	test_state();
 	test_linked();
+	test_stride();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)
 		diag("could not remove %s", tmpdir);

@@ -1,0 +1,360 @@
+/*
+ * fastsearch.c — finding an asynchronous point in fewer breakpoint hits:
+ * free-run most of the way under a host timer, search only the end.
+ *
+ * The plain search (replayer.c) stops at every execution of the recorded
+ * rip, four vCPU ioctls each: on compute, ~160 hits per timer interrupt.
+ * Here, after three plain hits, the registers that change by a constant
+ * step between consecutive hits (stride.c) and the registers the
+ * recording logged at the point (POLL_REGS) give the number of passes
+ * still to go. The replayer then
+ *   1. saves the machine and its own state at this hit (a snapshot, the
+ *      same machinery as the debugger's checkpoints);
+ *   2. free-runs with the search breakpoint off, stopped by the host kick
+ *      timer after the time all but a margin of the remaining passes take
+ *      at the rate measured so far;
+ *   3. arms the breakpoint again: its next hit tells exactly how many
+ *      passes are left (the counter's value at the rip itself). Far: go
+ *      to 2. Near: plain hits from here. Behind (the stretch overshot):
+ *      restore the snapshot and free-run a shorter stretch (a rollback).
+ * While a snapshot is held nothing the guest does may leave the machine:
+ * output is muted and clock reads return the last value without taking
+ * one from the log; a synchronous exit, HLT or anything else but the
+ * kick or our breakpoint means the guest went past the point, and is
+ * rolled back the same way before the replayer sees it. A counter that
+ * stops counting (the value the point needs is reached, or passed,
+ * without the fingerprint matching), repeated overshoots, or a user kick
+ * roll back to the snapshot for good and the plain search goes on from
+ * there: the estimate only ever chooses which hits are skipped, the full
+ * fingerprint decides every injection, and whenever a skip may have gone
+ * wrong the replay returns to a state it saw itself.
+ *
+ * Measured (tests/bench/record_replay.sh, fast and plain replays of the
+ * same recordings in one run, paravirtual backend, loaded host): compute
+ * 10.4 hits per point instead of 146.8, 119 ioctls per point instead of
+ * 614, 0.19 rollbacks per point, replay/record 1.65 instead of 4.81; race
+ * 9.3 hits instead of 16.4, replay/record unchanged at 1.32 (its points
+ * see a rip about nine times: few pay for a snapshot); lfsr (no counter)
+ * 90 hits as before. Choices, each measured on compute and race: three
+ * learning hits, not two (two left race with a third of the estimates);
+ * the rate follows faster measurements at once and slower ones slowly
+ * (following each measurement made 0.6 rollbacks per point under load);
+ * the margin of 3 + 1/8 of the passes (a fixed 1/4 left ~25 hits).
+ *
+ * Off when the recording has no POLL_REGS (log version 1), when the
+ * debugger has breakpoints, watchpoints or a step set (its stops must not
+ * be run over), on a machine without snapshots (the unit tests' fake),
+ * and on request (replay_options.plain_search).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "replay/internal.h"
+
+/* Passes to go below which the plain hits are cheaper than a snapshot
+ * (about as many ioctls as two hits) and a stretch. */
+#define FAST_MIN_LEFT 8
+/* The fewest passes worth a stretch once the snapshot is taken: a stretch
+ * and the hit that ends it cost about as much as one plain hit. */
+#define FAST_MIN_RUN 3
+/* Passes further than this are not believed (a register that merely
+ * moves, not a loop counter of this window). */
+#define FAST_MAX_LEFT (1 << 24)
+/* Stretches at one point before the hits go on alone (a loop much slower
+ * than the rate measured on another may take several to learn). */
+#define FAST_MAX_RUNS 16
+/* Overshoots at one point before the plain search takes over. */
+#define FAST_MAX_ROLLBACKS 3
+/* A first guess of host time per pass before one was measured: short,
+ * since undershooting costs a stretch, overshooting a rollback. */
+#define FAST_GUESS_NS 1000
+/* Passes a stretch must advance for its rate to be believed (a short
+ * stretch is mostly its entry and kick). */
+#define FAST_MIN_MEASURE 8
+
+static uint64_t host_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static bool user_debug_active(const struct replay *r)
+{
+	const struct vmm_debug *d = &r->user_dbg;
+
+	if (d->single_step || d->sw_breakpoints)
+		return true;
+	for (int i = 0; i < 4; i++)
+		if (d->hw[i].enabled)
+			return true;
+	return false;
+}
+
+void replay_fast_begin(struct replay *r)
+{
+	struct replay_fast *f = &r->fast;
+	const uint64_t *target = replay_q_regs(r);
+
+	f->phase = REPLAY_FAST_OFF;
+	f->nobs = 0;
+	f->rollbacks_here = 0;
+	f->runs_here = 0;
+	if (f->disabled || !target || !r->mops->snap_save || user_debug_active(r))
+		return;
+	memcpy(f->target, target, sizeof(f->target));
+	f->phase = REPLAY_FAST_LEARN;
+}
+
+/* Give up the snapshot and what it held back. */
+static void release(struct replay *r)
+{
+	struct replay_fast *f = &r->fast;
+
+	if (!f->live)
+		return;
+	r->mops->snap_free(r->mctx, f->snap);
+	f->snap = NULL;
+	r->mops->set_mute(r->mctx, f->saved_mute);
+	f->probing = false;
+	f->live = false;
+}
+
+void replay_fast_end(struct replay *r)
+{
+	release(r);
+	r->fast.phase = REPLAY_FAST_OFF;
+}
+
+void replay_fast_free(struct replay *r)
+{
+	replay_fast_end(r);
+	free(r->fast.rstate);
+	r->fast.rstate = NULL;
+}
+
+static double per_pass(const struct replay_fast *f)
+{
+	return f->ns_per_pass > 0 ? f->ns_per_pass : FAST_GUESS_NS;
+}
+
+/*
+ * A measured time per pass. The guest's speed varies with the host's load
+ * and a stretch's entry and kick add time that is not passes, so that a
+ * measurement is as often too slow as right; a too slow rate makes the
+ * next stretch overshoot (a rollback), a too fast one costs a stretch. So
+ * the rate follows a faster measurement at once and a slower one only by
+ * an eighth at a time.
+ */
+static void note_rate(struct replay_fast *f, double ns)
+{
+	if (f->ns_per_pass <= 0 || ns < f->ns_per_pass)
+		f->ns_per_pass = ns;
+	else
+		f->ns_per_pass = f->ns_per_pass * 1.125 < ns ? f->ns_per_pass * 1.125 : ns;
+}
+
+/* Passes a stretch leaves to the hits: the kick comes a few passes late
+ * (its signal, the exit), and the rate is off by some percent. */
+static int64_t margin(int64_t left)
+{
+	return 3 + left / 8;
+}
+
+static void start_run(struct replay *r, int64_t left)
+{
+	struct replay_fast *f = &r->fast;
+	uint64_t goal = (uint64_t)(left - margin(left));
+	double per = per_pass(f);
+
+	f->phase = REPLAY_FAST_RUN;
+	f->runs_here++;
+	f->run_goal = goal;
+	f->run_from = left;
+	f->run_ns = (uint64_t)((double)(goal ? goal : 1) * per);
+	r->stepping_over = false;
+}
+
+/* Take the snapshot at this hit; false if the machine cannot. */
+static bool hold(struct replay *r)
+{
+	struct replay_fast *f = &r->fast;
+	struct vmm_error err = { "" };
+	size_t need = replay_state_size(r);
+	bool was = r->stepping_over;
+
+	if (f->rstate_len < need) {
+		void *p = realloc(f->rstate, need);
+
+		if (!p)
+			return false;
+		f->rstate = p;
+		f->rstate_len = need;
+	}
+	/* Saved as "at the hit, to be stepped over": what the plain search
+	 * does next from here, should it take over after a restore. */
+	r->stepping_over = true;
+	if (replay_state_save(r, f->rstate, need, &err)) {
+		r->stepping_over = was;
+		return false;
+	}
+	r->stepping_over = was;
+	if (r->mops->snap_save(r->mctx, &f->snap, &err))
+		return false;
+	f->live = true;
+	f->probing = true;
+	f->saved_mute = r->mops->set_mute(r->mctx, UINT64_MAX);
+	r->stats.snapshots++;
+	return true;
+}
+
+/*
+ * Back to the snapshot. shorter: the stretch overshot, try a shorter one
+ * from there; otherwise (or after too many) the plain search goes on from
+ * the snapshot's hit. A restore that fails leaves the machine undefined:
+ * the replay stops with an error.
+ */
+static void rollback(struct replay *r, bool shorter, int64_t left)
+{
+	struct replay_fast *f = &r->fast;
+	struct vmm_error err = { "" };
+	int rc;
+
+	r->stats.rollbacks++;
+	f->rollbacks_here++;
+	rc = r->mops->snap_restore(r->mctx, f->snap, &err);
+	if (!rc)
+		rc = replay_state_restore(r, f->rstate, replay_state_size(r), &err);
+	if (rc) {
+		release(r);
+		f->phase = REPLAY_FAST_OFF;
+		r->fast_failed = rc;
+		snprintf(r->fast_error, sizeof(r->fast_error), "%s", err.msg);
+		return;
+	}
+	if (shorter && f->rollbacks_here < FAST_MAX_ROLLBACKS) {
+		/* It ran faster than measured. A hit behind the point says
+		 * by how much; an exit does not: halve then. */
+		if (left < 0)
+			f->ns_per_pass = (double)f->run_ns / (double)(f->run_from - left);
+		else
+			f->ns_per_pass = per_pass(f) / 2;
+		start_run(r, f->snap_left);
+		return;
+	}
+	release(r);
+	f->phase = REPLAY_FAST_OFF;     /* stepping_over is set by the restore */
+}
+
+bool replay_fast_hit(struct replay *r)
+{
+	struct replay_fast *f = &r->fast;
+	struct vmm_regs regs;
+	uint64_t now[REPLAY_GPRS];
+	int64_t left;
+
+	if (f->phase != REPLAY_FAST_LEARN && f->phase != REPLAY_FAST_APPROACH)
+		return false;
+	if (r->mops->get_regs(r->mctx, &regs)) {
+		if (f->live)
+			rollback(r, false, 0);
+		f->phase = REPLAY_FAST_OFF;
+		return f->live;
+	}
+	replay_stride_regs(&regs, now);
+	if (f->phase == REPLAY_FAST_LEARN) {
+		memcpy(f->obs[f->nobs], now, sizeof(now));
+		if (++f->nobs < REPLAY_FAST_LEARN_HITS)
+			return false;
+		if (!replay_stride_learn((const uint64_t(*)[REPLAY_GPRS])f->obs, f->nobs, f->target,
+					 FAST_MAX_LEFT, &f->reg, &f->step, &left) ||
+		    left < FAST_MIN_LEFT) {
+			f->phase = REPLAY_FAST_OFF;
+			return false;
+		}
+		if (!hold(r)) {
+			f->phase = REPLAY_FAST_OFF;
+			return false;
+		}
+		f->snap_left = left;
+		start_run(r, left);
+		return true;
+	}
+	/* APPROACH: the counter at the rip itself says exactly where we are. */
+	if (!replay_stride_remaining(now, f->target, f->reg, f->step, &left) || left <= 0) {
+		/* Behind the point (an overshoot), or at the counter's value
+		 * without the state (the register does not count this loop). */
+		bool over = left < 0 && f->after_run;
+
+		if (f->live) {
+			rollback(r, over, left);
+			return true;
+		}
+		f->phase = REPLAY_FAST_OFF;
+		return false;
+	}
+	/* The rate: passes per ns of the timer's delay (the time the guest
+	 * really ran is about that; the entry and the kick add a constant
+	 * that a stretch of a few passes would take for slowness). */
+	if (f->after_run && f->run_from - left >= FAST_MIN_MEASURE)
+		note_rate(f, (double)f->run_ns / (double)(f->run_from - left));
+	else if (f->after_run && (uint64_t)(f->run_from - left) < f->run_goal / 2)
+		f->ns_per_pass = per_pass(f) * 2;       /* a slower loop than the last */
+	f->after_run = false;
+	if (left - margin(left) >= FAST_MIN_RUN && f->live && f->runs_here < FAST_MAX_RUNS) {
+		start_run(r, left);
+		return true;
+	}
+	return false;
+}
+
+bool replay_fast_running(const struct replay *r)
+{
+	return r->fast.phase == REPLAY_FAST_RUN;
+}
+
+int replay_fast_before_step(struct replay *r)
+{
+	struct replay_fast *f = &r->fast;
+
+	if (f->phase != REPLAY_FAST_RUN)
+		return 0;
+	f->run_start = host_ns();
+	r->stats.free_runs++;
+	return r->mops->kick_at(r->mctx, f->run_start + f->run_ns);
+}
+
+bool replay_fast_after_step(struct replay *r, const struct vmm_event *ev)
+{
+	struct replay_fast *f = &r->fast;
+
+	if (f->phase == REPLAY_FAST_RUN) {
+		f->run_took = host_ns() - f->run_start;
+		(void)r->mops->kick_at(r->mctx, UINT64_MAX);
+		r->mops->take_kick(r->mctx);
+		if (ev->kind == VMM_EV_KICK) {
+			f->phase = REPLAY_FAST_APPROACH;
+			f->after_run = true;
+		} else {
+			/* An exit: the guest went past the point. */
+			rollback(r, true, 0);
+		}
+		return true;
+	}
+	if (!f->live || ev->kind == VMM_EV_DEBUG || ev->kind == VMM_EV_KICK)
+		return false;
+	/* Approaching, the guest left the window without a match: the
+	 * counter misled us. Back to the snapshot, plain from there. */
+	rollback(r, false, 0);
+	return true;
+}
+
+void replay_fast_abandon(struct replay *r)
+{
+	if (r->fast.live)
+		rollback(r, false, 0);
+	r->fast.phase = REPLAY_FAST_OFF;
+}
