@@ -42,8 +42,8 @@
  * the margin of 3 + 1/8 of the passes (a fixed 1/4 left ~25 hits).
  *
  * Off when the recording has no POLL_REGS (log version 1), when the
- * debugger has breakpoints, watchpoints or a step set (its stops must not
- * be run over), on a machine without snapshots (the unit tests' fake),
+ * debugger has breakpoints, watchpoints (debug registers or write-protected
+ * pages) or a step set (its stops must not be run over), on a machine without snapshots (the unit tests' fake),
  * and on request (replay_options.plain_search).
  */
 #include <errno.h>
@@ -91,7 +91,9 @@ static bool user_debug_active(const struct replay *r)
 	for (int i = 0; i < 4; i++)
 		if (d->hw[i].enabled)
 			return true;
-	return false;
+	/* Write watchpoints kept by write-protected pages (vmm/protect.c):
+	 * their writes stop the guest, and a stretch would roll them back. */
+	return r->vm && vmm_protected_pages(r->vm, NULL) > 0;
 }
 
 void replay_fast_begin(struct replay *r)
