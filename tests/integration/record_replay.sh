@@ -175,16 +175,17 @@ has "$scratch/e" "recording format 1, made by rrvm 0.1.0 on an older machine mod
 
 # A clock value changed consistently (re-encoded): the replay diverges.
 # The edit is one the device model cannot absorb, whatever the host's speed
-# was: the poll that raised the first timer interrupt (the last clock read
-# before the first inject) is given the value of the read before it, which
-# was before the PIT's deadline, so no interrupt is raised there.
+# was: every clock read before the first injected timer interrupt is given
+# the value of the first one, so guest time stands still until then and no
+# PIT deadline is reached. (Moving only the last read back was absorbed on a
+# loaded host: a read before it was already past the deadline, with the
+# interrupt pending while the guest had interrupts off.)
 "$LOGTOOL" dump "$scratch/ticks/events.lz4" > "$scratch/ticks.txt"
-awk 'NR == FNR { if ($1 == "clock" && $2 == "kind=monotonic" && !inj) { prev = last; last = FNR; val[FNR] = $3 }
-		 if ($1 == "inject") inj = 1; next }
-     FNR == last && prev { $3 = val[prev] } { print }' \
-	"$scratch/ticks.txt" "$scratch/ticks.txt" > "$scratch/ticks-edited.txt"
-check "the clock read that raised the first timer interrupt is moved back in the text form" \
-	sh -c "test \$(diff '$scratch/ticks.txt' '$scratch/ticks-edited.txt' | grep -c '^>') -eq 1"
+awk '$1 == "inject" { inj = 1 }
+     $1 == "clock" && $2 == "kind=monotonic" && !inj { if (first == "") first = $3; else $3 = first }
+     { print }' "$scratch/ticks.txt" > "$scratch/ticks-edited.txt"
+check "the clock reads before the first timer interrupt are moved back in the text form" \
+	sh -c "test \$(diff '$scratch/ticks.txt' '$scratch/ticks-edited.txt' | grep -c '^>') -ge 1"
 cp -r "$scratch/ticks" "$scratch/clock"
 check "logtool re-encoded the edited log" \
 	"$LOGTOOL" build "$scratch/ticks-edited.txt" "$scratch/clock/events.lz4"
