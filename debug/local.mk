@@ -6,7 +6,7 @@ noinst_LIBRARIES += debug/libdebug.a
 debug_libdebug_a_SOURCES = \
 	debug/debug.h debug/internal.h \
 	debug/target.c debug/regs.c debug/bp.c debug/monitor.c debug/ptdiff.c \
-	debug/live.c debug/replay.c debug/timeline.c
+	debug/live.c debug/replay.c debug/timeline.c debug/tlpolicy.c
 
 # The interrupt-aware step's breakpoint swap (vmm), without KVM.
 check_PROGRAMS += tests/unit/debug_step_test
@@ -23,3 +23,9 @@ EXTRA_DIST += tests/bench/gdb_bench.sh tests/bench/reverse_bench.sh
 # The debugger core as a kernel developer meets it (gdb_lib.sh: helpers).
 TESTS += tests/integration/gdb_core.sh
 EXTRA_DIST += tests/integration/gdb_core.sh tests/integration/gdb_lib.sh
+
+# The timeline's eviction policy and the page store under a memory bound,
+# without KVM.
+check_PROGRAMS += tests/unit/tlpolicy_test
+TESTS += tests/unit/tlpolicy_test
+tests_unit_tlpolicy_test_LDADD = debug/libdebug.a vmm/libvmm.a
