@@ -99,6 +99,8 @@ struct debug_ckpt {
 	void *rstate;
 	size_t rstate_len;
 };
+#define DEBUG_CHAIN_EVERY 32
+#define DEBUG_CHAIN_MAX 64
 struct debug_timeline {
 	struct vmm_pagestore *ps;
 	struct debug_ckpt *c;           /* by position, a boundary first among equals */
@@ -110,6 +112,21 @@ struct debug_timeline {
 	uint64_t next_id;
 	uint64_t pin;                   /* the checkpoint a reverse operation works from (0: none) */
 	uint64_t evicted;               /* checkpoints given up for the limit */
+	bool busy;                      /* a reverse operation replays (no end messages) */
+	/* A chain of steps from boundary chain_e (gdb's steps, or raw units)
+	 * that a reverse-stepi counted: snapshots every DEBUG_CHAIN_EVERY
+	 * steps, so that the next reverse-stepi of a run replays few; and
+	 * where the last one ended (rs_*: at step rs_n of the chain). */
+	bool chain_valid, chain_raw;
+	uint64_t chain_e;
+	size_t nchain;
+	struct debug_chain {
+		uint64_t k;
+		struct debug_ckpt c;
+	} chain[DEBUG_CHAIN_MAX];
+	bool rs_valid;
+	uint64_t rs_exits, rs_n;
+	struct vmm_regs rs_regs;
 	/* The last position computed (debug_tl_position), for the state it was at. */
 	bool here_valid;
 	uint64_t here_exits;

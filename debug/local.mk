@@ -14,8 +14,10 @@ TESTS += tests/unit/debug_step_test
 tests_unit_debug_step_test_LDADD = vmm/libvmm.a
 
 # Integration tests against the real gdb, and the gdb benchmark.
-TESTS += tests/integration/gdb_live.sh tests/integration/gdb_replay.sh tests/integration/gdb_reverse.sh
-EXTRA_DIST += tests/integration/gdb_live.sh tests/integration/gdb_replay.sh tests/integration/gdb_reverse.sh
+TESTS += tests/integration/gdb_live.sh tests/integration/gdb_replay.sh tests/integration/gdb_reverse.sh \
+	tests/integration/gdb_timeline.sh
+EXTRA_DIST += tests/integration/gdb_live.sh tests/integration/gdb_replay.sh tests/integration/gdb_reverse.sh \
+	tests/integration/gdb_timeline.sh
 
 bench_scripts += tests/bench/gdb_bench.sh tests/bench/reverse_bench.sh
 EXTRA_DIST += tests/bench/gdb_bench.sh tests/bench/reverse_bench.sh

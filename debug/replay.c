@@ -153,8 +153,11 @@ static int run(struct debug *d, bool stepping, struct gdb_stop *stop)
 		break;
 	case REPLAY_STOP_END:
 	case REPLAY_STOP_TRUNCATED:
-		debug_msg(d, "gdb: %s: %s", res->stop == REPLAY_STOP_END ? "end of the recording"
-			  : "the recording is truncated", res->msg);
+		/* Once per arrival of gdb's: a reverse-continue passes the end
+		 * on its way back without a word. */
+		if (!d->tl.busy)
+			debug_msg(d, "gdb: %s: %s", res->stop == REPLAY_STOP_END ?
+				  "end of the recording" : "the recording is truncated", res->msg);
 		d->at_end = true;
 		*stop = (struct gdb_stop){ .kind = GDB_STOP_REPLAY_END, .signal = GDB_SIGTRAP };
 		break;
