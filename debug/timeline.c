@@ -1,7 +1,8 @@
 /*
  * timeline.c — checkpoints of a replay and time travel on them: `monitor
- * checkpoints|checkpoint|goto`, and gdb's reverse-stepi (bs) and
- * reverse-continue (bc), after rr's ReplayTimeline.
+ * checkpoints|checkpoint|goto|position`, `rrvm replay --goto`, pt-diff's
+ * visits, and gdb's reverse-stepi (bs) and reverse-continue (bc), after
+ * rr's ReplayTimeline.
  *
  * A checkpoint is a machine snapshot (pages in one content-addressed page
  * store, so pages equal across checkpoints are held once) plus the
@@ -9,27 +10,59 @@
  * every DEBUG_CKPT_SPACING exits (replay.c's run() stops there by
  * position); the start of the recording is the first.
  *
- * A point of the replay is named by its exit count E and its registers:
- * the replay is deterministic, so from the boundary right after exit E
- * (where a replay stopped by replay_stop_at(E) stands) the units of
- * debug_replay_step_raw reach it after a fixed number of steps, found by
- * stepping until the registers match. (A loop that comes back to the very
- * same registers without an exit would be found at its first pass.)
+ * Positions (replay.h): EXITS[+STEPS], the boundary right after exit
+ * EXITS (where replay_stop_at stops) and STEPS raw units after it
+ * (debug_replay_step_raw: an instruction, an interrupt's entry, a HLT to
+ * its exit). Totally ordered, printed by replay_pos_format only (monitor
+ * position/checkpoints/goto, pt-diff, --goto, the replay's divergence
+ * messages; the trace database's position column is the EXITS). A point
+ * the user stops at is named lazily: count the raw units from its
+ * boundary's checkpoint (debug_tl_position, cached for the state it was
+ * computed at). No step of this host stops at a boundary itself: a step
+ * over an exiting instruction ends after the next instruction, so a
+ * boundary is reached only by goto or a stop by position.
  *
- *   reverse-stepi: the point P with stepi(P) == here. From the latest
- *     checkpoint before here, run to boundary E and count gdb's steps
- *     (interrupts run through) until here; go again and take one fewer.
- *     Here at the boundary (or not on that chain of steps: here is inside
- *     a handler), count raw units from boundary E-1 or E instead.
+ *   reverse-stepi: the point P with stepi(P) == here. gdb's steps run the
+ *     interrupts they meet through, and with them whatever other threads
+ *     the guest switched to, so the step that came here may have started
+ *     exits back: count gdb's steps to here from boundary E, E-1, ...
+ *     (OUTER_TRIES), skipping boundaries inside a handler (interrupts
+ *     off there, on here) and chains that pass by, then from boundaries
+ *     further back that look like this thread's (interrupts on, the stack
+ *     pointer within STACK_NEAR); at or one step after a boundary, from
+ *     the boundary before (gdb's steps, else raw units). Where no chain
+ *     comes here (here is inside a handler no step of the user's ran
+ *     through), the raw unit before. Then go again and take one fewer.
+ *     The chain's snapshots (every DEBUG_CHAIN_EVERY steps) and where the
+ *     last reverse-stepi ended make the next one of a run cheap. Nothing
+ *     found: an error, and the replay stays where it was.
  *   reverse-continue: replay the interval from the latest checkpoint
  *     before here up to here, continuing through breakpoints and noting
  *     each hit (the n-th continue, or the j-th unit after boundary E);
  *     go again to the last. No hit: the interval before, and so on; none
  *     since the start: a replaylog:begin stop at the start.
+ *   goto P: from the latest checkpoint at or before P (or from here when
+ *     that is nearer), replay to boundary EXITS, then STEPS raw units. On
+ *     any failure (P past the end, steps that do not exist, a truncated
+ *     recording) back to where it was (a snapshot taken first).
  * A Ctrl-C ends any of these where the replay then is (SIGINT).
  *
- * A reverse-stepi also keeps a checkpoint at the boundary it counted from,
- * so that the next one (reverse steps come in runs) starts there.
+ * A reverse-stepi also keeps a checkpoint at the boundaries it counted
+ * from, so that the next one (reverse steps come in runs) starts there.
+ *
+ * Memory: the timeline holds the page store (pages and index) and each
+ * checkpoint's own bytes (snapshot state, its part of the page maps,
+ * replayer state), debug_tl_bytes(). Past --checkpoint-memory
+ * (DEBUG_CHECKPOINT_MEMORY_DEFAULT, 512 MiB: race.elf's whole replay
+ * takes about 1.2 MiB, paging.elf's 2.7 MiB; a guest that rewrites its
+ * RAM fast fills it in a few hundred checkpoints) checkpoints are given up
+ * by tlpolicy.c: the one whose neighbours' gap is smallest relative to its
+ * distance from here, which keeps them dense near here and geometrically
+ * thinner away (O(log L), as rr keeps them); never the start, nor the one
+ * a reverse operation works from (pinned). A page goes with the last
+ * snapshot that references it (the store counts references). What the
+ * machine's current base map holds is counted too, so a limit below the
+ * start plus the latest checkpoint cannot be met: said once.
  *
  * Spacing, measured on race.elf (about 1500 exits, 0.6 ms of replay per
  * exit; a checkpoint is an incremental snapshot, about 0.1 ms, and 13-16
@@ -38,6 +71,7 @@
  * hold 0.65 + 0.49 MB, 3 ms; every 200, 8 hold 0.23 + 0.12 MB, 10 ms; no
  * automatic ones, 2.2-2.6 s (a replay from the start). The forward replay
  * under gdb costs the same in all four (within the noise). 50 it is.
+ * tests/bench/reverse_bench.sh measures the rest.
  */
 #include <errno.h>
 #include <inttypes.h>
