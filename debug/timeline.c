@@ -772,22 +772,33 @@ static int reverse_step(struct debug *d, struct gdb_stop *stop)
 	return -EIO;
 }
 
+static int go(struct debug *d, struct replay_pos to, struct gdb_stop *stop);
+
 int debug_tl_reverse_step(struct debug *d, struct gdb_stop *stop)
 {
 	struct debug_ckpt back;
-	int rc;
+	int rc = 0;
 
 	if (d->failed || !d->tl.n) {
 		snprintf(d->why, sizeof(d->why), "no checkpoints: cannot go back");
 		return -EIO;
 	}
 	d->tl.busy = true;
-	rc = snap_here(d, REPLAY_POS_AT(vmm_exits(d->vm)), &back);
+	/* To stay where it was when nothing is found (or a failure on the
+	 * way): a snapshot, or at the end of the recording its position. */
+	if (d->at_end)
+		back = (struct debug_ckpt){ .pos = REPLAY_POS_AT(vmm_exits(d->vm)) };
+	else
+		rc = snap_here(d, REPLAY_POS_AT(vmm_exits(d->vm)), &back);
 	if (!rc) {
 		rc = reverse_step(d, stop);
-		/* Nothing found (or a failure on the way): stay where it was. */
-		if (rc && !d->failed && restore(d, &back) == 0)
-			*stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGTRAP };
+		if (rc && !d->failed) {
+			struct gdb_stop st;
+
+			if ((back.snap ? restore(d, &back) : go(d, back.pos, &st)) == 0)
+				*stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL,
+							   .signal = GDB_SIGTRAP };
+		}
 		ckpt_free(&back);
 	}
 	d->tl.busy = false;
@@ -1041,8 +1052,6 @@ void debug_tl_unmark(struct debug_ckpt *c)
 {
 	ckpt_free(c);
 }
-
-static int go(struct debug *d, struct replay_pos to, struct gdb_stop *stop);
 
 int debug_tl_return(struct debug *d, struct debug_ckpt *c)
 {
