@@ -561,9 +561,9 @@ static bool at_start(struct debug *d, uint64_t E, const struct vmm_regs *R)
 /* Boundaries tried back from here for one outside a handler; then among
  * SCAN_BACK more, OUTER_FAR that look like R's thread (stack pointer
  * within STACK_NEAR). */
-#define OUTER_TRIES 4
-#define SCAN_BACK 512
-#define OUTER_FAR 8
+#define OUTER_TRIES 8
+#define SCAN_BACK 1024
+#define OUTER_FAR 16
 #define STACK_NEAR 8192
 
 /* A reverse-stepi ended at step k of the chain from boundary e. */

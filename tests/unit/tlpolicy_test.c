@@ -109,7 +109,8 @@ static uint64_t store_bytes(struct vmm_pagestore *ps)
 static void test_bounded_store(void)
 {
 	uint8_t *ram = calloc(FRAMES, PAGE);
-	uint64_t dirty[FRAMES / 64] = { 0 }, ex[NCKPT];
+	/* bitmaps are read a page-map leaf (512 frames) at a time */
+	uint64_t dirty[(FRAMES + 511) / 512 * 8] = { 0 }, ex[NCKPT];
 	bool keep[NCKPT];
 	struct ck ck[NCKPT];
 	struct vmm_pagestore *ps;
