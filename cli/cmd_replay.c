@@ -34,13 +34,21 @@ static void usage(void)
 	       "                    then breaks, steps and continues through the replay (forward\n"
 	       "                    only; register and memory writes are refused). `--gdb ADDR DIR`\n"
 	       "                    works too\n"
+	       "      --goto POSITION  replay to POSITION (EXITS[+STEPS], as gdb's 'monitor\n"
+	       "                    position' prints it); with --gdb serve gdb there, else print\n"
+	       "                    the position, rip and state hash there (stderr) and exit 0\n"
+	       "      --checkpoint-memory SIZE  memory the checkpoints of reverse execution may\n"
+	       "                    hold (default 512M; suffix K, M or G; plain numbers are MiB);\n"
+	       "                    beyond it old checkpoints are thinned out\n"
 	       "  -v, --verbose   print the final state hash and replay statistics (with --gdb:\n"
 	       "                  also each continue)\n"
 	       "  -q, --quiet     no messages from rrvm itself\n"
 	       "  -h, --help      show this help and exit\n\n"
 	       "Exit status: the recorded guest's status when the replay matches it; 3 when the\n"
 	       "replay diverged; 5 when the recording is truncated (replayed up to its end);\n"
-	       "2 for a missing or damaged recording.\n");
+	       "2 for a missing or damaged recording, or a --goto POSITION that is malformed\n"
+	       "or not in the recording. With --goto and no --gdb: 0 when POSITION was\n"
+	       "reached, 3 or 5 when the replay diverged or the recording ended before it.\n");
 }
 
 /*
@@ -95,16 +103,50 @@ static void stop_debug(void *ctx)
 
 /* `replay --gdb`: serve gdb; *r becomes the replay the core ends with
  * (gdb's `run` opens the recording again). 0 with *res, or an exit status. */
+/* What --gdb and --goto ask of the debugger core. */
+struct replay_debug_opts {
+	const char *addr;               /* --gdb (NULL: no gdb) */
+	const char *goto_pos;           /* --goto (NULL: the start) */
+	uint64_t ckpt_memory;
+	bool quiet, verbose;
+};
+
+/* --goto without --gdb: where the replay got, or why not. 0, or the
+ * exit status. */
+static int goto_status(struct debug *d, int rc, struct replay_result *res)
+{
+	char where[256];
+
+	if (rc == -EINVAL || rc == -ERANGE)
+		return CLI_EXIT_USAGE;
+	if (rc) {
+		debug_replay_result(d, res);
+		return res->stop == REPLAY_STOP_TRUNCATED ? REPLAY_EXIT_TRUNCATED
+		       : res->stop == REPLAY_STOP_DIVERGED ? REPLAY_EXIT_DIVERGED : 1;
+	}
+	if (debug_replay_describe(d, where, sizeof(where))) {
+		cli_msg("--goto: cannot read the state at %s", where);
+		return 1;
+	}
+	cli_msg("%s", where);
+	return 0;
+}
+
+/* `replay --gdb` or `--goto`: serve gdb (after going to --goto), or only
+ * go there; *r becomes the replay the core ends with (gdb's `run` opens the
+ * recording again). 0 with *res, or an exit status. */
 static int replay_gdb(struct replay **r, const char *dir, const struct replay_options *ro,
-		      const char *addr, bool quiet, bool verbose, struct replay_result *res,
+		      const struct replay_debug_opts *o, struct replay_result *res,
 		      struct replay_stats *st)
 {
 	struct debug_replay_config c = {
-		.r = *r, .dir = dir, .ropts = ro, .addr = addr, .quiet = quiet,
-		.verbose = verbose, .log = log_msg,
+		.r = *r, .dir = dir, .ropts = ro, .addr = o->addr ? o->addr : "",
+		.quiet = o->quiet, .verbose = o->verbose, .log = log_msg,
+		.checkpoint_memory = o->ckpt_memory,
 	};
 	struct debug *d;
 	enum debug_end end;
+	int rc;
 
 	if (debug_create_replay(&c, &d)) {
 		cli_msg("gdb: out of memory");
@@ -112,6 +154,16 @@ static int replay_gdb(struct replay **r, const char *dir, const struct replay_op
 	}
 	*r = NULL;              /* the core's now */
 	cli_on_interrupt(stop_debug, d);
+	if (o->goto_pos) {
+		rc = debug_replay_goto(d, o->goto_pos);
+		if (rc || !o->addr) {
+			rc = goto_status(d, rc, res);
+			cli_on_interrupt(NULL, NULL);
+			replay_get_stats(debug_replay(d), st);
+			debug_destroy(d);
+			return rc;
+		}
+	}
 	end = debug_serve(d);
 	cli_on_interrupt(NULL, NULL);
 	debug_replay_result(d, res);
@@ -127,8 +179,11 @@ int cli_cmd_replay(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "verbose", no_argument, 0, 'v' }, { "quiet", no_argument, 0, 'q' },
 		{ "gdb", optional_argument, 0, 'g' },
+		{ "goto", required_argument, 0, 'G' },
+		{ "checkpoint-memory", required_argument, 0, 'M' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 	};
+	struct replay_debug_opts dopt = { 0 };
 	struct replay *r = NULL;
 	struct introspect_symtab *syms = NULL;
 	struct replay_result res;
@@ -155,6 +210,14 @@ int cli_cmd_replay(int argc, char **argv)
 		case 'g':
 			gdb = true;
 			gdb_addr = optarg;
+			break;
+		case 'G':
+			dopt.goto_pos = optarg;
+			break;
+		case 'M':
+			if (cli_parse_size(optarg, &dopt.ckpt_memory) < 0 || !dopt.ckpt_memory)
+				return cli_usage_error("replay", "--checkpoint-memory: '%s' is not a "
+						       "size (e.g. 64M, 1G)", optarg);
 			break;
 		default:
 			return cli_usage_error("replay", "bad option");
@@ -188,10 +251,13 @@ int cli_cmd_replay(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (gdb) {
-		rc = replay_gdb(&r, dir, &ro, gdb_addr, quiet, verbose, &res, &st);
-		if (rc)
-			goto out;
+	if (gdb || dopt.goto_pos) {
+		dopt.addr = gdb ? gdb_addr : NULL;
+		dopt.quiet = quiet;
+		dopt.verbose = verbose;
+		rc = replay_gdb(&r, dir, &ro, &dopt, &res, &st);
+		if (rc || !gdb)
+			goto out;       /* --goto alone: its status is the result */
 	} else {
 		cli_on_interrupt(stop_replay, r);
 		if (replay_run(r, &res)) {

@@ -69,7 +69,13 @@ struct debug_replay_config {
 	bool quiet, verbose;
 	debug_log_fn log;
 	void *log_ctx;
+	/* Bytes the checkpoints may hold (pages and replayer state; see
+	 * debug/timeline.c); 0: DEBUG_CHECKPOINT_MEMORY_DEFAULT. */
+	uint64_t checkpoint_memory;
 };
+
+/* The default bound of a replay's checkpoint memory (--checkpoint-memory). */
+#define DEBUG_CHECKPOINT_MEMORY_DEFAULT (512ull << 20)
 
 struct debug;
 
@@ -101,6 +107,14 @@ struct vmm_live *debug_live(struct debug *d);
 void debug_live_result(struct debug *d, struct vmm_live_result *res);
 /* Replay: the replay now, and its result (KILLED: REPLAY_STOP_INTERRUPTED). */
 struct replay *debug_replay(struct debug *d);
+/* Replay: go to position pos (EXITS[+STEPS], replay.h), before serving or
+ * instead (`rrvm replay --goto`); what went wrong goes to the log. 0;
+ * -EINVAL malformed, -ERANGE not in the recording (the replay stays where
+ * it was); -EIO the replay could not get there (debug_replay_result says
+ * why: diverged, truncated). */
+int debug_replay_goto(struct debug *d, const char *pos) VMM_MUST_CHECK;
+/* Replay: where it is, one line: position, rip, state hash. */
+int debug_replay_describe(struct debug *d, char *buf, size_t len) VMM_MUST_CHECK;
 void debug_replay_result(struct debug *d, struct replay_result *res);
 
 #endif

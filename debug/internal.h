@@ -88,25 +88,55 @@ struct debug_sw {
 };
 
 /* A checkpoint of a replay (timeline.c): the machine and the replayer's
- * state at one point. boundary: taken right after exit `exits` (a
- * replay stopped there by position), else somewhere after it. */
+ * state at one position. boundary: pos.steps == 0 (taken right after exit
+ * pos.exits, a replay stopped there by position). id: stable while it
+ * lives (indices move as checkpoints come and go). cost: the bytes it
+ * holds beside shared pages (snapshot state, page map, replayer state). */
 struct debug_ckpt {
 	uint64_t exits;
 	bool boundary;
+	struct replay_pos pos;
+	uint64_t id;
+	uint64_t cost;
 	struct vmm_regs regs;
 	struct vmm_snapshot *snap;
 	void *rstate;
 	size_t rstate_len;
 };
+#define DEBUG_CHAIN_EVERY 32
+#define DEBUG_CHAIN_MAX 64
 struct debug_timeline {
 	struct vmm_pagestore *ps;
-	struct debug_ckpt *c;           /* by exits, a boundary first among equals */
+	struct debug_ckpt *c;           /* by position, a boundary first among equals */
 	size_t n, cap;
 	uint64_t spacing;               /* exits between automatic checkpoints (0: none) */
-	bool told_full;
+	bool told_full, told_limit;
 	uint64_t high;                  /* the furthest exit count reached */
+	uint64_t limit;                 /* --checkpoint-memory, bytes */
+	uint64_t next_id;
+	uint64_t pin;                   /* the checkpoint a reverse operation works from (0: none) */
+	uint64_t evicted;               /* checkpoints given up for the limit */
+	bool busy;                      /* a reverse operation replays (no end messages) */
+	/* A chain of steps from boundary chain_e (gdb's steps, or raw units)
+	 * that a reverse-stepi counted: snapshots every DEBUG_CHAIN_EVERY
+	 * steps, so that the next reverse-stepi of a run replays few; and
+	 * where the last one ended (rs_*: at step rs_n of the chain). */
+	bool chain_valid, chain_raw;
+	uint64_t chain_e;
+	size_t nchain;
+	struct debug_chain {
+		uint64_t k;
+		struct debug_ckpt c;
+	} chain[DEBUG_CHAIN_MAX];
+	bool rs_valid;
+	uint64_t rs_exits, rs_n;
+	struct vmm_regs rs_regs;
+	/* The last position computed (debug_tl_position), for the state it was at. */
+	bool here_valid;
+	uint64_t here_exits;
+	struct vmm_regs here_regs;
+	struct replay_pos here;
 };
-
 struct debug {
 	bool is_replay;
 	struct vmm *vm;
@@ -157,6 +187,7 @@ struct debug {
 	bool have_result;
 	struct replay_result last;      /* of the last replay_run */
 	uint64_t stop_at;               /* exit count to stop at (UINT64_MAX: none) */
+	uint64_t ckpt_limit;            /* --checkpoint-memory (0: the default) */
 	struct debug_timeline tl;
 };
 
@@ -191,13 +222,13 @@ int debug_monitor(struct debug *d, const char *cmd, gdb_output_fn out, void *out
 /* ---- ptdiff.c ----------------------------------------------------------------- */
 
 #define DEBUG_PTDIFF_HELP                                                                      \
-	"pt-diff [--ad] POS_A POS_B  mappings added (+), removed (-) and changed (~) from exit\n" \
-	"                            count POS_A to POS_B of the recording; --ad: count changes\n" \
+	"pt-diff [--ad] POS_A POS_B  mappings added (+), removed (-) and changed (~) from\n"      \
+	"                            position POS_A to POS_B of the recording; --ad: count changes\n" \
 	"                            of the accessed/dirty bits too\n"
-/* args: "[--ad] POS_A POS_B". Replays a private copy of the recording to
- * each position and diffs the mappings. 0, -EINVAL for bad arguments,
- * -ERANGE past the end, another -errno when it cannot be replayed. */
-int debug_ptdiff(const char *recording_dir, const char *args, struct introspect_out *out);
+/* args: "[--ad] POS_A POS_B". Goes to each position on the timeline,
+ * lists the mappings there, diffs them and comes back. 0, -EINVAL for bad
+ * arguments, -ERANGE past the end, another -errno when it cannot replay. */
+int debug_ptdiff(struct debug *d, const char *args, struct introspect_out *out);
 
 /* ---- bp.c: breakpoints, watchpoints, debug exits ---------------------------- */
 
@@ -277,6 +308,24 @@ int debug_replay_finish(struct debug *d);
 
 /* Exits between automatic checkpoints (see timeline.c for the measure). */
 #define DEBUG_CKPT_SPACING 50
+/* The memory they may hold unless --checkpoint-memory says (timeline.c). */
+#define DEBUG_CKPT_MEMORY_DEFAULT DEBUG_CHECKPOINT_MEMORY_DEFAULT
+/* tlpolicy.c: of n checkpoints at exits[] (ascending), the one to give up
+ * when the user is at exit count here (keep[i]: never i), or -1. */
+long debug_tl_victim(const uint64_t *exits, const bool *keep, size_t n, uint64_t here);
+/* Bytes the timeline holds: the page store and every checkpoint's own. */
+uint64_t debug_tl_bytes(struct debug *d);
+/* Where the replay is: exits and raw units after that exit's boundary
+ * (counted by replaying from the checkpoint before, when not known). */
+int debug_tl_position(struct debug *d, struct replay_pos *p) VMM_MUST_CHECK;
+/* Go to a position, either direction; on failure back to where it was,
+ * with the reason in out. 0, -EINVAL (malformed), -ERANGE (not in the
+ * recording), -EINTR (Ctrl-C: stays where it stopped), another -errno. */
+int debug_tl_go(struct debug *d, const char *pos, struct introspect_out *o) VMM_MUST_CHECK;
+/* Save where the replay is (not in the list: pt-diff's way back) and go back there. */
+int debug_tl_mark(struct debug *d, struct debug_ckpt *c) VMM_MUST_CHECK;
+int debug_tl_return(struct debug *d, struct debug_ckpt *c) VMM_MUST_CHECK;
+void debug_tl_unmark(struct debug_ckpt *c);
 /* Start the timeline: a page store and a checkpoint here (the start). */
 int debug_tl_init(struct debug *d) VMM_MUST_CHECK;
 void debug_tl_free(struct debug *d);

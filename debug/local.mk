@@ -6,7 +6,7 @@ noinst_LIBRARIES += debug/libdebug.a
 debug_libdebug_a_SOURCES = \
 	debug/debug.h debug/internal.h \
 	debug/target.c debug/regs.c debug/bp.c debug/monitor.c debug/ptdiff.c \
-	debug/live.c debug/replay.c debug/timeline.c debug/wp.c
+	debug/live.c debug/replay.c debug/timeline.c debug/wp.c debug/tlpolicy.c
 
 # The interrupt-aware step's breakpoint swap (vmm), without KVM.
 check_PROGRAMS += tests/unit/debug_step_test
@@ -14,8 +14,10 @@ TESTS += tests/unit/debug_step_test
 tests_unit_debug_step_test_LDADD = vmm/libvmm.a
 
 # Integration tests against the real gdb, and the gdb benchmark.
-TESTS += tests/integration/gdb_live.sh tests/integration/gdb_replay.sh tests/integration/gdb_reverse.sh
-EXTRA_DIST += tests/integration/gdb_live.sh tests/integration/gdb_replay.sh tests/integration/gdb_reverse.sh
+TESTS += tests/integration/gdb_live.sh tests/integration/gdb_replay.sh tests/integration/gdb_reverse.sh \
+	tests/integration/gdb_timeline.sh
+EXTRA_DIST += tests/integration/gdb_live.sh tests/integration/gdb_replay.sh tests/integration/gdb_reverse.sh \
+	tests/integration/gdb_timeline.sh
 
 bench_scripts += tests/bench/gdb_bench.sh tests/bench/reverse_bench.sh
 EXTRA_DIST += tests/bench/gdb_bench.sh tests/bench/reverse_bench.sh
@@ -32,3 +34,9 @@ bench_scripts += tests/bench/watch_bench.sh
 EXTRA_DIST += tests/bench/watch_bench.sh
 EXTRA_DIST += tests/integration/gdb_flagship.sh tests/integration/gdb_flagship.py \
 	tests/integration/gdb_watch.sh
+
+# The timeline's eviction policy and the page store under a memory bound,
+# without KVM.
+check_PROGRAMS += tests/unit/tlpolicy_test
+TESTS += tests/unit/tlpolicy_test
+tests_unit_tlpolicy_test_LDADD = debug/libdebug.a vmm/libvmm.a

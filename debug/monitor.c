@@ -141,9 +141,22 @@ static int mon_position(struct debug *d, const char *arg, struct introspect_out 
 	return 0;
 }
 
+static int mon_hash(struct debug *d, const char *arg, struct introspect_out *o)
+{
+	uint64_t h;
+	int rc = vmm_state_hash(d->vm, &h);
+
+	if (rc) {
+		introspect_printf(o, "cannot hash the guest state: %s\n", strerror(-rc));
+		return rc;
+	}
+	introspect_printf(o, "state hash 0x%016" PRIx64 "\n", h);
+	return 0;
+}
+
 static int mon_ptdiff(struct debug *d, const char *arg, struct introspect_out *o)
 {
-	return debug_ptdiff(d->dir, arg, o);
+	return debug_ptdiff(d, arg, o);
 }
 
 static int mon_checkpoints(struct debug *d, const char *arg, struct introspect_out *o)
@@ -197,13 +210,17 @@ static const struct mon_cmd {
 	{ "info registers", NULL, mon_regs, false },
 	{ "phys", "phys [on|off]        memory accesses take physical (on) or virtual (off) "
 		  "addresses\n", mon_phys, false },
-	{ "position", "position             where the guest is: exit count (and replay "
-		      "events)\n", mon_position, false },
+	{ "position", "position             where the guest is: on a replay its position\n"
+		      "                     EXITS[+STEPS] (exits since reset, then units after the\n"
+		      "                     last), which goto takes\n", mon_position, false },
+	{ "hash", "hash                 a hash of the guest state (registers and RAM), as a\n"
+		  "                     replay's final state hash\n", mon_hash, false },
 	{ "pt-diff", DEBUG_PTDIFF_HELP, mon_ptdiff, true },
-	{ "checkpoints", "checkpoints          the replay's checkpoints: position (exit count), "
-			 "pages, bytes\n", mon_checkpoints, true },
+	{ "checkpoints", "checkpoints          the replay's checkpoints: position, pages, bytes;\n"
+			 "                     memory held against --checkpoint-memory\n",
+	  mon_checkpoints, true },
 	{ "checkpoint", "checkpoint           take a checkpoint here\n", mon_checkpoint, true },
-	{ "goto", "goto POSITION        go to exit count POSITION of the recording, either "
+	{ "goto", "goto POSITION        go to POSITION (EXITS[+STEPS]) of the recording, either "
 		  "direction\n", mon_goto, true },
 	{ "translate", NULL, mon_translate, false },    /* after the view's own */
 };

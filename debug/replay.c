@@ -43,12 +43,60 @@
  * (a guest that is interrupted again at every return). */
 #define STEP_HANDLER_MAX 64
 
+int debug_replay_goto(struct debug *d, const char *pos)
+{
+	char buf[1024];
+	struct introspect_out o;
+	int rc;
+
+	introspect_out_buffer(&o, buf, sizeof(buf));
+	rc = debug_tl_go(d, pos, &o);
+	for (char *line = buf, *nl; rc && *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (!nl)
+			nl = line + strlen(line) - 1;
+		else
+			*nl = 0;
+		debug_msg(d, "--goto: %s", line);
+	}
+	if (rc == -EINVAL || rc == -ERANGE || !rc)
+		return rc;
+	return -EIO;
+}
+
+int debug_replay_describe(struct debug *d, char *buf, size_t len)
+{
+	char ps[REPLAY_POS_STRLEN];
+	struct replay_pos p;
+	struct vmm_regs r;
+	uint64_t h;
+	int rc = debug_tl_position(d, &p);
+
+	if (!rc)
+		rc = vmm_get_regs(d->vm, &r);
+	if (!rc)
+		rc = vmm_state_hash(d->vm, &h);
+	if (rc)
+		return rc < 0 ? rc : -EIO;
+	snprintf(buf, len, "position %s: rip 0x%" PRIx64 ", state hash 0x%016" PRIx64,
+		 replay_pos_format(p, ps), r.rip, h);
+	return 0;
+}
+
 void debug_replay_position(struct debug *d, struct introspect_out *o)
 {
 	const struct replay_manifest *m = replay_manifest(d->r);
+	char ps[REPLAY_POS_STRLEN], es[REPLAY_POS_STRLEN];
+	struct replay_pos p;
+	int rc = debug_tl_position(d, &p);
 
-	introspect_printf(o, "replay: exit %" PRIu64 " of %" PRIu64 ", events consumed %" PRIu64
-			  " of %" PRIu64 "%s\n", vmm_exits(d->vm), m->exits,
+	debug_stopped(d);
+	if (rc)
+		p = REPLAY_POS_AT(vmm_exits(d->vm));
+	introspect_printf(o, "replay: position %s%s of %s, events consumed %" PRIu64 " of %" PRIu64
+			  "%s\n", replay_pos_format(p, ps), rc ? "+? (the steps after the exit "
+			  "could not be counted)" : "", strcmp(m->result, "running") ?
+			  replay_pos_format(REPLAY_POS_AT(m->exits), es) : "? (a truncated recording)",
 			  d->have_result ? d->last.events : 0, m->events,
 			  d->at_end ? " (end of the recording)" : "");
 }
@@ -122,8 +170,11 @@ static int run(struct debug *d, bool stepping, struct gdb_stop *stop)
 		break;
 	case REPLAY_STOP_END:
 	case REPLAY_STOP_TRUNCATED:
-		debug_msg(d, "gdb: %s: %s", res->stop == REPLAY_STOP_END ? "end of the recording"
-			  : "the recording is truncated", res->msg);
+		/* Once per arrival of gdb's: a reverse-continue passes the end
+		 * on its way back without a word. */
+		if (!d->tl.busy)
+			debug_msg(d, "gdb: %s: %s", res->stop == REPLAY_STOP_END ?
+				  "end of the recording" : "the recording is truncated", res->msg);
 		d->at_end = true;
 		*stop = (struct gdb_stop){ .kind = GDB_STOP_REPLAY_END, .signal = GDB_SIGTRAP };
 		break;

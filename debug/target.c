@@ -257,6 +257,7 @@ int debug_create_replay(const struct debug_replay_config *c, struct debug **out)
 	d->r = c->r;
 	d->ropts = c->ropts;
 	d->stop_at = UINT64_MAX;
+	d->ckpt_limit = c->checkpoint_memory;
 	d->dir = strdup(c->dir);
 	rc = d->dir ? debug_attach_machine(d, replay_vm(c->r)) : -ENOMEM;
 	if (!rc)

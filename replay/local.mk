@@ -5,7 +5,8 @@ include $(srcdir)/replay/eventlog.mk
 replay_libreplay_a_SOURCES += replay/replay.h replay/sha256.c replay/manifest.c \
 	replay/fingerprint.c replay/recorder.c replay/internal.h replay/replayer.c \
 	replay/lookahead.c replay/replaystate.c replay/replayopen.c \
-	replay/stride.c replay/fastsearch.c
+	replay/stride.c replay/fastsearch.c \
+	replay/position.c
 
 check_PROGRAMS += tests/unit/replay_test
 TESTS += tests/unit/replay_test

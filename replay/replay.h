@@ -95,6 +95,27 @@ typedef int (*replay_manifest_line_fn)(void *ctx, const char *key, const char *v
 int replay_manifest_each(const char *dir, replay_manifest_line_fn fn, void *ctx,
 			 struct vmm_error *err) VMM_MUST_CHECK;
 
+/* ---- positions ----------------------------------------------------------
+ * A position in a recording: `exits` synchronous exits since reset, then
+ * `steps` raw units of execution after the boundary right after that exit
+ * (where replay_stop_at(exits) stops): an instruction, an interrupt's
+ * entry, a HLT run to its exit. Positions are totally ordered (exits,
+ * then steps); the end of a recording is (its exit count, 0). Written
+ * "E" (steps 0: the boundary, the same number as an exit count) or "E+N",
+ * by replay_pos_format only, and read back by replay_pos_parse. */
+struct replay_pos {
+	uint64_t exits, steps;
+};
+#define REPLAY_POS_STRLEN 44
+/* Writes p into buf and returns buf. */
+const char *replay_pos_format(struct replay_pos p, char buf[REPLAY_POS_STRLEN]);
+/* "E" or "E+N", decimal, nothing else (no sign, no blanks): 0 or -EINVAL. */
+int replay_pos_parse(const char *s, struct replay_pos *p) VMM_MUST_CHECK;
+/* <0, 0, >0 as a is before, at or after b. */
+int replay_pos_cmp(struct replay_pos a, struct replay_pos b);
+/* The position at exit count e (its boundary). */
+#define REPLAY_POS_AT(e) ((struct replay_pos){ .exits = (e), .steps = 0 })
+
 /* ---- fingerprints of a point in the execution ------------------------- */
 
 /* The general registers rax..r15 as an array, in struct vmm_regs order:

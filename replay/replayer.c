@@ -101,6 +101,7 @@ static void diverge(struct replay *r, const char *fmt, ...)
 {
 	char what[512], sym[160] = "";
 	struct vmm_regs regs;
+	char pos[REPLAY_POS_STRLEN];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -113,8 +114,8 @@ static void diverge(struct replay *r, const char *fmt, ...)
 		if (r->symbolize(r->symbolize_ctx, regs.rip, name, sizeof(name)) == 0)
 			snprintf(sym, sizeof(sym), " in %s", name);
 	}
-	stop(r, REPLAY_STOP_DIVERGED, "replay diverged at exit %" PRIu64 " (rip 0x%" PRIx64 "%s): %s",
-	     now_exits(r), regs.rip, sym, what);
+	stop(r, REPLAY_STOP_DIVERGED, "replay diverged at exit %s (rip 0x%" PRIx64 "%s): %s",
+	     replay_pos_format(REPLAY_POS_AT(now_exits(r)), pos), regs.rip, sym, what);
 }
 
 uint64_t replay_clock_read(void *ctx, enum vmm_clock_kind kind)

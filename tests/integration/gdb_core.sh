@@ -196,9 +196,9 @@ gcheck "live run: rrvm says so and serves on" err_has 'the guest was booted agai
 start_rrvm replay "$REC"
 run_gdb_ext "$S/race.elf" -ex 'hbreak account_transfer' -ex 'continue' -ex 'continue' \
 	-ex 'monitor position' -ex 'run' -ex 'continue' -ex 'monitor position' -ex 'kill'
-pos=$(grep '^replay: exit' "$T/gdb.out")
+pos=$(grep '^replay: position' "$T/gdb.out")
 gcheck "replay run: back to the start, the same stop at the same position" \
-	sh -c "[ \$(grep -c '^replay: exit' '$T/gdb.out') -eq 2 ] && [ \$(grep '^replay: exit' '$T/gdb.out' | sort -u | wc -l) -eq 1 ]"
+	sh -c "[ \$(grep -c '^replay: position' '$T/gdb.out') -eq 2 ] && [ \$(grep '^replay: position' '$T/gdb.out' | sort -u | wc -l) -eq 1 ]"
 gcheck "replay run: rrvm says so" err_has 'the replay starts again from the beginning'
 diag "$pos"
 

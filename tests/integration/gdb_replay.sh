@@ -110,8 +110,8 @@ check "backtrace: worker_main, race_thread_start" \
 	sh -c "grep -qE '^#1 .* in worker_main \(t=' '$T/gdb.out' && grep -qE '^#2 .* in race_thread_start' '$T/gdb.out'"
 check "stepi moved one instruction on" \
 	sh -c "grep -qE '^\\\$1 = .* <account_transfer_fast>' '$T/gdb.out' && grep -qE '^\\\$2 = .* <account_transfer_fast\\+[1-9][0-9]*>' '$T/gdb.out'"
-check "monitor position: exit and events of the recording" \
-	gdb_re '^replay: exit [0-9]+ of [0-9]+, events consumed [0-9]+ of [0-9]+$'
+check "monitor position: position (EXITS[+STEPS]) and events of the recording" \
+	gdb_re '^replay: position [0-9]+(\+[0-9]+)? of [0-9]+, events consumed [0-9]+ of [0-9]+$'
 check "continue stops at the breakpoint again" sh -c "[ \$(grep -c '^Breakpoint 1, account_transfer_fast' '$T/gdb.out') -ge 2 ]"
 check "the end of the recording is reported as such" gdb_has 'No more reverse-execution history.'
 check "monitor position at the end" gdb_re 'events consumed ([0-9]+) of \1 \(end of the recording\)'

@@ -70,12 +70,12 @@ start_rrvm replay "$REC"
 run_gdb "$S/race.elf" -ex "monitor goto $fwd" -ex 'monitor position' -ex "monitor goto $back" \
 	-ex 'monitor position' -ex 'monitor checkpoints' -ex "monitor goto $((exits + 1))" \
 	-ex 'monitor goto x' -ex 'continue' -ex 'detach'
-gcheck "monitor goto forwards" gdb_re "^at exit $fwd "
-gcheck "monitor goto backwards" gdb_re "^replay: exit $back of $exits,"
-gcheck "monitor checkpoints lists the start and automatic ones" \
-	sh -c "grep -qE '^  exit 0 rip' '$T/gdb.out' && grep -qE '^  exit [1-9][0-9]* rip' '$T/gdb.out' && grep -q '^page store: ' '$T/gdb.out'"
-gcheck "goto past the end: a clear message" gdb_has "exit $((exits + 1)) is past the end of the recording"
-gcheck "goto with a bad position: usage" gdb_has 'usage: monitor goto POSITION'
+gcheck "monitor goto forwards" gdb_re "^at position $fwd "
+gcheck "monitor goto backwards" gdb_re "^replay: position $back of $exits,"
+gcheck "monitor checkpoints lists the start and automatic ones, and the memory bound" \
+	sh -c "grep -qE '^  position 0 rip' '$T/gdb.out' && grep -qE '^  position [1-9][0-9]* rip' '$T/gdb.out' && grep -q '^page store: ' '$T/gdb.out' && grep -qE '^memory: [0-9]+ of 536870912 bytes' '$T/gdb.out'"
+gcheck "goto past the end: a clear message" gdb_has "position $((exits + 1)) is past the end of the recording (it ends at exit $exits)"
+gcheck "goto with a bad position: a message naming it" gdb_has "'x' is not a position"
 gcheck "continue after goto: the end, with the recorded final state" \
 	err_has 'final state matches'
 gcheck "continue after goto: the recorded exit status ($RRVM_STATUS, recorded $rec_status)" \

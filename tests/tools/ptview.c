@@ -314,6 +314,40 @@ static int usage(void)
 	return 2;
 }
 
+static void no_output(void *ctx, enum vmm_output_stream stream, const uint8_t *buf, size_t len)
+{
+}
+
+static void log_stderr(void *ctx, const char *msg)
+{
+	fprintf(stderr, "%s\n", msg);
+}
+
+/* pt-diff as `monitor pt-diff` runs it: on the debugger's timeline. */
+static int ptdiff(const char *dir, const char *args, struct introspect_out *o)
+{
+	struct replay_options ro = { .output = { no_output, NULL } };
+	struct vmm_error err = { "" };
+	struct replay *r;
+	struct debug *d;
+	int rc = replay_open(dir, &ro, &r, &err);
+
+	if (rc) {
+		introspect_printf(o, "pt-diff: %s\n", err.msg);
+		return rc;
+	}
+	struct debug_replay_config c = { .r = r, .dir = dir, .ropts = &ro, .addr = "",
+					 .quiet = true, .log = log_stderr };
+	rc = debug_create_replay(&c, &d);
+	if (rc) {
+		replay_close(r);
+		return rc;
+	}
+	rc = debug_ptdiff(d, args, o);
+	debug_destroy(d);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -376,7 +410,7 @@ int main(int argc, char **argv)
 		if (optind != argc - 1)
 			return usage();
 		introspect_out_callback(&o, out_stdout, NULL);
-		rc = debug_ptdiff(ptdiff_dir, argv[optind], &o);
+		rc = ptdiff(ptdiff_dir, argv[optind], &o);
 		printf("rc=%d\n", rc);
 		return 0;
 	}
