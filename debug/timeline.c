@@ -871,6 +871,23 @@ static int reached(struct debug *d, uint64_t E, const struct vmm_regs *R, bool *
 	return rc;
 }
 
+/* The point one raw unit before here. A write to a protected page ends
+ * the unit that made it (vmm/protect.c), so from a watchpoint's stop this
+ * is the point before the write. Not a reverse-stepi: that one goes back
+ * one of gdb's steps, which run interrupts through. */
+static int unit_back(struct debug *d, struct gdb_stop *stop)
+{
+	struct replay_pos p;
+	int rc = debug_tl_position(d, &p);
+
+	if (rc)
+		return rc;
+	if (p.steps == 0)       /* never after a write: a write is no exit */
+		return debug_tl_reverse_step(d, stop);
+	p.steps--;
+	return go(d, p, stop);
+}
+
 static int reverse_continue(struct debug *d, struct gdb_stop *stop)
 {
 	struct vmm_regs R;
@@ -962,7 +979,7 @@ static int reverse_continue(struct debug *d, struct gdb_stop *stop)
 			 * value; going backwards the write is undone: the point
 			 * before it, as rr and gdb's own recorder stop. */
 			if (!rc && last.stop.kind == GDB_STOP_WATCH) {
-				rc = debug_tl_reverse_step(d, stop);
+				rc = unit_back(d, stop);
 				if (rc || stop_is_abort(d, stop))
 					return rc;
 			}

@@ -68,7 +68,7 @@ start_rrvm replay "$REC"
 run_gdb "$S/race.elf" -ex 'watch -l race.bank.balance[2]' -ex "monitor goto $((exits * 2 / 3))" \
 	-ex "monitor goto $((exits / 3))" -ex 'monitor position' -ex 'delete' -ex 'continue'
 gcheck "replay: monitor goto forwards and back with a watched page" \
-	sh -c "grep -q '^at exit $((exits * 2 / 3)) ' '$T/gdb.out' && grep -q '^replay: exit $((exits / 3)) of $exits,' '$T/gdb.out'"
+	sh -c "grep -q '^at position $((exits * 2 / 3)) ' '$T/gdb.out' && grep -q '^replay: position $((exits / 3)) of $exits,' '$T/gdb.out'"
 gcheck "replay: then on to the end with the recorded final state" err_has 'final state matches'
 
 # ---- 4. a busy page, the watchpoint removed ---------------------------------------
