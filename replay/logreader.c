@@ -540,6 +540,9 @@ static int resume_header(struct replay_log_reader *r)
 	p.frameInfo.blockChecksumFlag = r->block_crc ? LZ4F_blockChecksumEnabled
 						     : LZ4F_noBlockChecksum;
 	p.frameInfo.contentChecksumFlag = LZ4F_noContentChecksum;
+	/* The header does not depend on autoFlush, but without it LZ4F
+	 * callocs a whole block (4 MiB for a 4 MiB-block frame) per seek. */
+	p.autoFlush = 1;
 	if (LZ4F_isError(LZ4F_createCompressionContext(&c, LZ4F_VERSION)))
 		return -ENOMEM;
 	n = LZ4F_compressBegin(c, hdr, sizeof(hdr), &p);
