@@ -3,75 +3,58 @@
  * layers, driven as a client drives them: over a socket.
  *
  * The input is the byte stream a client sends (packets with any framing,
- * checksums, RLE, escapes, 0x03 interrupts, acks). It is fed to
- * gdb_server_serve_fd over a socketpair by a helper thread that also reads
- * every reply until the server closes, and the server's target is the fake
- * machine of the unit tests (tests/unit/gdb_fake.h, 64 KiB of memory,
- * breakpoints and watchpoints in four slots), whose continue stops after a
- * few steps. The session must end (client gone, detach, kill or exit)
- * without a crash, a hang or a sanitizer report. The server is created once
- * (as rrvm keeps one across clients); the fake is reset per input.
- * Built by `make fuzz`.
+ * checksums, RLE, escapes, 0x03 interrupts, acks). It is written whole into
+ * one end of a socketpair, whose write side is then shut, and the other end
+ * is served by gdb_server_serve_fd; the server's target is the fake machine
+ * of the unit tests (tests/unit/gdb_fake.h, 64 KiB of memory, breakpoints
+ * and watchpoints in four slots), whose continue stops after a few steps.
+ * The session must end (client gone, detach, kill or exit) without a crash,
+ * a hang or a sanitizer report. The server is created once (as rrvm keeps
+ * one across clients); the fake is reset per input.
+ *
+ * No client thread reads the replies: one that did woke for every reply,
+ * and those context switches (and a thread per input) were most of the
+ * cost of an input. The server's send buffer is made large enough for the
+ * replies of any input instead (64 MiB with SO_SNDBUFFORCE, as root; else
+ * what SO_SNDBUF allows), and a send timeout ends a session whose replies
+ * would not fit, as a client that stopped reading would. Built by
+ * `make fuzz`.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "tests/unit/gdb_fake.h"
 
-struct feeder {
-	int fd;
-	const uint8_t *data;
-	size_t size, sent;
-};
+#define REPLY_BUFFER (64 << 20)
 
-/* Send the input (then shut the write side) and read replies until EOF. */
-static void *feed(void *arg)
+/* A socketpair: sv[1] holds the whole input, sv[0] is the server's. */
+static void make_pair(int sv[2], const uint8_t *data, size_t size)
 {
-	struct feeder *fe = arg;
-	char buf[65536];
+	struct timeval tv = { .tv_sec = 1 };
+	int big = REPLY_BUFFER, in = (int)size + 65536;
 
-	if (fe->size == 0)
-		shutdown(fe->fd, SHUT_WR);
-	for (;;) {
-		struct pollfd p = { fe->fd, POLLIN | (fe->sent < fe->size ? POLLOUT : 0), 0 };
-		ssize_t n;
-
-		if (poll(&p, 1, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			abort();
-		}
-		if (p.revents & POLLOUT) {
-			n = send(fe->fd, fe->data + fe->sent, fe->size - fe->sent,
-				 MSG_DONTWAIT | MSG_NOSIGNAL);
-			if (n > 0)
-				fe->sent += (size_t)n;
-			else if (n < 0 && errno != EAGAIN && errno != EINTR)
-				fe->sent = fe->size;    /* the server closed */
-			if (fe->sent == fe->size)
-				shutdown(fe->fd, SHUT_WR);
-		}
-		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
-			n = recv(fe->fd, buf, sizeof(buf), MSG_DONTWAIT);
-			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-				break;
-		}
-	}
-	return NULL;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		abort();
+	if (setsockopt(sv[0], SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big)) < 0 &&
+	    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof(big)) < 0)
+		abort();
+	if (setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
+	    (setsockopt(sv[1], SOL_SOCKET, SO_SNDBUFFORCE, &in, sizeof(in)) < 0 &&
+	     setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &in, sizeof(in)) < 0))
+		abort();
+	if (size && send(sv[1], data, size, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)size)
+		abort();        /* a -max_len beyond what a socket buffer holds */
+	shutdown(sv[1], SHUT_WR);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct gdb_fake *fake;
 	static struct gdb_server *srv;
-	struct feeder fe = { .data = data, .size = size };
 	struct gdb_server_options so = { .packet_size = 4096 };
-	pthread_t tid;
 	int sv[2], r;
 
 	if (!fake) {
@@ -90,17 +73,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fake_init(fake);
 	fake->can_reverse = true;
 	fake->step_limit = 32;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		abort();
-	fe.fd = sv[1];
-	if (pthread_create(&tid, NULL, feed, &fe))
-		abort();
+	make_pair(sv, data, size);
 	r = gdb_server_serve_fd(srv, sv[0]);
 	if (r != GDB_SERVE_DISCONNECTED && r != GDB_SERVE_DETACHED && r != GDB_SERVE_KILLED &&
 	    r != GDB_SERVE_EXITED)
 		abort();
 	close(sv[0]);
-	pthread_join(tid, NULL);
 	close(sv[1]);
 	return 0;
 }
