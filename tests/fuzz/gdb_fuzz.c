@@ -12,38 +12,61 @@
  * a hang or a sanitizer report. The server is created once (as rrvm keeps
  * one across clients); the fake is reset per input.
  *
- * No client thread reads the replies: one that did woke for every reply,
- * and those context switches (and a thread per input) were most of the
- * cost of an input. The server's send buffer is made large enough for the
- * replies of any input instead (64 MiB with SO_SNDBUFFORCE, as root; else
- * what SO_SNDBUF allows), and a send timeout ends a session whose replies
- * would not fit, as a client that stopped reading would. Built by
- * `make fuzz`.
+ * One client thread, made once, reads the replies of one input after
+ * another (a thread per input cost more than the input); the thread each
+ * resume makes is the stub's own.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "tests/unit/gdb_fake.h"
 
-#define REPLY_BUFFER (64 << 20)
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static int drain_fd = -1;      /* the socket to read to its end, or -1 */
+
+/* The client thread: reads each socket it is given until the server
+ * closes its end, then hands it back (drain_fd = -1). */
+static void *client(void *arg)
+{
+	static char buf[65536];
+
+	(void)arg;
+	for (;;) {
+		int fd;
+
+		pthread_mutex_lock(&lock);
+		while (drain_fd < 0)
+			pthread_cond_wait(&cond, &lock);
+		fd = drain_fd;
+		pthread_mutex_unlock(&lock);
+		for (;;) {
+			ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+			if (n == 0 || (n < 0 && errno != EINTR))
+				break;
+		}
+		pthread_mutex_lock(&lock);
+		drain_fd = -1;
+		pthread_cond_broadcast(&cond);
+		pthread_mutex_unlock(&lock);
+	}
+	return NULL;
+}
 
 /* A socketpair: sv[1] holds the whole input, sv[0] is the server's. */
 static void make_pair(int sv[2], const uint8_t *data, size_t size)
 {
-	struct timeval tv = { .tv_sec = 1 };
-	int big = REPLY_BUFFER, in = (int)size + 65536;
+	int in = (int)size + 65536;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		abort();
-	if (setsockopt(sv[0], SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big)) < 0 &&
-	    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof(big)) < 0)
-		abort();
-	if (setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
-	    (setsockopt(sv[1], SOL_SOCKET, SO_SNDBUFFORCE, &in, sizeof(in)) < 0 &&
-	     setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &in, sizeof(in)) < 0))
+	if (setsockopt(sv[1], SOL_SOCKET, SO_SNDBUFFORCE, &in, sizeof(in)) < 0 &&
+	    setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &in, sizeof(in)) < 0)
 		abort();
 	if (size && send(sv[1], data, size, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)size)
 		abort();        /* a -max_len beyond what a socket buffer holds */
@@ -59,6 +82,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!fake) {
 		struct gdb_target t;
+		pthread_t tid;
+
+		if (pthread_create(&tid, NULL, client, NULL))
+			abort();
 
 		fake = calloc(1, sizeof(*fake));
 		if (!fake)
@@ -74,11 +101,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fake->can_reverse = true;
 	fake->step_limit = 32;
 	make_pair(sv, data, size);
+	pthread_mutex_lock(&lock);
+	drain_fd = sv[1];
+	pthread_cond_broadcast(&cond);
+	pthread_mutex_unlock(&lock);
 	r = gdb_server_serve_fd(srv, sv[0]);
 	if (r != GDB_SERVE_DISCONNECTED && r != GDB_SERVE_DETACHED && r != GDB_SERVE_KILLED &&
 	    r != GDB_SERVE_EXITED)
 		abort();
 	close(sv[0]);
+	pthread_mutex_lock(&lock);
+	while (drain_fd >= 0)
+		pthread_cond_wait(&cond, &lock);
+	pthread_mutex_unlock(&lock);
 	close(sv[1]);
 	return 0;
 }
