@@ -201,8 +201,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The same events come back, and the re-written log is complete exactly
 	 * when the events read ended with END. */
 	if (b.n != a.n || b.hash != a.hash ||
-	    (b.st == REPLAY_LOG_END_OF_LOG) != (a.n && a.last_type == REPLAY_EV_END))
+	    (b.st == REPLAY_LOG_END_OF_LOG) != (a.n && a.last_type == REPLAY_EV_END)) {
+		fprintf(stderr, "eventlog_fuzz: re-read differs: %lu events (status %d, hash %llx) "
+			"written, %lu (status %d, hash %llx) read back: %s\n", a.n, (int)a.st,
+			(unsigned long long)a.hash, b.n, (int)b.st, (unsigned long long)b.hash,
+			replay_log_reader_error(reader));
 		abort();
+	}
 	free(frame);
 	return 0;
 }
