@@ -29,6 +29,15 @@ static void mon_write(void *ctx, const char *s, size_t len)
 	m->out(m->ctx, s, len);
 }
 
+/* gdb's Ctrl-C (or its next command) stops a long command: see
+ * gdb_monitor_interrupted; the commands ask introspect_out_cancelled. */
+static int mon_cancelled(void *ctx)
+{
+	struct mon_sink *m = ctx;
+
+	return gdb_monitor_interrupted(m->ctx);
+}
+
 static void print_rflags(struct introspect_out *o, uint64_t f)
 {
 	static const struct { unsigned bit; const char *name; } bits[] = {
@@ -270,6 +279,7 @@ int debug_monitor(struct debug *d, const char *cmd, gdb_output_fn out, void *out
 	int rc;
 
 	introspect_out_callback(&o, mon_write, &sink);
+	introspect_out_cancel(&o, mon_cancelled, &sink);
 	w = word(&p, &n);
 	if (n == 0)
 		return mon_help(d, "", &o);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "gdbstub/internal.h"
 
@@ -128,10 +129,45 @@ static int h_thread_alive(struct gdb_session *s, struct gdb_args *a)
 	return GDB_H_REPLY;
 }
 
+/*
+ * A monitor command's output goes out as it comes, and the command may ask
+ * gdb_monitor_interrupted whether it is still wanted. gdb's Ctrl-C during
+ * a monitor command sends nothing: gdb just stops reading (and prints
+ * "Quit"). Our sends then block once the socket buffer is full, which
+ * pauses the command, and the packet of gdb's next command tells it to
+ * stop. The socket buffer is kept small while a command runs so that
+ * little stale output is left for gdb to show with its next command.
+ */
+#define MONITOR_SNDBUF 2048
+
+enum monitor_state {
+	MON_RUNNING,
+	MON_INTERRUPTED,	/* 0x03: the client still waits for the reply */
+	MON_ABANDONED,		/* a new packet: the client no longer waits */
+};
+
 struct monitor_out {
 	struct gdb_session *s;
 	int err;
+	enum monitor_state state;
 };
+
+bool gdb_monitor_interrupted(void *out_ctx)
+{
+	struct monitor_out *mo = out_ctx;
+
+	if (mo->state == MON_RUNNING && !mo->err) {
+		int r = gdb_io_poll(&mo->s->io);
+
+		if (r == GDB_IO_INTERRUPT)
+			mo->state = MON_INTERRUPTED;
+		else if (r == GDB_IO_PACKET)
+			mo->state = MON_ABANDONED;
+		else if (r < 0)
+			mo->err = r;
+	}
+	return mo->state != MON_RUNNING || mo->err;
+}
 
 /* Forward monitor output as O packets while the command runs. */
 static void monitor_output(void *ctx, const char *text, size_t len)
@@ -153,18 +189,27 @@ static void monitor_output(void *ctx, const char *text, size_t len)
 static int h_monitor(struct gdb_session *s, struct gdb_args *a)
 {
 	const struct gdb_target *t = &s->srv->target;
-	struct monitor_out mo = { s, 0 };
+	struct monitor_out mo = { s, 0, MON_RUNNING };
 	char *cmd = a->v[0].str;
-	int r;
+	int r, sndbuf = 0, small = MONITOR_SNDBUF;
+	socklen_t sl = sizeof(sndbuf);
 
 	if (!t->ops->monitor)
 		return GDB_H_REPLY;	/* empty: "target does not support this command" */
 	if (memchr(cmd, '\0', a->v[0].len))
 		return -EINVAL;
 	cmd[a->v[0].len] = '\0';	/* room: hex decoding shrank it in place */
+	/* Not a socket (a test's pipe) or refused: output just queues more. */
+	if (getsockopt(s->io.fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) == 0)
+		(void)setsockopt(s->io.fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
 	r = t->ops->monitor(t->ctx, cmd, monitor_output, &mo);
+	/* Linux reports twice the size it was given; give back what it had. */
+	if (sndbuf > 0 && (sndbuf /= 2) > 0)
+		(void)setsockopt(s->io.fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	if (mo.err)
 		return mo.err;
+	if (mo.state == MON_ABANDONED)
+		return GDB_H_DONE;	/* no reply: it would answer gdb's new packet */
 	if (r < 0)
 		return r;
 	gdb_buf_puts(&s->reply, "OK");

@@ -124,6 +124,18 @@ struct gdb_stop {
 typedef void (*gdb_output_fn)(void *out_ctx, const char *text, size_t len);
 
 /*
+ * For a monitor command, between pieces of a long job: true once its
+ * output is no longer wanted, so the command should stop early (printing
+ * one line that says so). out_ctx is the one monitor() was given. It never
+ * blocks: it looks at what the client has sent. Wanted no more: a 0x03
+ * (Ctrl-C) from the client, which then still waits for the command's end;
+ * a new packet, which means the client gave up waiting (gdb does that on
+ * Ctrl-C during a monitor command: it stops reading and sends nothing
+ * until its next command); or the client went away. Once true, stays true.
+ */
+bool gdb_monitor_interrupted(void *out_ctx);
+
+/*
  * The machine seen by the stub. Every callback gets .ctx first. Unless
  * stated, callbacks are called from the thread running gdb_server_serve()
  * while the target is stopped, and return 0 or -errno.

@@ -92,6 +92,13 @@ int gdb_io_read(struct gdb_io *io);
 int gdb_io_send(struct gdb_io *io, const char *data, size_t len);
 /* Write raw bytes (acks). */
 int gdb_io_write(struct gdb_io *io, const void *buf, size_t len);
+/*
+ * Without blocking, what has the peer sent while we were busy: 0 nothing
+ * (acks and noise are skipped), GDB_IO_INTERRUPT (the 0x03, consumed),
+ * GDB_IO_PACKET (a '$' starts a packet; left for gdb_io_read), or
+ * -ECONNRESET / -errno.
+ */
+int gdb_io_poll(struct gdb_io *io);
 
 /* ---- regs.c ---- */
 

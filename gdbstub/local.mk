@@ -35,4 +35,6 @@ TESTS += tests/integration/gdb_protocol.sh
 EXTRA_DIST += tests/integration/gdb_protocol.sh
 # The stub under abuse (issue 14): the real gdb, a hostile python3 client.
 TESTS += tests/integration/gdb_abuse.sh
+TESTS += tests/integration/gdb_monitor_interrupt.sh
+EXTRA_DIST += tests/integration/gdb_monitor_interrupt.sh
 EXTRA_DIST += tests/integration/gdb_abuse.sh tests/integration/gdb_abuse.py

@@ -184,6 +184,32 @@ int gdb_io_read(struct gdb_io *io)
 	}
 }
 
+int gdb_io_poll(struct gdb_io *io)
+{
+	for (;;) {
+		ssize_t n;
+
+		while (io->in_pos < io->in_len) {
+			uint8_t c = io->in[io->in_pos];
+
+			if (c == '$')
+				return GDB_IO_PACKET;
+			io->in_pos++;
+			if (c == 0x03)
+				return GDB_IO_INTERRUPT;
+		}
+		n = recv(io->fd, io->in, sizeof(io->in), MSG_DONTWAIT);
+		if (n == 0)
+			return -ECONNRESET;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+		io->in_pos = 0;
+		io->in_len = (size_t)n;
+	}
+}
+
 int gdb_io_send(struct gdb_io *io, const char *data, size_t len)
 {
 	uint8_t sum;

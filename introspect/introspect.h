@@ -43,6 +43,9 @@ struct introspect_out {
 	char *buf;
 	size_t size;
 	size_t len;
+	int (*cancel)(void *cancel_ctx);        /* see introspect_out_cancel */
+	void *cancel_ctx;
+	int cancelled;
 };
 
 void introspect_out_buffer(struct introspect_out *o, char *buf, size_t size);
@@ -52,6 +55,16 @@ void introspect_printf(struct introspect_out *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* 1 if a buffer sink ran out of room. */
 int introspect_out_truncated(const struct introspect_out *o);
+/*
+ * A way to stop long output early (gdb's Ctrl-C): cancel(cancel_ctx)
+ * returns nonzero once whoever reads the output wants no more. Long
+ * commands ask introspect_out_cancelled between pieces of work; the first
+ * yes sticks. Without a cancel function (the default of both
+ * introspect_out_* setups) nothing is ever cancelled.
+ */
+void introspect_out_cancel(struct introspect_out *o, int (*cancel)(void *cancel_ctx),
+			   void *cancel_ctx);
+int introspect_out_cancelled(struct introspect_out *o);
 
 /* ---- guest memory and CPU state ---------------------------------------- */
 
@@ -213,12 +226,15 @@ struct introspect_list_opts {
 					 * 0 = store every range */
 	int ignore_ad;                  /* drop A and D so they neither split
 					 * ranges nor show in diffs */
+	struct introspect_out *cancel;  /* if set, the walk ends early (truncated
+					 * CANCELLED) once it is cancelled */
 };
 
 enum introspect_truncation {
 	INTROSPECT_TRUNC_NONE,
 	INTROSPECT_TRUNC_ENTRIES,       /* max_entries reached */
 	INTROSPECT_TRUNC_RANGES,        /* max_ranges reached */
+	INTROSPECT_TRUNC_CANCELLED,     /* opts->cancel was cancelled */
 };
 
 struct introspect_maplist {
@@ -249,7 +265,9 @@ INTROSPECT_WUR int introspect_list(const struct introspect_cpu *cpu, const struc
 				   const struct introspect_list_opts *opts, struct introspect_maplist *out);
 void introspect_maplist_free(struct introspect_maplist *l);
 /* One line per range, a "... N more ranges" line when ranges were only
- * counted (keep_ranges), then the totals, issues and any truncation note. */
+ * counted (keep_ranges), then the totals, issues and any truncation note.
+ * If o is cancelled while listing ranges, the list ends with an
+ * "interrupted" line instead. */
 void introspect_format_maplist(const struct introspect_maplist *l, struct introspect_out *o);
 void introspect_format_map(const struct introspect_map *m, struct introspect_out *o);
 

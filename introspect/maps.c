@@ -32,6 +32,8 @@ struct lister {
 	size_t max_ranges;
 	size_t keep_ranges;
 	int ignore_ad;
+	struct introspect_out *cancel;
+	unsigned fetches;               /* tables read, for the cancel check */
 	struct introspect_maplist *out;
 	struct introspect_map cur;
 	int have_cur;
@@ -136,6 +138,14 @@ static unsigned fetch(struct lister *l, int level, uint64_t table, uint64_t va,
 		l->stop = 1;
 		return 0;
 	}
+	/* Asking costs a poll of gdb's socket: every 64 tables (32 K entries)
+	 * answers a Ctrl-C within a fraction of a millisecond. */
+	if (l->cancel && ++l->fetches % 64 == 0 && introspect_out_cancelled(l->cancel)) {
+		l->out->truncated = INTROSPECT_TRUNC_CANCELLED;
+		l->out->trunc_va = va;
+		l->stop = 1;
+		return 0;
+	}
 	l->out->entries += n;
 	if (f->mode == INTROSPECT_PAGING_PAE && level == 3 && l->cpu->pdpte_valid) {
 		memcpy(l->buf[level - 1], l->cpu->pdpte, sizeof(l->cpu->pdpte));
@@ -230,6 +240,7 @@ int introspect_list(const struct introspect_cpu *cpu, const struct introspect_me
 	l.max_ranges = opts->max_ranges ? opts->max_ranges : INTROSPECT_DEFAULT_MAX_RANGES;
 	l.keep_ranges = opts->keep_ranges;
 	l.ignore_ad = opts->ignore_ad;
+	l.cancel = opts->cancel;
 
 	if (f.mode == INTROSPECT_PAGING_NONE) {
 		/* Linear addresses are 32 bits wide without paging. */
@@ -298,8 +309,14 @@ void introspect_format_maplist(const struct introspect_maplist *l, struct intros
 
 	introspect_printf(o, "%s paging, %llu range%s\n", introspect_paging_name(l->mode),
 			  (unsigned long long)(l->n + l->more), l->n + l->more == 1 ? "" : "s");
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
+		/* One check per 64 lines: each is a poll of gdb's socket. */
+		if (i % 64 == 63 && introspect_out_cancelled(o)) {
+			introspect_printf(o, "... interrupted after %zu of %zu ranges\n", i, l->n);
+			return;
+		}
 		format_map(&l->v[i], width, o);
+	}
 	if (l->more)
 		introspect_printf(o, "... %llu more range%s, the first at va 0x%llx\n",
 				  (unsigned long long)l->more, l->more == 1 ? "" : "s",
@@ -340,4 +357,7 @@ void introspect_format_maplist(const struct introspect_maplist *l, struct intros
 	else if (l->truncated == INTROSPECT_TRUNC_RANGES)
 		introspect_printf(o, "truncated: more than %llu ranges; stopped at va 0x%llx\n",
 				  (unsigned long long)l->limit, (unsigned long long)l->trunc_va);
+	else if (l->truncated == INTROSPECT_TRUNC_CANCELLED)
+		introspect_printf(o, "interrupted: the walk stopped at va 0x%llx\n",
+				  (unsigned long long)l->trunc_va);
 }

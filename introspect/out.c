@@ -2,7 +2,9 @@
  * out.c — the text sink every introspect formatter writes to: either a
  * caller's fixed buffer (snprintf semantics: always terminated, len counts
  * what would have been written) or an output callback, so that the gdb stub
- * can stream a long mapping list into qRcmd "O" packets without a size cap.
+ * can stream a long mapping list into qRcmd "O" packets without a size cap,
+ * and the sink's optional cancel check, through which a reader that wants
+ * no more (gdb's Ctrl-C) stops a long command.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +19,8 @@ void introspect_out_buffer(struct introspect_out *o, char *buf, size_t size)
 	o->buf = buf;
 	o->size = size;
 	o->len = 0;
+	o->cancel = NULL;
+	o->cancelled = 0;
 	if (size)
 		buf[0] = '\0';
 }
@@ -29,6 +33,23 @@ void introspect_out_callback(struct introspect_out *o,
 	o->buf = NULL;
 	o->size = 0;
 	o->len = 0;
+	o->cancel = NULL;
+	o->cancelled = 0;
+}
+
+void introspect_out_cancel(struct introspect_out *o, int (*cancel)(void *cancel_ctx),
+			   void *cancel_ctx)
+{
+	o->cancel = cancel;
+	o->cancel_ctx = cancel_ctx;
+	o->cancelled = 0;
+}
+
+int introspect_out_cancelled(struct introspect_out *o)
+{
+	if (!o->cancelled && o->cancel && o->cancel(o->cancel_ctx))
+		o->cancelled = 1;
+	return o->cancelled;
 }
 
 int introspect_out_truncated(const struct introspect_out *o)

@@ -400,10 +400,18 @@ static void cmd_pt(struct introspect_view *v, int argc, char **argv, struct intr
 	 * recursive tables cost a bounded walk and a few lines, not a million. */
 	if (argc - i != 1)
 		opts.keep_ranges = limit;
+	opts.cancel = o;        /* gdb's Ctrl-C ends the walk and the listing */
 	rc = introspect_list(&cpu, &v->tables, &opts, &l);
 	if (rc) {
 		introspect_printf(o, "pt: %s\n", rc == -ENOMEM ? "out of memory" :
 				  "the control registers describe no valid paging mode");
+		return;
+	}
+	if (l.truncated == INTROSPECT_TRUNC_CANCELLED) {
+		introspect_printf(o, "pt: interrupted: the walk stopped at va 0x%llx after %llu "
+				  "entries\n", (unsigned long long)l.trunc_va,
+				  (unsigned long long)l.entries);
+		introspect_maplist_free(&l);
 		return;
 	}
 	if (argc - i == 1) {
@@ -423,7 +431,7 @@ static void cmd_pt(struct introspect_view *v, int argc, char **argv, struct intr
 		}
 	} else {
 		introspect_format_maplist(&l, o);
-		if (l.more) {
+		if (l.more && !introspect_out_cancelled(o)) {
 			char end[32] = "end";
 
 			if (b)

@@ -134,10 +134,26 @@ void replay_log_reader_free(struct replay_log_reader *r)
 	free(r);
 }
 
+/* A new LZ4F context for a new frame header. LZ4F_resetDecompressionContext
+ * keeps the content size of a frame that declared one and ended early, and
+ * a later frame without one then fails at its end mark (frameSize_wrong):
+ * found by the eventlog fuzzer reusing a reader. */
+static int fresh_dctx(struct replay_log_reader *r)
+{
+	LZ4F_freeDecompressionContext(r->dctx);
+	r->dctx = NULL;
+	if (LZ4F_isError(LZ4F_createDecompressionContext(&r->dctx, LZ4F_VERSION))) {
+		r->dctx = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /* Back to the start of the frame (the file offset is the caller's). */
 static void rewind_state(struct replay_log_reader *r)
 {
-	LZ4F_resetDecompressionContext(r->dctx);
+	if (r->dctx)
+		LZ4F_resetDecompressionContext(r->dctx);
 	r->in_pos = r->in_len = 0;
 	r->in_off = 0;
 	r->eof = 0;
@@ -158,7 +174,8 @@ int replay_log_reader_open_fd(struct replay_log_reader *r, int fd, const char *n
 {
 	char *nm = strdup(name);
 
-	if (!nm) {
+	if (!nm || fresh_dctx(r)) {
+		free(nm);
 		close(fd);
 		return -ENOMEM;
 	}
@@ -293,6 +310,10 @@ static long feed(struct replay_log_reader *r, size_t n, const char *what)
 	size_t src = n, dst;
 	size_t ret;
 
+	if (!r->dctx) {
+		finish(r, REPLAY_LOG_ERROR, "%s: out of memory (LZ4 context)", r->name);
+		return -1;
+	}
 	if (d_reserve(r, r->max_block ? r->max_block : 1) < 0)
 		return -1;
 	dst = r->d_cap - r->d_len;
@@ -540,13 +561,17 @@ static int resume_header(struct replay_log_reader *r)
 	p.frameInfo.blockChecksumFlag = r->block_crc ? LZ4F_blockChecksumEnabled
 						     : LZ4F_noBlockChecksum;
 	p.frameInfo.contentChecksumFlag = LZ4F_noContentChecksum;
+	/* The header does not depend on autoFlush, but without it LZ4F
+	 * callocs a whole block (4 MiB for a 4 MiB-block frame) per seek. */
+	p.autoFlush = 1;
 	if (LZ4F_isError(LZ4F_createCompressionContext(&c, LZ4F_VERSION)))
 		return -ENOMEM;
 	n = LZ4F_compressBegin(c, hdr, sizeof(hdr), &p);
 	LZ4F_freeCompressionContext(c);
 	if (LZ4F_isError(n))
 		return -EINVAL;
-	LZ4F_resetDecompressionContext(r->dctx);
+	if (fresh_dctx(r))
+		return -ENOMEM;
 	src = n;
 	ret = LZ4F_decompress(r->dctx, r->d, &dst, hdr, &src, NULL);
 	return LZ4F_isError(ret) || src != n ? -EINVAL : 0;

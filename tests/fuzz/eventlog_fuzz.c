@@ -10,9 +10,12 @@
  * back must give the same events. In the first mode the reader then seeks
  * back to positions it noted (replay_log_reader_tell) and must read the same
  * events on from there. Any crash, sanitizer report or abort() is a
- * bug. Not part of make check; build with clang:
- *   make tests/fuzz/eventlog_fuzz CC=clang     (in a build directory)
- *   ./tests/fuzz/eventlog_fuzz -max_total_time=60
+ * bug. Built by `make fuzz`.
+ *
+ * One reader and one writer (and the writer's file) serve every input, as
+ * replay_log_reader_open_fd and replay_log_writer_open allow: each carries
+ * about 200 KiB of buffers, which ASan would otherwise map, fault in and
+ * unmap for every input, many times the cost of the input itself.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -37,6 +40,37 @@ static int memfd_of(const uint8_t *buf, size_t n)
 	if (lseek(fd, 0, SEEK_SET) != 0)
 		abort();
 	return fd;
+}
+
+static struct replay_log_reader *reader;
+static struct replay_log_writer *writer;
+static char writer_path[64];
+
+static void remove_writer_file(void)
+{
+	unlink(writer_path);
+}
+
+/* The shared reader and writer, made at the first input. tmpfs for the
+ * writer's file where there is one: the writer fsyncs, which a disk makes
+ * slow. */
+static void setup(void)
+{
+	int fd;
+
+	if (reader)
+		return;
+	reader = replay_log_reader_create();
+	writer = replay_log_writer_create();
+	if (!reader || !writer)
+		abort();
+	snprintf(writer_path, sizeof(writer_path), "%s/eventlog_fuzz.XXXXXX",
+		 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+	fd = mkstemp(writer_path);
+	if (fd < 0)
+		abort();
+	close(fd);
+	atexit(remove_writer_file);
 }
 
 /* Checks the text round trip; returns a hash of the text form. */
@@ -70,11 +104,11 @@ struct outcome {
 static struct outcome read_all(int fd, struct replay_log_writer *w)
 {
 	struct outcome o = { 0 };
-	struct replay_log_reader *r = replay_log_reader_create();
+	struct replay_log_reader *r = reader;
 	struct replay_event_storage s = { 0 };
 	struct replay_event ev;
 
-	if (fd < 0 || !r || replay_log_reader_open_fd(r, fd, "fuzz") != 0)
+	if (fd < 0 || replay_log_reader_open_fd(r, fd, "fuzz") != 0)
 		abort();
 	while ((o.st = replay_log_next(r, &ev)) == REPLAY_LOG_EVENT) {
 		o.hash = o.hash * 31 + check_text(&ev, &s);
@@ -84,7 +118,6 @@ static struct outcome read_all(int fd, struct replay_log_writer *w)
 		o.n++;
 	}
 	replay_event_storage_free(&s);
-	replay_log_reader_free(r);
 	return o;
 }
 
@@ -93,7 +126,7 @@ static struct outcome read_all(int fd, struct replay_log_writer *w)
  * reader that resumed inside the frame cannot check the content checksum). */
 static void check_seek(const uint8_t *buf, size_t n)
 {
-	struct replay_log_reader *r = replay_log_reader_create();
+	struct replay_log_reader *r = reader;
 	struct replay_log_pos *pos = NULL;
 	uint64_t *hash = NULL;
 	struct replay_event_storage s = { 0 };
@@ -101,7 +134,7 @@ static void check_seek(const uint8_t *buf, size_t n)
 	enum replay_log_status end;
 	size_t k = 0, cap = 0;
 
-	if (!r || replay_log_reader_open_fd(r, memfd_of(buf, n), "fuzz") != 0)
+	if (replay_log_reader_open_fd(r, memfd_of(buf, n), "fuzz") != 0)
 		abort();
 	for (;;) {
 		if (k == cap) {
@@ -129,7 +162,6 @@ static void check_seek(const uint8_t *buf, size_t n)
 			abort();
 	}
 	replay_event_storage_free(&s);
-	replay_log_reader_free(r);
 	free(pos);
 	free(hash);
 }
@@ -138,15 +170,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	LZ4F_preferences_t p = { 0 };
 	struct outcome a, b;
-	struct replay_log_writer *w;
 	uint8_t *frame;
 	size_t cap, len;
-	/* tmpfs where there is one: the writer fsyncs, which a disk makes slow. */
-	char path[64];
-	int fd;
 
 	if (size == 0)
 		return 0;
+	setup();
 	if (!(data[0] & 1)) {
 		read_all(memfd_of(data + 1, size - 1), NULL);
 		check_seek(data + 1, size - 1);
@@ -161,28 +190,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	len = LZ4F_compressFrame(frame, cap, data + 1, size - 1, &p);
 	if (LZ4F_isError(len))
 		abort();
-	snprintf(path, sizeof(path), "%s/eventlog_fuzz.XXXXXX",
-		 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-	fd = mkstemp(path);
-	if (fd < 0)
+	if (replay_log_writer_open(writer, writer_path) != 0)
 		abort();
-	close(fd);
-	w = replay_log_writer_create();
-	if (!w || replay_log_writer_open(w, path) != 0)
-		abort();
-	a = read_all(memfd_of(frame, len), w);
+	a = read_all(memfd_of(frame, len), writer);
 	if (a.st == REPLAY_LOG_ERROR || a.st == REPLAY_LOG_TRUNCATED)
 		abort();        /* a complete frame is never a truncated log */
-	if (replay_log_close(w) != 0)
+	if (replay_log_close(writer) != 0)
 		abort();
-	b = read_all(open(path, O_RDONLY), NULL);
+	b = read_all(open(writer_path, O_RDONLY), NULL);
 	/* The same events come back, and the re-written log is complete exactly
 	 * when the events read ended with END. */
 	if (b.n != a.n || b.hash != a.hash ||
-	    (b.st == REPLAY_LOG_END_OF_LOG) != (a.n && a.last_type == REPLAY_EV_END))
+	    (b.st == REPLAY_LOG_END_OF_LOG) != (a.n && a.last_type == REPLAY_EV_END)) {
+		fprintf(stderr, "eventlog_fuzz: re-read differs: %lu events (status %d, hash %llx) "
+			"written, %lu (status %d, hash %llx) read back: %s\n", a.n, (int)a.st,
+			(unsigned long long)a.hash, b.n, (int)b.st, (unsigned long long)b.hash,
+			replay_log_reader_error(reader));
 		abort();
-	unlink(path);
-	replay_log_writer_free(w);
+	}
 	free(frame);
 	return 0;
 }

@@ -10,7 +10,8 @@
  * memory so that the tables are the fuzzer's bytes. Every walk, listing,
  * formatting and diff must finish, stay inside the budgets, and keep its
  * promises: ranges sorted and non-overlapping, translate agreeing with the
- * list on where a listed address maps. Built by `make fuzz`.
+ * list on where a listed address maps; a flag bit cancels the output (as
+ * gdb's Ctrl-C does) at a check the input picks. Built by `make fuzz`.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -36,6 +37,14 @@ static int read_phys(void *ctx, uint64_t gpa, void *buf, size_t len)
 static void discard(void *ctx, const char *s, size_t len)
 {
 	(void)ctx, (void)s, (void)len;
+}
+
+/* A cancel check (gdb's Ctrl-C) that says yes from its Nth call on. */
+static int cancel_at(void *ctx)
+{
+	unsigned *left = ctx;
+
+	return *left == 0 || --*left == 0;
 }
 
 static uint64_t rd64(const uint8_t *p)
@@ -74,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct introspect_out o;
 	struct guest g;
 	struct introspect_mem mem = { read_phys, &g };
-	unsigned sel;
+	unsigned sel, cancel_left;
 
 	if (size < 64)
 		return 0;
@@ -119,9 +128,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		opts.va_start = rd64(data + 48);
 		opts.va_end = rd64(data + 56);
 	}
+	/* Sometimes a Ctrl-C, at the walk's or the listing's Nth check. */
+	if (data[3] & 4) {
+		cancel_left = data[4];
+		introspect_out_cancel(&o, cancel_at, &cancel_left);
+		opts.cancel = &o;
+	}
 	if (introspect_list(&cpu, &mem, &opts, &a) == 0) {
 		check_sorted(&a);
-		if (a.entries > opts.max_entries || a.n > opts.max_ranges)
+		if (a.entries > opts.max_entries || a.n > opts.max_ranges ||
+		    (a.truncated == INTROSPECT_TRUNC_CANCELLED && !introspect_out_cancelled(&o)))
 			abort();
 		/* The list and the walker agree on every listed range's start. */
 		for (size_t i = 0; i < a.n && i < 16; i++) {

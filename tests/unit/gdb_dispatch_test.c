@@ -384,6 +384,80 @@ static void test_monitor(void)
 	stub_stop(&st);
 }
 
+/* The text of an O packet (hex), decoded into out. */
+static const char *o_text(const char *r, char *out, size_t size)
+{
+	size_t n = strlen(r + 1) / 2;
+
+	if (n >= size || gdb_hex_decode(r + 1, n, (uint8_t *)out))
+		n = 0;
+	out[n] = '\0';
+	return out;
+}
+
+/* Read O packets until another reply; *interrupted_line set if one of them
+ * said the command was interrupted. Returns that reply. */
+static const char *drain_output(struct stub *st, int *lines, bool *interrupted_line)
+{
+	char text[600];
+	const char *r;
+
+	*lines = 0;
+	*interrupted_line = false;
+	while ((r = cl_recv(&st->c)) && r[0] == 'O' && strcmp(r, "OK") != 0) {
+		if (strstr(o_text(r, text, sizeof(text)), "endless: interrupted after"))
+			*interrupted_line = true;
+		++*lines;
+	}
+	return r ? r : "(no reply)";
+}
+
+/* A long monitor command stops on Ctrl-C (0x03), and when the client sends
+ * its next packet instead (what gdb does after Ctrl-C: it stops reading
+ * and says nothing until its next command). */
+static void test_monitor_interrupt(void)
+{
+	char endless[32], hello[16];
+	struct stub st;
+	const char *r;
+	bool said;
+	int lines;
+
+	gdb_hex_encode((const uint8_t *)"endless", 7, endless);
+	endless[14] = '\0';
+	gdb_hex_encode((const uint8_t *)"hello", 5, hello);
+	hello[10] = '\0';
+	if (stub_start(&st, false, NULL)) {
+		ok(0, "stub started");
+		return;
+	}
+	r = callf(&st, "qRcmd,%s", endless);
+	ok(r[0] == 'O', "endless monitor command: output comes");
+	cl_send_raw(&st.c, "\x03", 1);
+	r = drain_output(&st, &lines, &said);
+	ok(said, "Ctrl-C: the command says it was interrupted (%d more lines)", lines);
+	ok(lines < 1000000, "Ctrl-C: the command stopped early");
+	is_str(r, "OK", "Ctrl-C: then the reply to the command, OK");
+	r = callf(&st, "qRcmd,%s", hello);
+	ok(r[0] == 'O' && strcmp(cl_recv(&st.c), "OK") == 0, "a later monitor command works");
+	ok(st.fake.monitors == 2, "the target ran both commands");
+
+	/* As gdb does: no-ack mode, and a new packet instead of reading on. */
+	is_str(call(&st, "QStartNoAckMode"), "OK", "no-ack mode");
+	st.c.noack = true;
+	cl_send_raw(&st.c, "+", 1);
+	r = callf(&st, "qRcmd,%s", endless);
+	ok(r[0] == 'O', "endless again: output comes");
+	cl_send(&st.c, "g");
+	r = drain_output(&st, &lines, &said);
+	ok(said, "a new packet: the command says it was interrupted (%d more lines)", lines);
+	ok(r[0] != 'O' && strcmp(r, "OK") != 0 && strlen(r) > 100,
+	   "the next reply answers the new packet (registers), not the abandoned command");
+	is_str(callf(&st, "qRcmd,%s", hello), "O6563686f3a2068656c6c6f0a", "and a later monitor command works");
+	is_str(cl_recv(&st.c), "OK", "with its OK");
+	stub_stop(&st);
+}
+
 static void test_interrupt(void)
 {
 	struct stub st;
@@ -634,6 +708,7 @@ int main(void)
 	test_breakpoints_and_run();
 	test_reverse();
 	test_monitor();
+	test_monitor_interrupt();
 	test_interrupt();
 	test_session_end();
 	test_extended();

@@ -353,6 +353,20 @@ static int fake_monitor(void *ctx, const char *cmd, gdb_output_fn out, void *out
 		out(out_ctx, "fail: as requested\n", 19);
 		return -EINVAL;
 	}
+	if (strcmp(cmd, "endless") == 0) {
+		/* Lines until the client wants no more (Ctrl-C or a new
+		 * packet); the cap ends it for a client that never says so. */
+		int i;
+
+		for (i = 0; i < 1000000 && !gdb_monitor_interrupted(out_ctx); i++) {
+			n = snprintf(line, sizeof(line), "endless line %d\n", i);
+			out(out_ctx, line, (size_t)n);
+		}
+		n = snprintf(line, sizeof(line), "endless: %s after %d lines\n",
+			     i < 1000000 ? "interrupted" : "not interrupted", i);
+		out(out_ctx, line, (size_t)n);
+		return 0;
+	}
 	if (strcmp(cmd, "big") == 0) {
 		for (int i = 0; i < 100; i++) {
 			n = snprintf(line, sizeof(line), "line %03d of a long monitor output\n", i);

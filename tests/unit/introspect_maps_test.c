@@ -47,6 +47,18 @@ static int has_note(const struct introspect_maplist *l)
 	return seen;
 }
 
+/* A cancel check that says yes from its Nth call on. */
+struct canceller {
+	int calls, at;
+};
+
+static int cancel_at(void *ctx)
+{
+	struct canceller *k = ctx;
+
+	return ++k->calls >= k->at;
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -292,6 +304,40 @@ static void test_hostile(void)
 		ok(lines < 30, "and stays short (%d lines)", lines);
 	}
 	opts.keep_ranges = 0;
+
+	/* gdb's Ctrl-C: a cancelled walk ends early and says where. */
+	{
+		struct canceller k = { 0, 3 };
+		struct introspect_out o;
+
+		introspect_out_buffer(&o, text, sizeof(text));
+		introspect_out_cancel(&o, cancel_at, &k);
+		opts.cancel = &o;
+		opts.keep_ranges = 10;          /* a short text */
+		is_int(introspect_list(&c, &m, &opts, &l), 0, "all-self, cancelled: list returns");
+		ok(l.truncated == INTROSPECT_TRUNC_CANCELLED && k.calls == 3,
+		   "the walk stopped at the third check (%d checks)", k.calls);
+		ok(l.entries <= 3 * 64 * 512, "after at most 3 x 64 tables (%llu entries)",
+		   (unsigned long long)l.entries);
+		list_text(&l);
+		ok(strstr(text, "interrupted: the walk stopped at va 0x") != NULL,
+		   "the text says the walk was interrupted");
+		opts.cancel = NULL;
+		opts.keep_ranges = 0;
+
+		/* A listing cancelled while it prints ends with a line saying so. */
+		opts.max_ranges = 1000;
+		is_int(introspect_list(&c, &m, &opts, &l), 0, "all-self, 1000 ranges");
+		k.calls = 0;
+		k.at = 2;
+		introspect_out_buffer(&o, text, sizeof(text));
+		introspect_out_cancel(&o, cancel_at, &k);
+		introspect_format_maplist(&l, &o);
+		ok(strstr(text, "... interrupted after 127 of 1000 ranges\n") != NULL &&
+		   strstr(text, "mapped:") == NULL, "the listing stops at the second check");
+		ok(introspect_out_cancelled(&o) && k.calls == 2, "and the answer sticks");
+		opts.max_ranges = 0;
+	}
 
 	/* 32-bit: all 1024 PDEs point at the page directory. */
 	c = tg_cpu(INTROSPECT_PAGING_32, root, 0);
