@@ -159,7 +159,8 @@ static int mon_hash(struct debug *d, const char *arg, struct introspect_out *o)
 		introspect_printf(o, "cannot hash the guest state: %s\n", strerror(-rc));
 		return rc;
 	}
-	introspect_printf(o, "state hash 0x%016" PRIx64 "\n", h);
+	introspect_printf(o, "state hash 0x%016" PRIx64 ", devices 0x%016" PRIx64 "\n", h,
+			  vmm_devices_hash(d->vm));
 	return 0;
 }
 
@@ -223,7 +224,8 @@ static const struct mon_cmd {
 		      "                     EXITS[+STEPS] (exits since reset, then units after the\n"
 		      "                     last), which goto takes\n", mon_position, false },
 	{ "hash", "hash                 a hash of the guest state (registers and RAM), as a\n"
-		  "                     replay's final state hash\n", mon_hash, false },
+		  "                     replay's final state hash, and one of the devices' state\n",
+	  mon_hash, false },
 	{ "pt-diff", DEBUG_PTDIFF_HELP, mon_ptdiff, true },
 	{ "checkpoints", "checkpoints          the replay's checkpoints: position, pages, bytes;\n"
 			 "                     memory held against --checkpoint-memory\n",

@@ -62,6 +62,15 @@ int vmm_state_hash(struct vmm *vm, uint64_t *hash)
 	return 0;
 }
 
+uint64_t vmm_devices_hash(const struct vmm *vm)
+{
+	uint64_t h = 0x44455653;
+
+	for (unsigned i = 0; i < vmm_device_count; i++)
+		h = vmm_hash(vm->m.dev_state[i], vmm_devices[i]->state_size, h);
+	return h;
+}
+
 void vmm_dump_regs(struct vmm *vm, FILE *f)
 {
 	struct vmm_regs r;

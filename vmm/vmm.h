@@ -315,6 +315,11 @@ void vmm_debug_step_done(struct vmm_event *ev, int slot);
 /* A digest of the final guest state: registers, segment and control
  * registers, and all of guest RAM. */
 int vmm_state_hash(struct vmm *vm, uint64_t *hash) VMM_MUST_CHECK;
+/* A hash of every device's state (PIC, PIT, UART, LAPIC...): not part of
+ * the recorded final hash, so that recordings keep verifying, but what
+ * `monitor hash` shows next to it, so that a point reached backwards can be
+ * compared with the same point reached forwards. */
+uint64_t vmm_devices_hash(const struct vmm *vm);
 
 /* A fast 64-bit hash for fingerprints and state digests (not
  * cryptographic: it detects accidents, not adversaries). */

@@ -33,12 +33,14 @@ gcheck "recorded race.elf (status $rec_status)" [ -f "$REC/events.lz4" ]
 exits=$(sed -n 's/^exits: //p' "$REC/manifest")
 final=$(sed -n 's/^state-hash: //p' "$REC/manifest")
 
-# gdb's Python: ST prints registers and the guest state hash in one line.
+# gdb's Python: ST prints registers, the guest state hash and the devices' hash in one line.
 cat >"$T/lib.py" <<'PY'
 import gdb
 def st():
     r = gdb.execute('printf "%lx %lx %lx %lx %lx %lx %lx %lx %lx %lx %lx\\n", $pc, $rsp, $rax, $rbx, $rcx, $rdx, $rsi, $rdi, $r8, $r12, $eflags', to_string=True).strip()
-    return r + " " + gdb.execute('monitor hash', to_string=True).split()[-1]
+    return r + " " + gdb.execute('monitor hash', to_string=True).strip()
+def state_hash():
+    return gdb.execute('monitor hash', to_string=True).split()[2].rstrip(',')
 def pos():
     return gdb.execute('monitor position', to_string=True).split()[2]
 def go(p):
@@ -219,7 +221,7 @@ gs=$?
 gcheck "rrvm replay --goto $P+7: status 0 and the state there" \
 	sh -c "[ $gs = 0 ] && grep -qE '^rrvm: position $P\\+7: rip 0x[0-9a-f]+, state hash 0x[0-9a-f]{16}\$' '$T/goto.err'"
 start_rrvm replay --goto "$P+7" "$REC"
-run_gdb "$S/race.elf" -ex "source $T/lib.py" -ex 'python print("AT " + pos() + " " + st().split()[-1])' -ex 'kill'
+run_gdb "$S/race.elf" -ex "source $T/lib.py" -ex 'python print("AT " + pos() + " " + state_hash())' -ex 'kill'
 h=$(sed -n 's/.*state hash \(0x[0-9a-f]*\)$/\1/p' "$T/goto.err")
 gcheck "rrvm replay --goto $P+7 --gdb: gdb starts there, the same state hash ($h)" \
 	gdb_re "^AT $P\\+7 $h\$"
