@@ -30,24 +30,9 @@ __attribute__((noinline)) static uint64_t mix(uint64_t h, unsigned steps)
 	return h;
 }
 
-/* "rounds=N" anywhere in the command line, else the default. */
-static unsigned parse_rounds(const char *cmdline)
-{
-	unsigned v = 0;
-
-	for (const char *p = cmdline; p && *p; p++) {
-		if ((p == cmdline || p[-1] == ' ') && !strncmp(p, "rounds=", 7)) {
-			for (p += 7; *p >= '0' && *p <= '9'; p++)
-				v = v * 10 + (unsigned)(*p - '0');
-			return v;
-		}
-	}
-	return COMPUTE_ROUNDS;
-}
-
 void kmain(uint32_t magic, uint32_t info)
 {
-	unsigned rounds = parse_rounds(multiboot_cmdline(magic, info));
+	unsigned rounds = cmdline_uint(multiboot_cmdline(magic, info), "rounds=", COMPUTE_ROUNDS);
 	uint64_t h = 0x1234;
 
 	kernel_init();

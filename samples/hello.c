@@ -23,18 +23,6 @@ __attribute__((noinline)) void hello_crash(void)
 	__asm__ volatile(".globl hello_crash_ud2\nhello_crash_ud2: ud2");
 }
 
-static bool has_word(const char *s, const char *word)
-{
-	size_t n = strlen(word);
-	const char *p;
-
-	for (p = s; *p; p++)
-		if ((p == s || p[-1] == ' ') && !strncmp(p, word, n) &&
-		    (p[n] == ' ' || p[n] == '\0'))
-			return true;
-	return false;
-}
-
 void kmain(uint32_t magic, uint32_t info)
 {
 	const char *cmdline;
@@ -48,7 +36,7 @@ void kmain(uint32_t magic, uint32_t info)
 	cmdline = multiboot_cmdline(magic, info);
 	if (cmdline) {
 		kprintf("cmdline: %s\n", cmdline);
-		if (has_word(cmdline, "crash"))
+		if (cmdline_has(cmdline, "crash"))
 			hello_crash();
 	}
 	kexit(0);

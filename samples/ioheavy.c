@@ -47,24 +47,6 @@ static struct isr_frame *ioheavy_tick(struct isr_frame *frame, void *ctx)
 	return frame;
 }
 
-/* "count=N" anywhere in the command line, else the default. */
-static uint32_t parse_rounds(const char *cmdline)
-{
-	const char *p;
-	uint32_t v = 0;
-
-	if (!cmdline)
-		return IOHEAVY_DEFAULT_ROUNDS;
-	for (p = cmdline; *p; p++) {
-		if ((p == cmdline || p[-1] == ' ') && !strncmp(p, "count=", 6)) {
-			for (p += 6; *p >= '0' && *p <= '9'; p++)
-				v = v * 10 + (uint32_t)(*p - '0');
-			return v ? v : IOHEAVY_DEFAULT_ROUNDS;
-		}
-	}
-	return IOHEAVY_DEFAULT_ROUNDS;
-}
-
 static void annotate_str(const char *text)
 {
 	for (; *text; text++)
@@ -102,8 +84,12 @@ static int io_round(uint32_t i)
 
 void kmain(uint32_t magic, uint32_t info)
 {
-	uint32_t rounds = parse_rounds(multiboot_cmdline(magic, info));
-	uint32_t per_phase = rounds / IOHEAVY_PHASES, done = 0;
+	uint32_t rounds = cmdline_uint(multiboot_cmdline(magic, info), "count=", 0);
+	uint32_t per_phase, done = 0;
+
+	if (!rounds)            /* count=0 is the default too */
+		rounds = IOHEAVY_DEFAULT_ROUNDS;
+	per_phase = rounds / IOHEAVY_PHASES;
 
 	kernel_init();
 	irq_register(PIT_IRQ, ioheavy_tick, &state);

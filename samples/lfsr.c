@@ -37,24 +37,9 @@ __attribute__((noinline)) static uint64_t scramble(uint64_t x, uint64_t stop)
 	return x;
 }
 
-/* "rounds=N" anywhere in the command line, else the default. */
-static unsigned parse_rounds(const char *cmdline)
-{
-	unsigned v = 0;
-
-	for (const char *p = cmdline; p && *p; p++) {
-		if ((p == cmdline || p[-1] == ' ') && !strncmp(p, "rounds=", 7)) {
-			for (p += 7; *p >= '0' && *p <= '9'; p++)
-				v = v * 10 + (unsigned)(*p - '0');
-			return v;
-		}
-	}
-	return LFSR_ROUNDS;
-}
-
 void kmain(uint32_t magic, uint32_t info)
 {
-	unsigned rounds = parse_rounds(multiboot_cmdline(magic, info));
+	unsigned rounds = cmdline_uint(multiboot_cmdline(magic, info), "rounds=", LFSR_ROUNDS);
 	uint64_t x = 0x9e3779b97f4a7c15ull;
 
 	kernel_init();

@@ -398,23 +398,13 @@ static void load_tss(void)
 	gate[4] = 1;
 }
 
-static bool has_word(const char *s, const char *word)
-{
-	size_t n = strlen(word);
-
-	for (const char *p = s; p && *p; p++)
-		if ((p == s || p[-1] == ' ') && !strncmp(p, word, n) && (p[n] == ' ' || p[n] == '\0'))
-			return true;
-	return false;
-}
-
 void kmain(uint32_t magic, uint32_t info)
 {
 	static struct paging pg;
 	bool big;
 
 	kernel_init();
-	big = has_word(multiboot_cmdline(magic, info), "big");
+	big = cmdline_has(multiboot_cmdline(magic, info), "big");
 	kprintf("paging: page tables of my own, stages on the debug console\n");
 	probe_cpu(&pg);
 	load_tss();

@@ -411,27 +411,9 @@ static struct isr_frame *race_tick(struct isr_frame *frame, void *ctx)
 
 /* ---- Start-up --------------------------------------------------------- */
 
-/* "seed=N" anywhere in the command line, else 0. */
-static uint32_t parse_seed(const char *cmdline)
-{
-	const char *p;
-	uint32_t v = 0;
-
-	if (!cmdline)
-		return 0;
-	for (p = cmdline; *p; p++) {
-		if ((p == cmdline || p[-1] == ' ') && !strncmp(p, "seed=", 5)) {
-			for (p += 5; *p >= '0' && *p <= '9'; p++)
-				v = v * 10 + (uint32_t)(*p - '0');
-			return v;
-		}
-	}
-	return 0;
-}
-
 void kmain(uint32_t magic, uint32_t info)
 {
-	uint32_t seed = parse_seed(multiboot_cmdline(magic, info));
+	uint32_t seed = cmdline_uint(multiboot_cmdline(magic, info), "seed=", 0);
 	unsigned i;
 
 	kernel_init();

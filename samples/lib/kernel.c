@@ -37,3 +37,34 @@ const char *multiboot_cmdline(uint32_t magic, uint32_t info)
 		return NULL;
 	return (const char *)(uintptr_t)mbi->cmdline;
 }
+
+/* Where word starts a space-separated word of s (it may be followed by
+ * more of that word, e.g. "=N"), else NULL. */
+static const char *cmdline_find(const char *s, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = s; p && *p; p++)
+		if ((p == s || p[-1] == ' ') && !strncmp(p, word, n))
+			return p + n;
+	return NULL;
+}
+
+bool cmdline_has(const char *cmdline, const char *word)
+{
+	const char *end = cmdline_find(cmdline, word);
+
+	return end && (*end == ' ' || *end == '\0');
+}
+
+unsigned cmdline_uint(const char *cmdline, const char *key, unsigned dflt)
+{
+	const char *p = cmdline_find(cmdline, key);
+	unsigned v = 0;
+
+	if (!p)
+		return dflt;
+	for (; *p >= '0' && *p <= '9'; p++)
+		v = v * 10 + (unsigned)(*p - '0');
+	return v;
+}

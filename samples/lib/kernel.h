@@ -13,6 +13,7 @@
 #define SAMPLES_KERNEL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +42,13 @@ void kmain(uint32_t magic, uint32_t info);
  * the kernel's path first (QEMU: "PATH ARGS").
  */
 const char *multiboot_cmdline(uint32_t magic, uint32_t info);
+
+/* cmdline (NULL: none) has word as a word of its own ("crash"). */
+bool cmdline_has(const char *cmdline, const char *word);
+
+/* The decimal N of the first word "KEY=N" of cmdline (key is "KEY=";
+ * digits stop at the first non-digit), else dflt. */
+unsigned cmdline_uint(const char *cmdline, const char *key, unsigned dflt);
 
 /* Initialise COM1, the IDT and the PIC (all IRQs masked). Call first. */
 void kernel_init(void);
