@@ -16,21 +16,11 @@ top_builddir=${top_builddir:-.}
 RRVM=$top_builddir/cli/rrvm
 K=$top_builddir/samples/race.elf
 GDB=${GDB:-gdb}
+. "$(dirname "$0")/lib.sh"
 
-if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-	echo "gdb_bench: /dev/kvm is not usable here; skipped"
-	exit 0
-fi
-if ! command -v "$GDB" >/dev/null 2>&1 || ! "$GDB" -batch -ex 'python print(1)' >/dev/null 2>&1; then
-	echo "gdb_bench: gdb with Python is not installed; skipped"
-	exit 0
-fi
-for f in "$RRVM" "$K"; do
-	if [ ! -e "$f" ]; then
-		echo "gdb_bench: $f not built; skipped"
-		exit 0
-	fi
-done
+bench_skip_unless gdb_bench kvm
+bench_skip_unless gdb_bench gdb
+bench_skip_unless gdb_bench built "$RRVM" "$K"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/gdb_bench.XXXXXX") || exit 1
 SOCK=$T/gdb.sock

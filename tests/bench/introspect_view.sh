@@ -6,16 +6,9 @@
 # compare them with the fake-RAM figures of introspect.sh in the same run.
 # Needs /dev/kvm (skipped without it). Run by `make bench`.
 b=${top_builddir:-.}
-if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-	echo "introspect_view.sh: SKIP, /dev/kvm is not usable here"
-	exit 0
-fi
-for f in "$b/tests/tools/ptview" "$b/samples/paging.elf"; do
-	if [ ! -e "$f" ]; then
-		echo "introspect_view.sh: $f not built (run make first)" >&2
-		exit 1
-	fi
-done
+. "$(dirname "$0")/lib.sh"
+bench_skip_unless introspect_view kvm
+bench_skip_unless introspect_view built "$b/tests/tools/ptview" "$b/samples/paging.elf"
 echo "introspect view (live guest, paging.elf big: 1 GiB in 4K pages)"
 "$b/tests/tools/ptview" -s 4 -b 0x8000000000:0x40000000 -c 'pt 0x8000000000' \
 	"$b/samples/paging.elf" big 2>/dev/null | grep -v '^=== \|^--- '

@@ -26,40 +26,16 @@ RRVM=$top_builddir/cli/rrvm
 GDB=${GDB:-gdb}
 . "$(dirname "$0")/lib.sh"
 
-if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-	echo "reverse_bench: /dev/kvm is not usable here; skipped"
-	exit 0
-fi
-if ! command -v "$GDB" >/dev/null 2>&1 || ! "$GDB" -batch -ex 'python print(1)' >/dev/null 2>&1; then
-	echo "reverse_bench: gdb with Python is not installed; skipped"
-	exit 0
-fi
-[ -e "$RRVM" ] && [ -e "$top_builddir/samples/race.elf" ] || { echo "reverse_bench: not built; skipped"; exit 0; }
+bench_skip_unless reverse_bench kvm
+bench_skip_unless reverse_bench gdb
+bench_skip_unless reverse_bench built "$RRVM" "$top_builddir/samples/race.elf"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/reverse_bench.XXXXXX") || exit 1
 SOCK=$T/gdb.sock
 trap 'rm -rf "$T"' EXIT INT TERM
 
-# serve KERNEL DIR SCRIPT: rrvm replay --gdb on DIR, gdb runs SCRIPT; the
-# RESULT lines go to stdout.
-serve() {
-	rm -f "$SOCK"
-	"$RRVM" replay --gdb="unix:$SOCK" "$2" >/dev/null 2>"$T/rrvm.err" </dev/null &
-	pid=$!
-	i=0
-	while [ ! -S "$SOCK" ] && [ $i -lt 3000 ] && kill -0 $pid 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
-	"$GDB" -batch -nx "$1" -ex "target remote $SOCK" -ex "source $3" -ex kill 2>&1 |
-		sed -n 's/^RESULT //p'
-	wait $pid
-}
-
-# record NAME: $T/NAME, and the recording's host seconds in $T/NAME.secs
-record() {
-	t0=$(now)
-	"$RRVM" record -q -o "$T/$1" "$top_builddir/samples/$1.elf" >/dev/null 2>&1 </dev/null
-	t1=$(now)
-	awk "BEGIN { print $t1 - $t0 }" >"$T/$1.secs"
-}
+# record NAME: $T/NAME (the whole workload), its host seconds in $T/NAME.secs
+record() { bench_record_whole "$T/$1" "$top_builddir/samples/$1.elf"; }
 
 record race
 exits=$(sed -n 's/^exits: //p' "$T/race/manifest")
@@ -104,7 +80,7 @@ print("RESULT checkpoint save (monitor checkpoint) x5: median %.2f ms; goto to a
       "(a snapshot of here and a restore) x5: median %.2f ms" % (sv[2] * 1000, gt[2] * 1000))
 print("RESULT forward under gdb to exit $((exits - 1)): %.3f s" % fwd)
 PY
-serve "$top_builddir/samples/race.elf" "$T/race" "$T/m.py" >"$T/res"
+gdb_serve "$top_builddir/samples/race.elf" "$T/race" "$T/m.py" >"$T/res"
 
 # Checkpoint memory of a whole replay, with and without dedup.
 cat >"$T/mem.py" <<'PY'
@@ -121,7 +97,7 @@ echo "reverse_bench: race.elf, $exits exits; plain replay $(printf %.3f "$plain"
 cat "$T/res"
 for k in race paging; do
 	[ -d "$T/$k" ] || record $k
-	r=$(serve "$top_builddir/samples/$k.elf" "$T/$k" "$T/mem.py")
+	r=$(gdb_serve "$top_builddir/samples/$k.elf" "$T/$k" "$T/mem.py")
 	secs=$(cat "$T/$k.secs")
 	echo "$r" | awk -v k=$k -v s="$secs" '{
 		with = $3 + $4; without = $6 * 4096 + $4;

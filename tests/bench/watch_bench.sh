@@ -19,26 +19,15 @@ RRVM=$top_builddir/cli/rrvm
 K=$top_builddir/samples/race.elf
 GDB=${GDB:-gdb}
 
-if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-	echo "watch_bench: /dev/kvm is not usable here; skipped"
-	exit 0
-fi
-if ! command -v "$GDB" >/dev/null 2>&1 || ! "$GDB" -batch -ex 'python print(1)' >/dev/null 2>&1; then
-	echo "watch_bench: gdb with Python is not installed; skipped"
-	exit 0
-fi
-[ -e "$RRVM" ] && [ -e "$K" ] || { echo "watch_bench: not built; skipped"; exit 0; }
+bench_skip_unless watch_bench kvm
+bench_skip_unless watch_bench gdb
+bench_skip_unless watch_bench built "$RRVM" "$K"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/watch_bench.XXXXXX") || exit 1
 SOCK=$T/gdb.sock
 trap 'rm -rf "$T"' EXIT INT TERM
 
-# A passing run (the whole workload; a failing one ends early): a few tries.
-for i in 1 2 3 4 5; do
-	rm -rf "$T/rec"
-	"$RRVM" record -q -o "$T/rec" "$K" >/dev/null 2>&1 </dev/null && break
-	[ $? -eq 1 ] && break
-done
+bench_record_whole "$T/rec" "$K"
 exits=$(sed -n 's/^exits: //p' "$T/rec/manifest")
 [ -n "$exits" ] || { echo "watch_bench: could not record race.elf; skipped"; exit 0; }
 
@@ -49,18 +38,6 @@ for i in 1 2 3; do
 	awk "BEGIN { print $t1 - $t0 }"
 done | median >"$T/plain"
 plain=$(cat "$T/plain")
-
-# session: start rrvm replay --gdb and run gdb with the Python script $1.
-session() {
-	rm -f "$SOCK"
-	"$RRVM" replay --gdb="unix:$SOCK" "$T/rec" >/dev/null 2>"$T/rrvm.err" </dev/null &
-	pid=$!
-	i=0
-	while [ ! -S "$SOCK" ] && [ $i -lt 3000 ] && kill -0 $pid 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
-	"$GDB" -batch -nx "$K" -ex "target remote $SOCK" -ex "source $1" -ex kill 2>&1 |
-		sed -n 's/^RESULT //p'
-	wait $pid
-}
 
 cat >"$T/nowatch.py" <<'PY'
 import gdb, time
@@ -83,8 +60,8 @@ back = int(gdb.parse_and_eval("race.threads[3].id"))
 ok = hit == 3 and back == 0 and gdb.selected_frame().name() == "thread_create"
 print("RESULT %.3f %.3f %s" % (fwd, rev, "ok" if ok else "WRONG-STOPS"))
 PY
-nowatch=$(session "$T/nowatch.py")
-set -- $(session "$T/watch.py")
+nowatch=$(gdb_serve "$K" "$T/rec" "$T/nowatch.py")
+set -- $(gdb_serve "$K" "$T/rec" "$T/watch.py")
 fwd=$1 rev=$2 okay=$3
 echo "watch_bench: race.elf, $exits exits; plain replay $(printf %.3f "$plain") s (median of 3)"
 echo "  continue start->end under gdb, no watchpoint: $nowatch s ($(awk "BEGIN { printf \"%.2f\", $nowatch / $plain }")x plain)"
