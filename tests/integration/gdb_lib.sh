@@ -71,15 +71,15 @@ start_rrvm() {
 	[ -S "$SOCK" ] || { echo "# rrvm did not listen on $SOCK:"; sed 's/^/#   /' "$T/rrvm.err"; }
 }
 
-# wait_rrvm: wait (up to 120 s) for rrvm to end; its status in RRVM_STATUS.
+# wait_rrvm: wait (up to 300 s) for rrvm to end; its status in RRVM_STATUS.
 wait_rrvm() {
 	i=0
-	while kill -0 "$RRVM_PID" 2>/dev/null && [ $i -lt 1200 ]; do
+	while kill -0 "$RRVM_PID" 2>/dev/null && [ $i -lt 3000 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
 	if kill -0 "$RRVM_PID" 2>/dev/null; then
-		echo "# rrvm still running 120 s after gdb ended; killed"
+		echo "# rrvm still running 300 s after gdb ended; killed"
 		kill "$RRVM_PID"
 	fi
 	wait "$RRVM_PID"

@@ -8,56 +8,14 @@
 # end, the replay is still exact: the same serial output and exit status
 # as the recording.
 
-top_builddir=${top_builddir:-.}
-. "${top_srcdir:-.}/tests/integration/wait.sh"
-RRVM=$top_builddir/cli/rrvm
-K=$top_builddir/samples/race.elf
-GDB=${GDB:-gdb}
-
-if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-	echo "1..0 # SKIP /dev/kvm is not usable here"
-	exit 0
-fi
-if ! command -v "$GDB" >/dev/null 2>&1; then
-	echo "1..0 # SKIP gdb is not installed"
-	exit 0
-fi
-for f in "$RRVM" "$K"; do
-	if [ ! -e "$f" ]; then
-		echo "1..0 # SKIP $f not built"
-		exit 0
-	fi
-done
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/gdb_replay.XXXXXX") || exit 1
-SOCK=$T/gdb.sock
+: "${top_builddir:=.}"
+: "${top_srcdir:=.}"
+. "$top_srcdir/tests/integration/lib.sh"
+need_kvm
+. "$top_srcdir/tests/integration/gdb_lib.sh"
+K=$SAMPLES/race.elf
+need_gdb "$RRVM" "$K"
 REC=$T/rec
-RRVM_PID=
-GDB_PID=
-cleanup() {
-	[ -n "$GDB_PID" ] && kill "$GDB_PID" 2>/dev/null
-	[ -n "$RRVM_PID" ] && kill "$RRVM_PID" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-n=0
-failed=0
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() {
-	n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"
-	for f in "$T/gdb.out" "$T/rrvm.err"; do
-		[ -f "$f" ] && sed "s|^|#   $(basename "$f"): |" "$f" | tail -40
-	done
-}
-check() {
-	desc=$1; shift
-	if "$@"; then pass "$desc"; else fail "$desc"; fi
-}
-has() { grep -qF -- "$1" "$2"; }
-gdb_has() { has "$1" "$T/gdb.out"; }
-gdb_re() { grep -qE -- "$1" "$T/gdb.out"; }
 count() { grep -c -- "$1" "$T/gdb.out"; }
 
 # The recording (a second try if the first run hangs or fails to record).
@@ -72,82 +30,65 @@ if [ $REC_STATUS != 1 ] && [ $REC_STATUS != 7 ]; then
 	exit 0
 fi
 
-start_rrvm() {
-	rm -f "$SOCK"
-	"$RRVM" replay --gdb="unix:$SOCK" "$@" "$REC" >"$T/rrvm.out" 2>"$T/rrvm.err" </dev/null &
-	RRVM_PID=$!
-	wait_until 120 test -S "$SOCK" || echo "# rrvm did not listen on $SOCK"
-}
-
-wait_rrvm() {
-	if ! wait_until 300 eval '! alive "$RRVM_PID"'; then
-		echo "# rrvm still running 300 s after gdb ended; killed"
-		kill "$RRVM_PID"
-	fi
-	wait "$RRVM_PID"
-	RRVM_STATUS=$?
-	RRVM_PID=
-}
-
-run_gdb() {
-	timeout 600 "$GDB" -batch -nx "$K" -ex "target remote $SOCK" "$@" >"$T/gdb.out" 2>&1 </dev/null
-	wait_rrvm
-}
+# replay_rrvm [ARGS...]: rrvm replay --gdb of $REC; run_k_gdb ARGS...: gdb
+# on race.elf's symbols.
+replay_rrvm() { start_rrvm replay "$@" "$REC"; }
+run_k_gdb() { run_gdb "$K" "$@"; }
 
 # exact WHAT: the replay under gdb ended as the recording did.
 exact() {
-	check "$1: the replay is still exact (status $RRVM_STATUS, recorded $REC_STATUS; same serial output)" \
+	gcheck "$1: the replay is still exact (status $RRVM_STATUS, recorded $REC_STATUS; same serial output)" \
 		sh -c "[ $RRVM_STATUS = $REC_STATUS ] && cmp -s '$T/rec.out' '$T/rrvm.out'"
 }
 
 # 1. Breakpoint, backtrace, stepi, continue to the end, the end again.
-start_rrvm
-run_gdb -ex 'break account_transfer_fast' -ex 'continue' -ex 'bt' -ex 'p $pc' -ex 'stepi' \
+replay_rrvm
+run_k_gdb -ex 'break account_transfer_fast' -ex 'continue' -ex 'bt' -ex 'p $pc' -ex 'stepi' \
 	-ex 'p $pc' -ex 'stepi 20' -ex 'monitor position' -ex 'continue' -ex 'delete' \
 	-ex 'continue' -ex 'monitor position' -ex 'continue' -ex 'p $pc' -ex 'detach'
-check "breakpoint hit in account_transfer_fast" gdb_re '^Breakpoint 1, account_transfer_fast \(b=.*from=[0-9]+, to=[0-9]+'
-check "backtrace: worker_main, race_thread_start" \
+gcheck "breakpoint hit in account_transfer_fast" gdb_re '^Breakpoint 1, account_transfer_fast \(b=.*from=[0-9]+, to=[0-9]+'
+gcheck "backtrace: worker_main, race_thread_start" \
 	sh -c "grep -qE '^#1 .* in worker_main \(t=' '$T/gdb.out' && grep -qE '^#2 .* in race_thread_start' '$T/gdb.out'"
-check "stepi moved one instruction on" \
+gcheck "stepi moved one instruction on" \
 	sh -c "grep -qE '^\\\$1 = .* <account_transfer_fast>' '$T/gdb.out' && grep -qE '^\\\$2 = .* <account_transfer_fast\\+[1-9][0-9]*>' '$T/gdb.out'"
-check "monitor position: position (EXITS[+STEPS]) and events of the recording" \
+gcheck "monitor position: position (EXITS[+STEPS]) and events of the recording" \
 	gdb_re '^replay: position [0-9]+(\+[0-9]+)? of [0-9]+, events consumed [0-9]+ of [0-9]+$'
-check "continue stops at the breakpoint again" sh -c "[ \$(grep -c '^Breakpoint 1, account_transfer_fast' '$T/gdb.out') -ge 2 ]"
-check "the end of the recording is reported as such" gdb_has 'No more reverse-execution history.'
-check "monitor position at the end" gdb_re 'events consumed ([0-9]+) of \1 \(end of the recording\)'
-check "continue at the end reports the end again" \
+gcheck "continue stops at the breakpoint again" sh -c "[ \$(grep -c '^Breakpoint 1, account_transfer_fast' '$T/gdb.out') -ge 2 ]"
+gcheck "the end of the recording is reported as such" gdb_has 'No more reverse-execution history.'
+gcheck "monitor position at the end" gdb_re 'events consumed ([0-9]+) of \1 \(end of the recording\)'
+gcheck "continue at the end reports the end again" \
 	sh -c "[ \$(grep -c 'No more reverse-execution history.' '$T/gdb.out') -eq 2 ]"
-check "registers are readable at the end" gdb_re '^\$3 = \(void \(\*\)\(\)\) 0x'
-check "detach at the end" gdb_has '[Inferior 1 (Remote target) detached]'
+gcheck "registers are readable at the end" gdb_re '^\$3 = \(void \(\*\)\(\)\) 0x'
+gcheck "detach at the end" gdb_has '[Inferior 1 (Remote target) detached]'
 exact "break, stepi, continue to the end"
 
 # 2. A watchpoint in the replay, then detach mid-way: the replay goes on.
-start_rrvm
-run_gdb -ex 'break worker_main' -ex 'continue' -ex 'delete' -ex 'watch race.ticks' -ex 'continue' \
+replay_rrvm
+run_k_gdb -ex 'break worker_main' -ex 'continue' -ex 'delete' -ex 'watch race.ticks' -ex 'continue' \
 	-ex 'bt 1' -ex 'continue' -ex 'delete' -ex 'hbreak account_transfer' -ex 'continue' \
 	-ex 'next' -ex 'next' -ex 'stepi 200' -ex 'detach'
-check "watchpoint in the replay: old and new value, stopped in race_tick" \
+gcheck "watchpoint in the replay: old and new value, stopped in race_tick" \
 	sh -c "grep -q '^Hardware watchpoint 2: race.ticks' '$T/gdb.out' && [ \$(grep -c '^New value = ' '$T/gdb.out') -eq 2 ] && grep -qE '^#0 +race_tick \\(' '$T/gdb.out'"
-check "hardware breakpoint after the watchpoint" gdb_re '^Breakpoint 3, account_transfer \('
+gcheck "hardware breakpoint after the watchpoint" gdb_re '^Breakpoint 3, account_transfer \('
 exact "watchpoint, next, 200 stepi, detach"
 
 # 3. What a replay refuses: writes, a 4th debug register; then kill.
-start_rrvm
-run_gdb -ex 'break worker_main' -ex 'continue' -ex 'set var race.ticks = 5' -ex 'p race.ticks' \
+replay_rrvm
+run_k_gdb -ex 'break worker_main' -ex 'continue' -ex 'set var race.ticks = 5' -ex 'p race.ticks' \
 	-ex 'set $rax = 1' -ex 'break account_transfer' -ex 'break account_transfer_fast' \
 	-ex 'break bank_audit' -ex 'continue' -ex 'kill'
-check "memory write refused" sh -c "grep -q 'Cannot access memory at address' '$T/gdb.out' && grep -q 'memory writes are refused on a replay' '$T/rrvm.err'"
-check "register write refused" sh -c "grep -q 'Could not write register \"rax\"' '$T/gdb.out' && grep -q 'register writes are refused on a replay' '$T/rrvm.err'"
-check "the 4th breakpoint is refused (the replayer keeps one debug register)" \
+gcheck "memory write refused" sh -c "grep -q 'Cannot access memory at address' '$T/gdb.out' && grep -q 'memory writes are refused on a replay' '$T/rrvm.err'"
+gcheck "register write refused" sh -c "grep -q 'Could not write register \"rax\"' '$T/gdb.out' && grep -q 'register writes are refused on a replay' '$T/rrvm.err'"
+gcheck "the 4th breakpoint is refused (the replayer keeps one debug register)" \
 	sh -c "grep -qE '^Cannot insert breakpoint [0-9]+\\.' '$T/gdb.out' && grep -q 'a replay leaves gdb 3 of the 4' '$T/rrvm.err'"
-check "kill ends rrvm (status $RRVM_STATUS)" sh -c "[ $RRVM_STATUS = 130 ] && grep -q 'killed' '$T/gdb.out'"
+gcheck "kill ends rrvm (status $RRVM_STATUS)" sh -c "[ $RRVM_STATUS = 130 ] && grep -q 'killed' '$T/gdb.out'"
 
 # 4. Ctrl-C while the replay runs. A watchpoint on a word nobody writes
 #    (kmain's thread never counts operations) keeps it running long where
 #    watchpoints single-step; where the debug registers catch writes the
 #    replay may reach its end first, and that is checked instead. rrvm -v
 #    says when the replay runs (gdb's own output is buffered in a file).
-start_rrvm -v
+replay_rrvm -v
 "$GDB" -batch -nx "$K" -ex "target remote $SOCK" -ex 'break worker_main' -ex 'continue' \
 	-ex 'delete' -ex 'watch race.threads[0].ops' -ex 'continue' -ex 'p $pc' -ex 'delete' \
 	-ex 'detach' >"$T/gdb.out" 2>&1 </dev/null &
@@ -161,11 +102,10 @@ wait "$GDB_PID"
 GDB_PID=
 wait_rrvm
 if gdb_has 'No more reverse-execution history.'; then
-	n=$((n + 1)); echo "ok $n # SKIP the replay reached its end before Ctrl-C"
+	skip_check "the replay reached its end before Ctrl-C"
 else
-	check "Ctrl-C stops the running replay" gdb_has 'Program received signal SIGINT, Interrupt.'
+	gcheck "Ctrl-C stops the running replay" gdb_has 'Program received signal SIGINT, Interrupt.'
 fi
 exact "Ctrl-C, detach"
 
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_end

@@ -14,6 +14,8 @@ not_ok() { tap_n=$((tap_n + 1)); tap_failed=$((tap_failed + 1)); echo "not ok $t
 diag() { echo "$*" | sed 's/^/# /'; }
 # check DESC COMMAND...: one TAP line from a command's success
 check() { d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+# skip_check REASON: a check that cannot be made here (a TAP SKIP line)
+skip_check() { tap_n=$((tap_n + 1)); echo "ok $tap_n # SKIP $*"; }
 tap_end() { echo "1..$tap_n"; [ "$tap_failed" -eq 0 ]; }
 
 # need_kvm: skip the whole script, loudly, where /dev/kvm cannot be used.
