@@ -20,12 +20,14 @@
 struct mon_sink {
 	gdb_output_fn out;
 	void *ctx;
+	size_t written;         /* bytes the command printed */
 };
 
 static void mon_write(void *ctx, const char *s, size_t len)
 {
 	struct mon_sink *m = ctx;
 
+	m->written += len;
 	m->out(m->ctx, s, len);
 }
 
@@ -273,7 +275,7 @@ static const struct mon_cmd *mon_find(const char *cmd, const char **rest)
 
 int debug_monitor(struct debug *d, const char *cmd, gdb_output_fn out, void *out_ctx)
 {
-	struct mon_sink sink = { out, out_ctx };
+	struct mon_sink sink = { out, out_ctx, 0 };
 	struct introspect_out o;
 	const struct mon_cmd *c;
 	const char *p = cmd, *w, *rest = "";
@@ -302,7 +304,9 @@ int debug_monitor(struct debug *d, const char *cmd, gdb_output_fn out, void *out
 				  (int)n, w);
 		return 0;
 	}
-	if (rc)
+	/* A command that failed says why itself; this line is for one that
+	 * could not even say that. */
+	if (rc && !sink.written)
 		introspect_printf(&o, "monitor %.*s failed (%s); 'monitor help' lists the commands\n",
 				  (int)n, w, strerror(-rc));
 	return 0;

@@ -160,8 +160,8 @@ run_gdb "$S/race.elf" -ex 'monitor frobnicate' -ex 'monitor phys sideways' \
 	-ex 'monitor info registers' -ex 'monitor pt-diff 1 2' -ex 'p 6*7' -ex 'kill'
 gcheck "monitor with an unknown command: one line and the help hint" \
 	gdb_has "unknown monitor command 'frobnicate'; 'monitor help' lists them"
-gcheck "monitor with a failing command: the reason and the hint" \
-	gdb_has "monitor phys failed (Invalid argument); 'monitor help' lists the commands"
+gcheck "monitor with a failing command: its reason, once, no generic line after it" \
+	sh -c "grep -q '^usage: monitor phys \\[on|off\\]' '$T/gdb.out' && ! grep -q 'monitor phys failed' '$T/gdb.out'"
 gcheck "monitor info registers answers (as monitor regs)" gdb_re '^rip=0x[0-9a-f]+ cpl=0'
 gcheck "monitor pt-diff on a live guest: says where it works" gdb_has 'only on a recording'
 gcheck "no 'Protocol error with Rcmd': the script went on" \
