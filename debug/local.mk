@@ -29,11 +29,12 @@ EXTRA_DIST += tests/integration/gdb_core.sh tests/integration/gdb_lib.sh
 # Write watchpoints kept by write-protected pages (debug/wp.c), and the
 # flagship story: watch -l a lost balance, reverse-continue to the racing
 # store (the story's loop is gdb_flagship.py, a gdb Python script).
-TESTS += tests/integration/gdb_flagship.sh tests/integration/gdb_watch.sh
+TESTS += tests/integration/gdb_flagship.sh tests/integration/gdb_watch.sh \
+	tests/integration/gdb_exit_boundary.sh
 bench_scripts += tests/bench/watch_bench.sh
 EXTRA_DIST += tests/bench/watch_bench.sh
 EXTRA_DIST += tests/integration/gdb_flagship.sh tests/integration/gdb_flagship.py \
-	tests/integration/gdb_watch.sh
+	tests/integration/gdb_watch.sh tests/integration/gdb_exit_boundary.sh
 
 # The timeline's eviction policy and the page store under a memory bound,
 # without KVM.

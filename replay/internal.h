@@ -53,6 +53,8 @@ struct replay_machine_ops {
 	void (*snap_free)(void *m, void *snap);
 	int (*kick_at)(void *m, uint64_t deadline_ns);
 	uint64_t (*set_mute)(void *m, uint64_t below);
+	/* Optional (NULL: exits are always finished): vmm_finish_exit. */
+	int (*finish_exit)(void *m, struct vmm_error *err);
 };
 
 /* The fast search's state (fastsearch.c). */

@@ -498,6 +498,12 @@ int replay_run(struct replay *r, struct replay_result *res)
 		}
 		if (now_exits(r) >= r->stop_at) {
 			r->stop_at = UINT64_MAX;
+			/* The boundary after an exit is the finished exit
+			 * (vmm_finish_exit), as a checkpoint there holds it. */
+			if (r->mops->finish_exit && r->mops->finish_exit(r->mctx, &err)) {
+				stop(r, REPLAY_STOP_ERROR, "%s", err.msg);
+				break;
+			}
 			stop(r, REPLAY_STOP_POSITION, "at exit %" PRIu64, now_exits(r));
 			break;
 		}

@@ -142,6 +142,11 @@ static uint64_t m_set_mute(void *m, uint64_t below)
 	return was;
 }
 
+static int m_finish_exit(void *m, struct vmm_error *err)
+{
+	return vmm_finish_exit(m, err);
+}
+
 static const struct replay_machine_ops vmm_machine = {
 	.step = m_step, .exits = m_exits, .set_inject_mode = m_set_inject_mode,
 	.can_inject = m_can_inject, .irq_pending = m_irq_pending, .guest_if = m_guest_if,
@@ -149,7 +154,7 @@ static const struct replay_machine_ops vmm_machine = {
 	.fp_rest = m_fp_rest, .poll_devices = m_poll_devices, .serial_rx_push = m_serial_rx_push,
 	.state_hash = m_state_hash, .kick = m_kick, .take_kick = m_take_kick,
 	.snap_save = m_snap_save, .snap_restore = m_snap_restore, .snap_free = m_snap_free,
-	.kick_at = m_kick_at, .set_mute = m_set_mute,
+	.kick_at = m_kick_at, .set_mute = m_set_mute, .finish_exit = m_finish_exit,
 };
 
 /* ---- the replayer, machine-independent ----------------------------------- */

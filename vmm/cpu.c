@@ -315,6 +315,13 @@ int vmm_cpu_settle(struct vmm *vm, unsigned *ioctls, struct vmm_error *err)
 	return 0;
 }
 
+int vmm_finish_exit(struct vmm *vm, struct vmm_error *err)
+{
+	unsigned ioctls = 0;
+
+	return vmm_cpu_settle(vm, &ioctls, err);
+}
+
 void vmm_set_inject_mode(struct vmm *vm, enum vmm_inject_mode mode)
 {
 	vm->inject_mode = mode;

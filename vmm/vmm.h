@@ -130,6 +130,17 @@ struct vmm_event {
  * and fills ev, or -errno on a host failure (message in err). */
 int vmm_step(struct vmm *vm, struct vmm_event *ev, struct vmm_error *err) VMM_MUST_CHECK;
 
+/*
+ * Finish the port or MMIO exit KVM left unfinished (an IN's value into RAX,
+ * rip past the instruction), as the next entry would, without running the
+ * guest. The state after an exit is the finished one wherever rrvm stops
+ * to look at it (snapshots, a replay stopped by position): a step from an
+ * unfinished exit would only finish it, so positions counted in steps
+ * would depend on whether someone had looked. No-op when nothing is
+ * unfinished.
+ */
+int vmm_finish_exit(struct vmm *vm, struct vmm_error *err) VMM_MUST_CHECK;
+
 /* When vmm_step injects the PIC's pending interrupt. */
 enum vmm_inject_mode {
 	VMM_INJECT_LIVE,        /* whenever the guest can take it; else ask KVM
