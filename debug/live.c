@@ -70,6 +70,12 @@ static void ended(struct debug *d, const struct vmm_live_result *res, struct gdb
 static void live_stopped(struct debug *d, const struct vmm_live_result *res, bool stepping,
 			 struct gdb_stop *stop)
 {
+	struct vmm_error err = { "" };
+
+	/* A stop right after a port exit shows the finished exit (the IN's
+	 * value in RAX), not the state KVM completes at the next entry. */
+	if (vmm_finish_exit(d->vm, &err))
+		debug_msg(d, "gdb: %s", err.msg);
 	switch (res->reason) {
 	case VMM_STOP_DEBUG:
 		if (!debug_explain(d, &res->ev, stepping, stop))
