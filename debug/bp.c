@@ -507,6 +507,35 @@ void debug_regs_for(const struct debug *d, uint64_t skip_at, bool single_step,
 	}
 }
 
+/*
+ * This backend reports the single step over an iretq one instruction
+ * late, after the first instruction it returns to (measured: a step from
+ * isr_common's iretq stopped at race_thread_start+2, not +0): that
+ * instruction, perhaps a write a watchpoint looks for, would be inside
+ * the iretq's step. So the step over an iretq also has an instruction
+ * breakpoint at the address it returns to (the rip of the frame at rsp),
+ * in a debug register gdb left free, which stops it there. The live
+ * guest's steps and the replay's take it alike (measured live too: the
+ * same +2).
+ */
+void debug_step_stops_after_iretq(struct debug *d, const struct vmm_regs *r, struct vmm_debug *dbg)
+{
+	uint8_t insn[2];
+	uint64_t ret;
+
+	if (debug_read_mem_virt(d, r->rip, insn, 2) || insn[0] != 0x48 || insn[1] != 0xcf ||
+	    debug_read_mem_virt(d, r->rsp, &ret, 8))
+		return;
+	for (unsigned i = 0; i < d->hw_slots; i++)
+		if (!dbg->hw[i].enabled) {
+			dbg->hw[i].enabled = true;
+			dbg->hw[i].addr = ret;
+			dbg->hw[i].type = 0;
+			dbg->hw[i].len = 1;
+			return;
+		}
+}
+
 bool debug_bp_at(struct debug *d, uint64_t rip)
 {
 	for (unsigned i = 0; i < d->hw_slots; i++)

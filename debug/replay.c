@@ -193,33 +193,6 @@ static bool plain_step(const struct gdb_stop *stop)
 }
 
 /*
- * This backend reports the single step over an iretq one instruction
- * late, after the first instruction it returns to (measured: a step from
- * isr_common's iretq stopped at race_thread_start+2, not +0): that
- * instruction, perhaps a write a watchpoint looks for, would be inside
- * the iretq's step. So the step over an iretq also has an instruction
- * breakpoint at the address it returns to (the rip of the frame at rsp),
- * in a debug register gdb left free, which stops it there.
- */
-static void iretq_stop(struct debug *d, const struct vmm_regs *r, struct vmm_debug *dbg)
-{
-	uint8_t insn[2];
-	uint64_t ret;
-
-	if (debug_read_mem_virt(d, r->rip, insn, 2) || insn[0] != 0x48 || insn[1] != 0xcf ||
-	    debug_read_mem_virt(d, r->rsp, &ret, 8))
-		return;
-	for (unsigned i = 0; i < d->hw_slots; i++)
-		if (!dbg->hw[i].enabled) {
-			dbg->hw[i].enabled = true;
-			dbg->hw[i].addr = ret;
-			dbg->hw[i].type = 0;
-			dbg->hw[i].len = 1;
-			return;
-		}
-}
-
-/*
  * One instruction of the replay; breakpoints at skip_at are left out. A
  * HLT is not single-stepped: on this project's KVM backend the single step
  * over HLT reports no HLT exit (that exit comes late, after the next
@@ -237,7 +210,7 @@ int debug_replay_step_raw(struct debug *d, uint64_t skip_at, struct gdb_stop *st
 		struct vmm_debug dbg;
 
 		debug_regs_for(d, skip_at, true, &dbg);
-		iretq_stop(d, &r, &dbg);
+		debug_step_stops_after_iretq(d, &r, &dbg);
 		rc = set_dbg(d, &dbg);
 		return rc ? rc : run(d, true, stop);
 	}

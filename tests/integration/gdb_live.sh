@@ -6,8 +6,9 @@
 # stops at the writing instruction, the 5th hardware breakpoint refused,
 # int3s hidden from memory reads, memory and register access, monitor
 # commands, Ctrl-C, detach (the guest finishes with its normal status),
-# kill, and the guest's exit while attached. Each case starts rrvm on a
-# Unix socket in a temporary directory and one gdb in batch mode.
+# kill, the guest's exit while attached, a stepi over iretq. Each case
+# starts rrvm on a Unix socket in a temporary directory and one gdb in
+# batch mode.
 
 : "${top_builddir:=.}"
 : "${top_srcdir:=.}"
@@ -167,5 +168,17 @@ gcheck "TCP port 0: rrvm says which port it got ($port); gdb connects there" \
 st=$?
 gcheck "bad --gdb address: status 2 (got $st) and a message naming it" \
 	sh -c "[ $st = 2 ] && grep -q \"nohost:notaport\" '$T/rrvm.err'"
+
+# 10. A stepi over iretq stops at the address it returns to (the frame's
+#     rip): this backend reports that step one instruction late.
+iretq=$("$GDB" -batch -nx "$S/race.elf" -ex 'x/80i isr_common' 2>/dev/null |
+	sed -n 's/^ *\(0x[0-9a-f]*\) <isr_common+[0-9]*>:[[:space:]]*iretq.*/\1/p' | head -1)
+live_rrvm "$S/race.elf"
+run_gdb "$S/race.elf" -ex "hbreak *$iretq" -ex 'continue' -ex 'continue' \
+	-ex 'p/x *(long *)$rsp' -ex 'stepi' -ex 'p/x $pc' -ex 'kill'
+ret=$(sed -n 's/^\$1 = \(0x[0-9a-f]*\)$/\1/p' "$T/gdb.out")
+pc=$(sed -n 's/^\$2 = \(0x[0-9a-f]*\)$/\1/p' "$T/gdb.out")
+gcheck "stepi over isr_common's iretq ($iretq) stops where it returns ($ret; stopped at $pc)" \
+	[ "${ret:-none}" = "${pc:-missing}" ]
 
 tap_end
