@@ -171,14 +171,9 @@ gcheck "bad --gdb address: status 2 (got $st) and a message naming it" \
 
 # 10. A stepi over iretq stops at the address it returns to (the frame's
 #     rip): this backend reports that step one instruction late.
-iretq=$("$GDB" -batch -nx "$S/race.elf" -ex 'x/80i isr_common' 2>/dev/null |
-	sed -n 's/^ *\(0x[0-9a-f]*\) <isr_common+[0-9]*>:[[:space:]]*iretq.*/\1/p' | head -1)
+iretq_step_args "$S/race.elf"
 live_rrvm "$S/race.elf"
-run_gdb "$S/race.elf" -ex "hbreak *$iretq" -ex 'continue' -ex 'continue' \
-	-ex 'p/x *(long *)$rsp' -ex 'stepi' -ex 'p/x $pc' -ex 'kill'
-ret=$(sed -n 's/^\$1 = \(0x[0-9a-f]*\)$/\1/p' "$T/gdb.out")
-pc=$(sed -n 's/^\$2 = \(0x[0-9a-f]*\)$/\1/p' "$T/gdb.out")
-gcheck "stepi over isr_common's iretq ($iretq) stops where it returns ($ret; stopped at $pc)" \
-	[ "${ret:-none}" = "${pc:-missing}" ]
+eval run_gdb "$S/race.elf" "$IRETQ_ARGS"
+iretq_step_check
 
 tap_end
