@@ -107,8 +107,36 @@ struct debug_ckpt {
 	void *rstate;
 	size_t rstate_len;
 };
+/* Raw units from one boundary that reverse-stepi walked (rstep.c):
+ * snapshots every DEBUG_CHAIN_EVERY units (the walk back to a unit replays
+ * few), and the injections met on the way, by unit and the hash of the
+ * registers before them. A few chains are kept, the least recently used
+ * given up. */
 #define DEBUG_CHAIN_EVERY 32
-#define DEBUG_CHAIN_MAX 64
+#define DEBUG_CHAIN_MAX 256
+#define DEBUG_CHAIN_INJ 64
+#define DEBUG_CHAINS 8
+struct debug_chain {
+	bool valid;
+	uint64_t e;                     /* from the boundary after exit e */
+	uint64_t stamp;                 /* last use */
+	uint64_t hi;                    /* units walked: injections below it are noted */
+	uint64_t len;                   /* the unit that crosses into exit e+1 is len-1 (0: not known) */
+	size_t nsnap, ninj;
+	struct {
+		uint64_t k;
+		struct debug_ckpt c;
+	} snap[DEBUG_CHAIN_MAX];
+	struct {
+		uint64_t k, key;
+	} inj[DEBUG_CHAIN_INJ];
+};
+/* An injection the replay made: the exit count it came after and the
+ * hash of the registers before it (rstep.c's index, filled as the replay
+ * goes, kept by exits). */
+struct debug_inj {
+	uint64_t exits, key;
+};
 struct debug_timeline {
 	struct vmm_pagestore *ps;
 	struct debug_ckpt *c;           /* by position, a boundary first among equals */
@@ -121,20 +149,14 @@ struct debug_timeline {
 	uint64_t pin;                   /* the checkpoint a reverse operation works from (0: none) */
 	uint64_t evicted;               /* checkpoints given up for the limit */
 	bool busy;                      /* a reverse operation replays (no end messages) */
-	/* A chain of steps from boundary chain_e (gdb's steps, or raw units)
-	 * that a reverse-stepi counted: snapshots every DEBUG_CHAIN_EVERY
-	 * steps, so that the next reverse-stepi of a run replays few; and
-	 * where the last one ended (rs_*: at step rs_n of the chain). */
-	bool chain_valid, chain_raw;
-	uint64_t chain_e;
-	size_t nchain;
-	struct debug_chain {
-		uint64_t k;
-		struct debug_ckpt c;
-	} chain[DEBUG_CHAIN_MAX];
-	bool rs_valid;
-	uint64_t rs_exits, rs_n;
-	struct vmm_regs rs_regs;
+	/* reverse-stepi (rstep.c): the chains it walked, and the index of
+	 * injections with the registers of the step before (the observer's). */
+	struct debug_chain *chains;     /* DEBUG_CHAINS of them, made on first use */
+	uint64_t chain_clock;
+	struct debug_inj *inj;
+	size_t ninj, capinj;
+	bool obs_valid;
+	uint64_t obs_key;
 	/* The last position computed (debug_tl_position), for the state it was at. */
 	bool here_valid;
 	uint64_t here_exits;
@@ -387,12 +409,16 @@ int debug_tl_move(struct debug *d, struct replay_pos to, struct gdb_stop *stop) 
 /* rstep.c and rcont.c. */
 int debug_tl_reverse_step(struct debug *d, struct gdb_stop *stop);
 int debug_tl_reverse_continue(struct debug *d, struct gdb_stop *stop);
-/* rstep.c: the steps (raw units with raw) from the boundary after exit e
- * (checkpoint id) to (E, R); see there. */
-int debug_tl_count_steps(struct debug *d, uint64_t id, uint64_t e, uint64_t E,
-			 const struct vmm_regs *R, bool raw, bool outer, uint64_t max, uint64_t *n,
-			 struct gdb_stop *stop);
-/* rstep.c: forget the chain a reverse-stepi counted (timeline_free). */
+/* rstep.c: the raw units from the boundary after exit E to (E, R), at
+ * most max (-ENOENT past it or past exit E+1); a Ctrl-C comes back as a
+ * SIGINT stop with 0. The replay stands there after it. */
+int debug_tl_count_units(struct debug *d, uint64_t E, const struct vmm_regs *R, uint64_t max,
+			 uint64_t *n, struct gdb_stop *stop) VMM_MUST_CHECK;
+/* rstep.c: watch the replay for injections (debug_tl_init), and tell it
+ * the machine was put back to a checkpoint (debug_tl_restore). */
+void debug_tl_watch(struct debug *d);
+void debug_tl_restored(struct debug *d);
+/* rstep.c: forget the chains and the index (debug_tl_free). */
 void debug_tl_chain_drop(struct debug *d);
 
 /* Common to both: set (or drop) the debugger's use of the view and the

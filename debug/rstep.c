@@ -1,25 +1,48 @@
 /*
- * rstep.c — gdb's reverse-stepi (bs) on a replay, on the timeline's
- * checkpoints and moves (timeline.c).
+ * rstep.c — gdb's reverse-stepi (bs) on a replay: the point P whose stepi
+ * comes here, found exactly, on the timeline's checkpoints and moves
+ * (timeline.c).
  *
- * reverse-stepi: the point P with stepi(P) == here. gdb's steps run the
- *   interrupts they meet through, and with them whatever other threads
- *   the guest switched to, so the step that came here may have started
- *   exits back: count gdb's steps to here from boundary E, E-1, ...
- *   (OUTER_TRIES), skipping boundaries inside a handler (interrupts
- *   off there, on here) and chains that pass by, then from boundaries
- *   further back that look like this thread's (interrupts on, the stack
- *   pointer within STACK_NEAR); at or one step after a boundary, from
- *   the boundary before (gdb's steps, else raw units). Where no chain
- *   comes here (here is inside a handler no step of the user's ran
- *   through), the raw unit before. Then go again and take one fewer.
- *   The chain's snapshots (every DEBUG_CHAIN_EVERY steps) and where the
- *   last reverse-stepi ended make the next one of a run cheap. Nothing
- *   found: an error, and the replay stays where it was.
- * A Ctrl-C ends it where the replay then is (SIGINT).
+ * A stepi on a replay (replay.c) executes one instruction of the stepped
+ * code; where the recording injected an interrupt at that point the
+ * handler runs first, and with it whatever other guest threads it
+ * switched to, until the stepped code is back at that instruction, which
+ * is then executed (up to STEP_HANDLER_MAX injections in a row). So a
+ * user stepping forward stands at P, before the injection, and lands at X
+ * after P's instruction. The inverse, exact rather than searched for:
+ *   - P' = the raw unit before X. X is at position (E, k), counted in raw
+ *     units from boundary E; P' is (E, k-1), or for X at or one unit
+ *     after its boundary the unit of E-1 that crosses into exit E (a
+ *     step over an exiting instruction ends after the next one on this
+ *     host: nothing but a HLT's unit lands on a boundary). Deterministic.
+ *   - Was P' the return of a handler injected at P? The handler gave
+ *     the interrupted code its registers back, so P has P''s registers.
+ *     The replay's injections are indexed as the replay makes them (an
+ *     observer: the exit count, and the hash of the registers after the
+ *     step before, which a poll does not change). The latest ones before
+ *     P' with P''s hash are candidates; walking the raw units of the
+ *     candidate's exit interval gives the injection's position. A
+ *     candidate Q is taken only if a forward stepi from Q reaches X
+ *     exactly (exit count and registers): that check, not a likeness,
+ *     decides. Then again from Q (injections back to back at one point:
+ *     the step from the first runs them all).
+ *   - Otherwise P' is the answer: also where X is a handler's first
+ *     instruction, which no stepi of the user's lands on.
+ * The search this replaced counted gdb's steps from boundaries that
+ * looked like the stepped thread's (interrupts on, the stack near); where
+ * a chain through P' came here it took P', the point after the handler,
+ * and the next reverse-stepi went into the handler: 1000 steps back and
+ * forth landed elsewhere in about one run of four (tests/data/rstep-race,
+ * 7th hit of account_transfer_fast, is one), and some took minutes.
  *
- * A reverse-stepi also keeps a checkpoint at the boundaries it counted
- * from, so that the next one (reverse steps come in runs) starts there.
+ * Cost: the walk that names X's position (once per exit interval: the
+ * walks keep a snapshot every DEBUG_CHAIN_EVERY units, DEBUG_CHAINS
+ * intervals at a time), a restore and at most DEBUG_CHAIN_EVERY units to
+ * reach P', an index lookup; a candidate adds a walk of its interval and
+ * one forward stepi. Where the step ends is remembered as a position, so
+ * the next reverse-stepi of a run counts nothing. Nothing found or a
+ * failure on the way: an error, and the replay stays where it was. A
+ * Ctrl-C ends it where the replay then is (SIGINT).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -28,349 +51,434 @@
 #include <string.h>
 
 #include "debug/internal.h"
+#include "replay/replay.h"
 
+/* Candidate injections tried for one point, latest first. */
+#define RSTEP_TRIES 4
+/* Injections back to back at one point that one stepi runs through
+ * (replay.c's STEP_HANDLER_MAX). */
+#define RSTEP_NEST 64
 
-void debug_tl_chain_drop(struct debug *d)
+/* The registers before an injection, as the index and the chains keep them. */
+static uint64_t key_of(const struct vmm_regs *r)
 {
-	for (size_t i = 0; i < d->tl.nchain; i++)
-		debug_tl_ckpt_free(&d->tl.chain[i].c);
-	d->tl.nchain = 0;
-	d->tl.chain_valid = false;
-	d->tl.rs_valid = false;
+	return replay_fp_regs(r);
 }
 
-/* Snapshots of the chain from boundary e are kept from now on. */
-static void chain_begin(struct debug *d, uint64_t e, bool raw)
-{
-	if (d->tl.chain_valid && d->tl.chain_e == e && d->tl.chain_raw == raw)
-		return;
-	debug_tl_chain_drop(d);
-	d->tl.chain_valid = true;
-	d->tl.chain_e = e;
-	d->tl.chain_raw = raw;
-}
+/* ---- the index of injections ------------------------------------------------ */
 
-/* At step k of the chain: keep a snapshot every DEBUG_CHAIN_EVERY steps. */
-static void chain_note(struct debug *d, uint64_t k)
+static void inj_note(struct debug *d, uint64_t exits, uint64_t key)
 {
 	struct debug_timeline *tl = &d->tl;
+	size_t at = tl->ninj;
 
-	if (!tl->chain_valid || k % DEBUG_CHAIN_EVERY || tl->nchain == DEBUG_CHAIN_MAX || d->at_end ||
-	    (tl->nchain && tl->chain[tl->nchain - 1].k >= k))
-		return;
-	if (debug_tl_snap(d, REPLAY_POS_AT(vmm_exits(d->vm)), &tl->chain[tl->nchain].c) == 0)
-		tl->chain[tl->nchain++].k = k;
+	/* Replays of the same stretch make the same injections again. */
+	while (at > 0 && tl->inj[at - 1].exits > exits)
+		at--;
+	for (size_t i = at; i > 0 && tl->inj[i - 1].exits == exits; i--)
+		if (tl->inj[i - 1].key == key)
+			return;
+	if (tl->ninj == tl->capinj) {
+		size_t cap = tl->capinj ? tl->capinj * 2 : 256;
+		struct debug_inj *n = realloc(tl->inj, cap * sizeof(*n));
+
+		if (!n)
+			return;         /* reverse-stepi then misses it: its check says so */
+		tl->inj = n;
+		tl->capinj = cap;
+	}
+	memmove(&tl->inj[at + 1], &tl->inj[at], (tl->ninj - at) * sizeof(*tl->inj));
+	tl->inj[at] = (struct debug_inj){ exits, key };
+	tl->ninj++;
 }
 
-/* Boundary e lies in an interrupt handler (interrupts off) that a step
- * of code running with interrupts on (R) ran through: gdb's steps from it
- * would stop inside the handler, where the user's step never stood. */
-#define RFLAGS_IF (1ull << 9)
-static bool in_handler_of(struct debug *d, const struct vmm_regs *R)
+/* Every machine step of the replay: the registers before an injection
+ * are those after the step before it (a poll changes no register). */
+static void on_step(void *ctx, struct vmm *vm, const struct vmm_event *ev)
+{
+	struct debug *d = ctx;
+	struct vmm_regs r;
+
+	if (ev->injected >= 0 && d->tl.obs_valid)
+		inj_note(d, replay_inject_exits(ev), d->tl.obs_key);
+	d->tl.obs_valid = vmm_get_regs(vm, &r) == 0;
+	d->tl.obs_key = key_of(&r);
+}
+
+void debug_tl_watch(struct debug *d)
+{
+	replay_set_observer(d->r, &(struct replay_observer){ .ctx = d, .on_step = on_step });
+	debug_tl_restored(d);
+}
+
+void debug_tl_restored(struct debug *d)
 {
 	struct vmm_regs r;
 
-	return debug_tl_regs(d, &r) == 0 && !(r.rflags & RFLAGS_IF) && (R->rflags & RFLAGS_IF);
+	d->tl.obs_valid = vmm_get_regs(d->vm, &r) == 0;
+	d->tl.obs_key = key_of(&r);
 }
 
-/*
- * From the boundary after exit e (checkpoint id), how many steps of the
- * chain reach (E, R)? *n, or -ENOENT when the chain passes by (or takes
- * more than max); -EAGAIN when outer and e is in a handler (in_handler_of).
- * Aborts (Ctrl-C) come back in *stop with 0.
- */
-int debug_tl_count_steps(struct debug *d, uint64_t id, uint64_t e, uint64_t E,
-		       const struct vmm_regs *R, bool raw, bool outer, uint64_t max, uint64_t *n,
-		       struct gdb_stop *stop)
-{
-	int rc = debug_tl_to_boundary(d, id, e, stop);
+/* ---- chains: raw units from a boundary --------------------------------------- */
 
-	*n = 0;
-	if (rc || stop->signal == GDB_SIGINT)
-		return rc;
-	if (outer && R && in_handler_of(d, R))
-		return -EAGAIN;
-	/* Reverse steps come in runs: the next ones start here. */
-	if (!debug_tl_boundary_at(d, e) && !d->at_end && debug_tl_take(d) == 0 && d->verbose)
+static void chain_free(struct debug_chain *c)
+{
+	for (size_t i = 0; i < c->nsnap; i++)
+		debug_tl_ckpt_free(&c->snap[i].c);
+	memset(c, 0, sizeof(*c));
+}
+
+void debug_tl_chain_drop(struct debug *d)
+{
+	if (d->tl.chains)
+		for (size_t i = 0; i < DEBUG_CHAINS; i++)
+			chain_free(&d->tl.chains[i]);
+	free(d->tl.chains);
+	d->tl.chains = NULL;
+	free(d->tl.inj);
+	d->tl.inj = NULL;
+	d->tl.ninj = d->tl.capinj = 0;
+}
+
+/* The chain from boundary e: the one kept, or the least recently used
+ * one given up for it. */
+static struct debug_chain *chain_of(struct debug *d, uint64_t e)
+{
+	struct debug_chain *c = NULL;
+
+	if (!d->tl.chains && !(d->tl.chains = calloc(DEBUG_CHAINS, sizeof(*d->tl.chains))))
+		return NULL;
+	for (size_t i = 0; i < DEBUG_CHAINS; i++) {
+		struct debug_chain *x = &d->tl.chains[i];
+
+		if (x->valid && x->e == e) {
+			c = x;
+			break;
+		}
+		if (!c || !x->valid || (c->valid && x->stamp < c->stamp))
+			c = x;
+	}
+	if (!c->valid || c->e != e) {
+		chain_free(c);
+		c->valid = true;
+		c->e = e;
+	}
+	c->stamp = ++d->tl.chain_clock;
+	return c;
+}
+
+static void chain_snap(struct debug *d, struct debug_chain *c, uint64_t k)
+{
+	if (k == 0 || k % DEBUG_CHAIN_EVERY || c->nsnap == DEBUG_CHAIN_MAX || d->at_end ||
+	    (c->nsnap && c->snap[c->nsnap - 1].k >= k))
+		return;
+	if (debug_tl_snap(d, (struct replay_pos){ c->e, k }, &c->snap[c->nsnap].c) == 0)
+		c->snap[c->nsnap++].k = k;
+}
+
+/* To the boundary after exit e (its unit 0), from the latest checkpoint
+ * that reaches it; one is kept there for the walks that follow. */
+static int chain_start(struct debug *d, uint64_t e, struct gdb_stop *stop)
+{
+	long i = debug_tl_ckpt_for_boundary(d, e);
+	int rc;
+
+	if (i < 0) {
+		snprintf(d->why, sizeof(d->why), "no checkpoint before exit %" PRIu64, e);
+		return -ENOENT;
+	}
+	d->tl.pin = d->tl.c[i].id;
+	rc = debug_tl_to_boundary(d, d->tl.pin, e, stop);
+	if (!rc && stop->signal != GDB_SIGINT && !debug_tl_boundary_at(d, e) && !d->at_end &&
+	    debug_tl_take(d) == 0 && d->verbose)
 		debug_msg(d, "gdb: checkpoint at exit %" PRIu64 " for reverse steps", e);
-	if (max == UINT64_MAX)
-		chain_begin(d, e, raw);
-	/* A step on another chain (a handler run through until this thread
-	 * comes back) stops at the boundary after E. */
-	d->stop_at = E + 1;
-	for (;;) {
+	return rc;
+}
+
+/* What a walk looks for. */
+struct goal {
+	uint64_t k;                     /* unit k (UINT64_MAX: not this) */
+	const struct vmm_regs *R;       /* the point (e, R) */
+	bool cross;                     /* the unit that crosses into exit e+1 */
+	bool inj;                       /* an injection with registers hashing to key */
+	uint64_t key;
+	uint64_t max;                   /* give up after so many units */
+};
+
+/*
+ * Walk the raw units from boundary e to the goal, noting snapshots and
+ * injections on the way: from the boundary for a point by its registers
+ * (the first unit with them names it), else from the chain's latest
+ * snapshot at or before the unit (injections before it were noted when
+ * it was taken). *n: the unit it stands at (for cross and inj, the count
+ * of units walked up to and with that one). -ENOENT when the goal is not
+ * in the interval. A Ctrl-C: 0 with the SIGINT stop.
+ */
+static int walk(struct debug *d, uint64_t e, const struct goal *g, uint64_t *n,
+		struct gdb_stop *stop)
+{
+	struct debug_chain *c = chain_of(d, e);
+	uint64_t k = 0, lim = g->k != UINT64_MAX ? g->k : g->R ? 0 : UINT64_MAX;
+	int rc = 0;
+
+	*stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGTRAP };
+	if (!c)
+		return -ENOMEM;
+	if (g->cross && !g->inj && c->len)
+		return (*n = c->len), 0;        /* known: the caller goes to a unit */
+	for (size_t i = c->nsnap; i > 0 && lim; i--)
+		if (c->snap[i - 1].k <= lim) {
+			k = c->snap[i - 1].k;
+			rc = debug_tl_restore(d, &c->snap[i - 1].c);
+			break;
+		}
+	if (!k)
+		rc = chain_start(d, e, stop);
+	while (!rc && stop->signal != GDB_SIGINT) {
 		struct vmm_regs r;
 
 		rc = debug_tl_regs(d, &r);
 		if (rc)
 			break;
-		if (R ? vmm_exits(d->vm) == E && debug_tl_regs_eq(&r, R) : vmm_exits(d->vm) >= E && *n)
+		if (vmm_exits(d->vm) > e) {
+			if (!c->len)
+				c->len = k;
+			if (!g->cross)
+				rc = -ENOENT;
 			break;
-		if (vmm_exits(d->vm) > E || d->at_end || *n >= max) {
+		}
+		if (g->k != UINT64_MAX ? k == g->k : g->R && debug_tl_regs_eq(&r, g->R))
+			break;
+		if (d->at_end || k >= g->max) {
 			rc = -ENOENT;
 			break;
 		}
-		rc = debug_tl_step(d, raw, stop);
-		if (rc || debug_tl_aborted(d, stop)) {
-			rc = rc ? rc : (d->last.stop == REPLAY_STOP_INTERRUPTED ? 0 : -ENOENT);
+		chain_snap(d, c, k);
+		rc = debug_tl_step(d, true, stop);
+		if (rc || debug_tl_aborted(d, stop))
 			break;
-		}
-		++*n;
-		if (max == UINT64_MAX)
-			chain_note(d, *n);
-	}
-	d->stop_at = UINT64_MAX;
-	return rc;
-}
+		if (d->last.stop == REPLAY_STOP_DEBUG && d->last.ev.injected >= 0 && k >= c->hi) {
+			uint64_t key = key_of(&r);
 
-/* To step n of the chain from boundary e: from the nearest snapshot of
- * the chain before it, or from the checkpoint id. */
-static int steps_from(struct debug *d, uint64_t id, uint64_t e, bool raw, uint64_t n,
-		      struct gdb_stop *stop)
-{
-	struct debug_timeline *tl = &d->tl;
-	uint64_t k = 0;
-	int rc = 0;
-
-	*stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGTRAP };
-	if (tl->chain_valid && tl->chain_e == e && tl->chain_raw == raw) {
-		for (size_t i = tl->nchain; i > 0; i--)
-			if (tl->chain[i - 1].k <= n) {
-				k = tl->chain[i - 1].k;
-				rc = debug_tl_restore(d, &tl->chain[i - 1].c);
+			if (c->ninj < DEBUG_CHAIN_INJ) {
+				c->inj[c->ninj].k = k;
+				c->inj[c->ninj++].key = key;
+			}
+			if (g->inj && key == g->key) {
+				c->hi = ++k;
 				break;
 			}
+		}
+		if (++k > c->hi)
+			c->hi = k;
 	}
-	if (!k)
-		rc = debug_tl_to_boundary(d, id, e, stop);
-	for (; !rc && stop->signal != GDB_SIGINT && k < n; k++)
-		rc = debug_tl_step(d, raw, stop);
-	if (!rc && !debug_tl_aborted(d, stop))
-		*stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGTRAP };
+	if (!rc && debug_tl_aborted(d, stop) && stop->signal != GDB_SIGINT)
+		rc = -EIO;
+	*n = k;
 	return rc;
 }
 
-
-static bool at_start(struct debug *d, uint64_t E, const struct vmm_regs *R)
+/* To unit k after boundary e. */
+static int walk_to(struct debug *d, struct replay_pos p, struct gdb_stop *stop)
 {
-	return d->tl.n && E == d->tl.c[0].exits && debug_tl_regs_eq(R, &d->tl.c[0].regs);
+	uint64_t n;
+	int rc = walk(d, p.exits, &(struct goal){ .k = p.steps, .max = UINT64_MAX }, &n, stop);
+
+	if (!rc && stop->signal != GDB_SIGINT)
+		debug_tl_here_is(d, p);
+	return rc;
 }
 
-/* Boundaries tried back from here for one outside a handler; then among
- * SCAN_BACK more, OUTER_FAR that look like R's thread (stack pointer
- * within STACK_NEAR). */
-#define OUTER_TRIES 8
-#define SCAN_BACK 1024
-#define OUTER_FAR 16
-#define STACK_NEAR 8192
-
-/* A reverse-stepi ended at step k of the chain from boundary e. */
-static int reverse_stepped(struct debug *d, uint64_t e, bool raw, uint64_t k,
-			   const struct gdb_stop *stop)
+int debug_tl_count_units(struct debug *d, uint64_t E, const struct vmm_regs *R, uint64_t max,
+			 uint64_t *n, struct gdb_stop *stop)
 {
-	if (debug_tl_aborted(d, stop))
+	int rc = walk(d, E, &(struct goal){ .k = UINT64_MAX, .R = R, .max = max }, n, stop);
+
+	d->tl.pin = 0;
+	return rc;
+}
+
+/* ---- the step before -------------------------------------------------------------- */
+
+static bool is_sigint(const struct gdb_stop *stop)
+{
+	return stop->kind == GDB_STOP_SIGNAL && stop->signal == GDB_SIGINT;
+}
+
+/* The raw unit before X = (E, k), R its registers: *p. The replay stands
+ * anywhere after it. */
+static int unit_before(struct debug *d, struct replay_pos X, const struct vmm_regs *R,
+		       struct replay_pos *p, struct gdb_stop *stop)
+{
+	struct vmm_regs r;
+	uint64_t m;
+	int rc;
+
+	if (X.steps >= 2 || X.exits == 0) {
+		*p = (struct replay_pos){ X.exits, X.steps - 1 };
 		return 0;
-	if (raw)
-		debug_tl_here_is(d, (struct replay_pos){ e, k });
-	d->tl.rs_valid = debug_tl_regs(d, &d->tl.rs_regs) == 0;
-	d->tl.rs_exits = vmm_exits(d->vm);
-	d->tl.rs_n = k;
+	}
+	/* The unit of E-1 that crosses into exit E: a HLT's ends at the
+	 * boundary, any other after the instruction after the exit. */
+	rc = walk(d, X.exits - 1, &(struct goal){ .k = UINT64_MAX, .cross = true,
+						  .max = UINT64_MAX }, &m, stop);
+	if (rc || is_sigint(stop))
+		return rc;
+	if (m == 0)
+		return -EIO;
+	*p = (struct replay_pos){ X.exits - 1, m - 1 };
+	if (X.steps == 0)
+		return 0;
+	rc = walk_to(d, *p, stop);
+	if (!rc && !is_sigint(stop))
+		rc = debug_tl_step(d, true, stop);
+	if (rc || is_sigint(stop))
+		return rc;
+	rc = debug_tl_regs(d, &r);
+	if (!rc && !(vmm_exits(d->vm) == X.exits && debug_tl_regs_eq(&r, R)))
+		*p = REPLAY_POS_AT(X.exits);    /* it lands on the boundary: a HLT */
+	return rc;
+}
+
+/* The latest injection noted in c before unit lim with registers hashing
+ * to key, or UINT64_MAX. */
+static uint64_t noted(const struct debug_chain *c, uint64_t key, uint64_t lim)
+{
+	for (size_t j = c->ninj; j > 0; j--)
+		if (c->inj[j - 1].key == key && c->inj[j - 1].k < lim)
+			return c->inj[j - 1].k;
+	return UINT64_MAX;
+}
+
+/*
+ * The injection whose handler returned to A = (pa, RA): of the latest
+ * with A's rip and rsp before it, the first whose stepi reaches (E, R):
+ * *q and true in *found. The replay stands anywhere after.
+ */
+static int injected_before(struct debug *d, struct replay_pos pa, const struct vmm_regs *RA,
+			   uint64_t E, const struct vmm_regs *R, struct replay_pos *q, bool *found,
+			   struct gdb_stop *stop)
+{
+	uint64_t key = key_of(RA);
+	size_t i = d->tl.ninj;
+	int tries = 0, rc = 0;
+
+	*found = false;
+	while (i > 0 && d->tl.inj[i - 1].exits > pa.exits)
+		i--;
+	for (; i > 0 && tries < RSTEP_TRIES; i--) {
+		struct debug_inj in = d->tl.inj[i - 1];
+		uint64_t lim = in.exits == pa.exits ? pa.steps : UINT64_MAX, at, n;
+		const struct debug_chain *c;
+		struct vmm_regs r;
+
+		if (in.key != key)
+			continue;
+		tries++;
+		c = chain_of(d, in.exits);
+		if (!c)
+			return -ENOMEM;
+		at = noted(c, key, lim);
+		if (at == UINT64_MAX && (!c->len || c->hi < c->len) && c->hi < lim) {
+			/* Not walked that far yet: on to it (or to A, or the end). */
+			rc = walk(d, in.exits, &(struct goal){ .k = lim, .cross = lim == UINT64_MAX,
+							       .inj = true, .key = key,
+							       .max = UINT64_MAX }, &n, stop);
+			if (rc == -ENOENT)
+				continue;
+			if (rc || is_sigint(stop))
+				return rc;
+			at = noted(c, key, lim);
+		}
+		if (at == UINT64_MAX)
+			continue;
+		/* The check that decides: a stepi from there comes here. */
+		rc = walk_to(d, (struct replay_pos){ in.exits, at }, stop);
+		if (!rc && !is_sigint(stop)) {
+			d->stop_at = E + 1;
+			rc = debug_tl_step(d, false, stop);
+			d->stop_at = UINT64_MAX;
+		}
+		if (rc || is_sigint(stop))
+			return rc;
+		rc = debug_tl_regs(d, &r);
+		if (rc)
+			return rc;
+		if (!debug_tl_aborted(d, stop) && vmm_exits(d->vm) == E && debug_tl_regs_eq(&r, R)) {
+			*q = (struct replay_pos){ in.exits, at };
+			*found = true;
+			return 0;
+		}
+	}
 	return 0;
 }
 
-/* Step back to the step of a chain from boundary e-1 that reaches (E, R)
- * (R NULL: the step that crosses into exit E); -ENOENT if none does. The
- * pin goes back to the checkpoint of e. */
-static int before_boundary(struct debug *d, uint64_t e, uint64_t E, const struct vmm_regs *R,
-			   struct gdb_stop *stop)
+/* Does the replay stand at p (the position last remembered, same state)? */
+static bool stands_at(struct debug *d, struct replay_pos p)
 {
-	long j = debug_tl_ckpt_for_boundary(d, e - 1);
-	uint64_t pin = d->tl.pin, m;
-	int rc = -ENOENT;
+	struct vmm_regs r;
 
-	for (int t = 0; j >= 0 && t < 2; t++) {
-		bool raw = R ? t == 1 : t == 0;
-
-		d->tl.pin = d->tl.c[j].id;
-		rc = debug_tl_count_steps(d, d->tl.pin, e - 1, E, R, raw, false, UINT64_MAX, &m, stop);
-		if (!rc && stop->signal == GDB_SIGINT)
-			return 0;
-		if (!rc && m > 0) {
-			rc = steps_from(d, d->tl.pin, e - 1, raw, m - 1, stop);
-			return rc ? rc : reverse_stepped(d, e - 1, raw, m - 1, stop);
-		}
-		if (rc && rc != -ENOENT)
-			return rc;
-		rc = -ENOENT;
-		j = debug_tl_ckpt_for_boundary(d, e - 1);
-	}
-	d->tl.pin = pin;
-	return rc;
-}
-
-/* Try gdb's steps from boundary e to (E, R); *done when that settled the
- * reverse step (found, failed or interrupted). */
-static int step_back_from(struct debug *d, uint64_t e, uint64_t E, const struct vmm_regs *R,
-			  struct gdb_stop *stop, bool *done)
-{
-	long i = debug_tl_ckpt_for_boundary(d, e);
-	uint64_t n;
-	int rc;
-
-	*done = false;
-	if (i < 0)
-		return -ENOENT;
-	d->tl.pin = d->tl.c[i].id;
-	rc = debug_tl_count_steps(d, d->tl.pin, e, E, R, false, true, UINT64_MAX, &n, stop);
-	if (!rc && stop->signal == GDB_SIGINT) {
-		*done = true;
-		return 0;
-	}
-	if (rc && rc != -ENOENT && rc != -EAGAIN) {
-		*done = true;
-		return rc;
-	}
-	if (!rc && n <= 1 && e > 0) {
-		/* Here is boundary e or one step after it. No step of
-		 * this host stops at a boundary (a step over an exiting
-		 * instruction ends after the next one): the step that
-		 * came here started before it, on a chain from e-1 (gdb's
-		 * steps, else raw units, which also enter a thread an
-		 * interrupt switched to). At the boundary itself, the
-		 * step before is the exiting instruction. */
-		rc = before_boundary(d, e, E, n ? R : NULL, stop);
-		*done = rc != -ENOENT || n == 0;
-		if (*done)
-			return rc;
-		rc = debug_tl_count_steps(d, d->tl.pin, e, E, R, false, false, UINT64_MAX, &n, stop);
-		if (rc || stop->signal == GDB_SIGINT) {
-			*done = true;
-			return rc;
-		}
-	}
-	if (!rc && n > 0) {
-		*done = true;
-		rc = steps_from(d, d->tl.pin, e, false, n - 1, stop);
-		return rc ? rc : reverse_stepped(d, e, false, n - 1, stop);
-	}
-	return -ENOENT;
-}
-
-/* The boundaries E-1 back to E-SCAN_BACK where a step of R's thread may
- * have started: interrupts on, the stack pointer near R's (threads have
- * stacks of their own), latest first, at most max. One forward replay. */
-static size_t same_thread_boundaries(struct debug *d, uint64_t E, const struct vmm_regs *R,
-				     uint64_t *out, size_t max)
-{
-	uint64_t from = E > SCAN_BACK ? E - SCAN_BACK : 0, *cand;
-	long i = debug_tl_ckpt_for_boundary(d, from);
-	struct gdb_stop stop;
-	size_t n = 0, k = 0;
-
-	if (i < 0 || E < 2 || !(cand = calloc(SCAN_BACK + 1, sizeof(*cand))))
-		return 0;
-	if (debug_tl_to_boundary(d, d->tl.c[i].id, from, &stop) == 0) {
-		for (uint64_t e = from; e < E - 1; e++) {
-			struct vmm_regs r;
-
-			if (e > from && (debug_tl_run_plain(d, e, &stop) || stop.signal == GDB_SIGINT))
-				break;
-			if (debug_tl_regs(d, &r))
-				break;
-			if ((r.rflags & RFLAGS_IF) && r.rsp + STACK_NEAR > R->rsp &&
-			    r.rsp < R->rsp + STACK_NEAR)
-				cand[n++] = e;
-		}
-	}
-	while (n > 0 && k < max)
-		out[k++] = cand[--n];
-	free(cand);
-	return k;
+	return d->tl.here_valid && replay_pos_cmp(d->tl.here, p) == 0 &&
+	       vmm_exits(d->vm) == d->tl.here_exits && debug_tl_regs(d, &r) == 0 &&
+	       debug_tl_regs_eq(&r, &d->tl.here_regs);
 }
 
 static int reverse_step(struct debug *d, struct gdb_stop *stop)
 {
-	struct vmm_regs R;
-	uint64_t E = vmm_exits(d->vm), n;
+	struct vmm_regs R, RA;
+	struct replay_pos X, A;
+	uint64_t E = vmm_exits(d->vm);
 	int rc;
 
 	rc = debug_tl_regs(d, &R);
 	if (rc)
 		return rc;
-	if (at_start(d, E, &R)) {
+	if (d->tl.n && E == d->tl.c[0].exits && debug_tl_regs_eq(&R, &d->tl.c[0].regs)) {
 		rc = debug_tl_restore(d, &d->tl.c[0]);
 		if (!rc)
 			debug_tl_at_begin(d, stop);
 		return rc;
 	}
-	/* The step before the last reverse-stepi's end: one fewer on its chain
-	 * (not the boundary the chain starts from: see before_boundary). */
-	if (d->tl.rs_valid && d->tl.rs_exits == E && debug_tl_regs_eq(&R, &d->tl.rs_regs) &&
-	    d->tl.rs_n > 1) {
-		uint64_t e = d->tl.chain_e, k = d->tl.rs_n - 1;
-		bool raw = d->tl.chain_raw;
-		long i = debug_tl_ckpt_for_boundary(d, e);
-
-		if (i >= 0) {
-			d->tl.pin = d->tl.c[i].id;
-			rc = steps_from(d, d->tl.pin, e, raw, k, stop);
-			return rc ? rc : reverse_stepped(d, e, raw, k, stop);
-		}
+	rc = debug_tl_position(d, &X);
+	if (rc == -EINTR) {
+		*stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGINT };
+		return 0;
 	}
-	/*
-	 * gdb's steps from boundary E, or from an earlier one: a step runs
-	 * the interrupts on its way through, and with them whatever else the
-	 * guest ran before it came back (its other threads), so the step that
-	 * ended here may have started many exits back. Boundaries inside a
-	 * handler (in_handler_of) or on another chain (it passes by) are
-	 * skipped. Then, where no chain comes here (here is inside a handler
-	 * that no step of the user's ran through), raw units from E or E-1.
-	 */
-	for (uint64_t e = E; E - e < OUTER_TRIES; e--) {
-		bool done;
+	if (rc)
+		return rc;
+	if (X.exits == 0 && X.steps == 0) {
+		rc = debug_tl_restore(d, &d->tl.c[0]);
+		if (!rc)
+			debug_tl_at_begin(d, stop);
+		return rc;
+	}
+	rc = unit_before(d, X, &R, &A, stop);
+	if (!rc && !is_sigint(stop))
+		rc = walk_to(d, A, stop);
+	if (rc || is_sigint(stop))
+		return rc;
+	for (int nest = 0; nest < RSTEP_NEST; nest++) {
+		struct replay_pos Q;
+		bool found;
 
-		rc = step_back_from(d, e, E, &R, stop, &done);
-		if (done)
+		rc = debug_tl_regs(d, &RA);
+		if (!rc)
+			rc = injected_before(d, A, &RA, E, &R, &Q, &found, stop);
+		if (rc || is_sigint(stop))
 			return rc;
-		if (e == 0)
+		if (!found)
 			break;
-	}
-	/* Further back, only where R's thread may have been. */
-	if (E >= OUTER_TRIES) {
-		uint64_t cand[OUTER_FAR];
-		size_t nc = same_thread_boundaries(d, E - OUTER_TRIES + 1, &R, cand, OUTER_FAR);
-
-		for (size_t k = 0; k < nc; k++) {
-			bool done;
-
-			rc = step_back_from(d, cand[k], E, &R, stop, &done);
-			if (done)
-				return rc;
-		}
-	}
-	for (int pass = 1; pass < 3; pass++) {
-		uint64_t e = pass == 2 ? (E ? E - 1 : 0) : E;
-		long i = debug_tl_ckpt_for_boundary(d, e);
-
-		if (i < 0 || (pass == 2 && E == 0))
-			break;
-		d->tl.pin = d->tl.c[i].id;
-		rc = debug_tl_count_steps(d, d->tl.pin, e, E, &R, true, false, UINT64_MAX, &n, stop);
-		if (rc == -ENOENT)
-			continue;
-		if (rc || stop->signal == GDB_SIGINT)
+		A = Q;
+		rc = walk_to(d, A, stop);
+		if (rc || is_sigint(stop))
 			return rc;
-		if (n == 0)
-			continue;       /* here is boundary e: the step before is earlier */
-		rc = steps_from(d, d->tl.pin, e, true, n - 1, stop);
-		return rc ? rc : reverse_stepped(d, e, true, n - 1, stop);
 	}
-	snprintf(d->why, sizeof(d->why), "cannot find the point before exit %" PRIu64
-		 " rip 0x%" PRIx64 " in the replay", E, R.rip);
-	return -EIO;
+	if (!stands_at(d, A))
+		rc = walk_to(d, A, stop);
+	if (!rc && !is_sigint(stop))
+		*stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGTRAP };
+	return rc;
 }
-
-
 
 int debug_tl_reverse_step(struct debug *d, struct gdb_stop *stop)
 {

@@ -227,6 +227,7 @@ int debug_tl_init(struct debug *d)
 		return rc;
 	d->tl.spacing = DEBUG_CKPT_SPACING;
 	d->tl.limit = d->ckpt_limit ? d->ckpt_limit : DEBUG_CKPT_MEMORY_DEFAULT;
+	debug_tl_watch(d);
 	return debug_tl_take(d);
 }
 
@@ -281,6 +282,7 @@ int debug_tl_restore(struct debug *d, const struct debug_ckpt *c)
 		return rc;
 	}
 	d->at_end = false;
+	debug_tl_restored(d);
 	return 0;
 }
 
@@ -412,7 +414,6 @@ int debug_tl_position(struct debug *d, struct replay_pos *p)
 	struct vmm_regs R;
 	struct gdb_stop stop;
 	uint64_t E = vmm_exits(d->vm), n;
-	long i;
 	int rc = debug_tl_regs(d, &R);
 
 	if (rc)
@@ -434,12 +435,7 @@ int debug_tl_position(struct debug *d, struct replay_pos *p)
 	}
 	if (d->failed)
 		return -EIO;
-	i = debug_tl_ckpt_for_boundary(d, E);
-	if (i < 0)
-		return -ENOENT;
-	d->tl.pin = d->tl.c[i].id;
-	rc = debug_tl_count_steps(d, d->tl.pin, E, E, &R, true, false, POSITION_STEPS_MAX, &n, &stop);
-	d->tl.pin = 0;
+	rc = debug_tl_count_units(d, E, &R, POSITION_STEPS_MAX, &n, &stop);
 	if (!rc && stop.signal == GDB_SIGINT)
 		rc = -EINTR;
 	if (rc)
