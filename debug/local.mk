@@ -17,6 +17,9 @@ tests_unit_debug_step_test_LDADD = vmm/libvmm.a
 # Integration tests against the real gdb, and the gdb benchmark.
 TESTS += tests/integration/gdb_live.sh tests/integration/gdb_replay.sh tests/integration/gdb_reverse.sh \
 	tests/integration/gdb_timeline.sh
+# A recording where the old, searched reverse-stepi landed elsewhere.
+EXTRA_DIST += tests/data/rstep-race/manifest tests/data/rstep-race/kernel \
+	tests/data/rstep-race/events.lz4
 EXTRA_DIST += tests/integration/gdb_live.sh tests/integration/gdb_replay.sh tests/integration/gdb_reverse.sh \
 	tests/integration/gdb_timeline.sh
 
