@@ -113,9 +113,9 @@ struct debug_ckpt {
  * registers before them. A few chains are kept, the least recently used
  * given up. */
 #define DEBUG_CHAIN_EVERY 32
-#define DEBUG_CHAIN_MAX 256
+#define DEBUG_CHAIN_MAX 128
 #define DEBUG_CHAIN_INJ 64
-#define DEBUG_CHAINS 8
+#define DEBUG_CHAINS 4
 struct debug_chain {
 	bool valid;
 	uint64_t e;                     /* from the boundary after exit e */

@@ -324,8 +324,10 @@ static int unit_before(struct debug *d, struct replay_pos X, const struct vmm_re
 						  .max = UINT64_MAX }, &m, stop);
 	if (rc || is_sigint(stop))
 		return rc;
-	if (m == 0)
+	if (m == 0) {
+		snprintf(d->why, sizeof(d->why), "no unit of the replay reaches exit %" PRIu64, X.exits);
 		return -EIO;
+	}
 	*p = (struct replay_pos){ X.exits - 1, m - 1 };
 	if (X.steps == 0)
 		return 0;
@@ -444,8 +446,12 @@ static int reverse_step(struct debug *d, struct gdb_stop *stop)
 		*stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGINT };
 		return 0;
 	}
-	if (rc)
+	if (rc) {
+		if (!d->why[0])
+			snprintf(d->why, sizeof(d->why), "cannot find exit %" PRIu64 " rip 0x%" PRIx64
+				 " in the replay", E, R.rip);
 		return rc;
+	}
 	if (X.exits == 0 && X.steps == 0) {
 		rc = debug_tl_restore(d, &d->tl.c[0]);
 		if (!rc)
