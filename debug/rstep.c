@@ -352,6 +352,29 @@ static uint64_t noted(const struct debug_chain *c, uint64_t key, uint64_t lim)
 	return UINT64_MAX;
 }
 
+/* gdb's stepi from here, up to exit E at most, with none of gdb's
+ * breakpoints and watchpoints (a handler it runs through may hit them):
+ * the step itself, not where gdb would stop in it. */
+static int stepi_unstopped(struct debug *d, uint64_t E, struct gdb_stop *stop)
+{
+	struct debug_hw hw[DEBUG_HW_SLOTS];
+	struct debug_soft soft[DEBUG_SOFT_WATCHES];
+	int rc;
+
+	memcpy(hw, d->hw, sizeof(hw));
+	memcpy(soft, d->soft, sizeof(soft));
+	for (size_t i = 0; i < DEBUG_HW_SLOTS; i++)
+		d->hw[i].used = false;
+	for (size_t i = 0; i < DEBUG_SOFT_WATCHES; i++)
+		d->soft[i].used = false;
+	d->stop_at = E + 1;
+	rc = debug_tl_step(d, false, stop);
+	d->stop_at = UINT64_MAX;
+	memcpy(d->hw, hw, sizeof(hw));
+	memcpy(d->soft, soft, sizeof(soft));
+	return rc;
+}
+
 /*
  * The injection whose handler returned to A = (pa, RA): of the latest
  * with A's rip and rsp before it, the first whose stepi reaches (E, R):
@@ -396,11 +419,8 @@ static int injected_before(struct debug *d, struct replay_pos pa, const struct v
 			continue;
 		/* The check that decides: a stepi from there comes here. */
 		rc = walk_to(d, (struct replay_pos){ in.exits, at }, stop);
-		if (!rc && !is_sigint(stop)) {
-			d->stop_at = E + 1;
-			rc = debug_tl_step(d, false, stop);
-			d->stop_at = UINT64_MAX;
-		}
+		if (!rc && !is_sigint(stop))
+			rc = stepi_unstopped(d, E, stop);
 		if (rc || is_sigint(stop))
 			return rc;
 		rc = debug_tl_regs(d, &r);

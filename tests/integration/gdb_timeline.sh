@@ -118,6 +118,24 @@ if "$RRVM" replay --goto 0 "$DREC" 2>&1 >/dev/null </dev/null | grep -q 'version
 	diag "tests/data/rstep-race is refused by this rrvm's machine version: record it again"
 else
 	rtk "$DREC" 7 "tests/data/rstep-race"
+	# The same 1000 steps back with a breakpoint in the timer handler that
+	# those steps' interrupts ran: reverse-stepi ends where it did without.
+	back=$(sed -n 's/^RTK from [^ ]* back to \([^ ]*\) .*/\1/p' "$T/gdb.out")
+	cat >"$T/rtb.py" <<'PY'
+gdb.execute('break account_transfer_fast')
+for _ in range(7):
+    gdb.execute('continue')
+gdb.execute('delete')
+gdb.execute('stepi 5', to_string=True)
+gdb.execute('hbreak race_tick')
+for _ in range(1000):
+    gdb.execute('reverse-stepi', to_string=True)
+print("RTB back to %s" % pos())
+PY
+	start_rrvm replay "$DREC"
+	run_gdb "$DREC/kernel" -ex "source $T/lib.py" -ex "source $T/rtb.py" -ex 'kill'
+	gcheck "tests/data/rstep-race: 1000 reverse-stepi with a breakpoint in the timer handler end where they did without ($back)" \
+		sh -c "[ -n '$back' ] && grep -qxF 'RTB back to $back' '$T/gdb.out'"
 fi
 for seed in 3 5 11; do
 	CREC=$T/chaos$seed
