@@ -83,7 +83,7 @@ static void inj_note(struct debug *d, uint64_t exits, uint64_t key)
 		struct debug_inj *n = realloc(tl->inj, cap * sizeof(*n));
 
 		if (!n)
-			return;         /* reverse-stepi then misses it: its check says so */
+			return;         /* reverse-stepi then takes the point after its handler */
 		tl->inj = n;
 		tl->capinj = cap;
 	}
