@@ -16,7 +16,10 @@
  *   live.c     resume on a live guest: the interrupt-aware single step,
  *              the stepping clock, continue through the live driver;
  *   replay.c   resume on a replay;
- *   timeline.c checkpoints of a replay, goto, reverse step and continue.
+ *   timeline.c checkpoints of a replay, positions and goto, and the moves
+ *              the reverse operations are made of;
+ *   rstep.c    reverse-stepi;
+ *   rcont.c    reverse-continue.
  *
  * On this project's KVM backend int3 at CPL0 is not emulated: it ends in
  * a KVM internal error at the int3's address, which debug_sw_hit()
@@ -30,6 +33,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "debug/debug.h"
 #include "gdbstub/gdbstub.h"
@@ -103,8 +107,36 @@ struct debug_ckpt {
 	void *rstate;
 	size_t rstate_len;
 };
+/* Raw units from one boundary that reverse-stepi walked (rstep.c):
+ * snapshots every DEBUG_CHAIN_EVERY units (the walk back to a unit replays
+ * few), and the injections met on the way, by unit and the hash of the
+ * registers before them. A few chains are kept, the least recently used
+ * given up. */
 #define DEBUG_CHAIN_EVERY 32
-#define DEBUG_CHAIN_MAX 64
+#define DEBUG_CHAIN_MAX 128
+#define DEBUG_CHAIN_INJ 64
+#define DEBUG_CHAINS 4
+struct debug_chain {
+	bool valid;
+	uint64_t e;                     /* from the boundary after exit e */
+	uint64_t stamp;                 /* last use */
+	uint64_t hi;                    /* units walked: injections below it are noted */
+	uint64_t len;                   /* the unit that crosses into exit e+1 is len-1 (0: not known) */
+	size_t nsnap, ninj;
+	struct {
+		uint64_t k;
+		struct debug_ckpt c;
+	} snap[DEBUG_CHAIN_MAX];
+	struct {
+		uint64_t k, key;
+	} inj[DEBUG_CHAIN_INJ];
+};
+/* An injection the replay made: the exit count it came after and the
+ * hash of the registers before it (rstep.c's index, filled as the replay
+ * goes, kept by exits). */
+struct debug_inj {
+	uint64_t exits, key;
+};
 struct debug_timeline {
 	struct vmm_pagestore *ps;
 	struct debug_ckpt *c;           /* by position, a boundary first among equals */
@@ -117,20 +149,14 @@ struct debug_timeline {
 	uint64_t pin;                   /* the checkpoint a reverse operation works from (0: none) */
 	uint64_t evicted;               /* checkpoints given up for the limit */
 	bool busy;                      /* a reverse operation replays (no end messages) */
-	/* A chain of steps from boundary chain_e (gdb's steps, or raw units)
-	 * that a reverse-stepi counted: snapshots every DEBUG_CHAIN_EVERY
-	 * steps, so that the next reverse-stepi of a run replays few; and
-	 * where the last one ended (rs_*: at step rs_n of the chain). */
-	bool chain_valid, chain_raw;
-	uint64_t chain_e;
-	size_t nchain;
-	struct debug_chain {
-		uint64_t k;
-		struct debug_ckpt c;
-	} chain[DEBUG_CHAIN_MAX];
-	bool rs_valid;
-	uint64_t rs_exits, rs_n;
-	struct vmm_regs rs_regs;
+	/* reverse-stepi (rstep.c): the chains it walked, and the index of
+	 * injections with the registers of the step before (the observer's). */
+	struct debug_chain *chains;     /* DEBUG_CHAINS of them, made on first use */
+	uint64_t chain_clock;
+	struct debug_inj *inj;
+	size_t ninj, capinj;
+	bool obs_valid;
+	uint64_t obs_key;
 	/* The last position computed (debug_tl_position), for the state it was at. */
 	bool here_valid;
 	uint64_t here_exits;
@@ -338,12 +364,67 @@ void debug_tl_free(struct debug *d);
  * and take it (the replay stopped there by position). */
 uint64_t debug_tl_next_auto(struct debug *d);
 void debug_tl_auto(struct debug *d);
-int debug_tl_reverse_step(struct debug *d, struct gdb_stop *stop);
-int debug_tl_reverse_continue(struct debug *d, struct gdb_stop *stop);
 /* monitor checkpoints / checkpoint / goto. */
 int debug_tl_list(struct debug *d, struct introspect_out *o);
 int debug_tl_take_cmd(struct debug *d, struct introspect_out *o);
 int debug_tl_goto(struct debug *d, const char *arg, struct introspect_out *o);
+
+/* The moves of the reverse operations (timeline.c). */
+static inline bool debug_tl_regs_eq(const struct vmm_regs *a, const struct vmm_regs *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+/* vmm_get_regs as 0 or -errno. */
+int debug_tl_regs(struct debug *d, struct vmm_regs *r) VMM_MUST_CHECK;
+void debug_tl_ckpt_free(struct debug_ckpt *c);
+/* The index of the checkpoint with this id, or -1. */
+long debug_tl_index(struct debug *d, uint64_t id);
+/* Give up checkpoints (tlpolicy.c) until the timeline fits its limit. */
+void debug_tl_enforce(struct debug *d);
+/* A snapshot of the machine and the replayer as they are now, at pos
+ * (not in the list). */
+int debug_tl_snap(struct debug *d, struct replay_pos pos, struct debug_ckpt *c) VMM_MUST_CHECK;
+/* A boundary checkpoint here, into the list (the replay stands right
+ * after its exit). */
+int debug_tl_take(struct debug *d) VMM_MUST_CHECK;
+/* The boundary checkpoint at exits, if any. */
+const struct debug_ckpt *debug_tl_boundary_at(struct debug *d, uint64_t exits);
+/* Put the machine and the replayer back to checkpoint c. */
+int debug_tl_restore(struct debug *d, const struct debug_ckpt *c) VMM_MUST_CHECK;
+/* The latest checkpoint from which the boundary after exit e is reached by
+ * running forward (index), or -1. */
+long debug_tl_ckpt_for_boundary(struct debug *d, uint64_t e);
+/* A stop that ends a walk: Ctrl-C, a failure. */
+bool debug_tl_aborted(struct debug *d, const struct gdb_stop *stop);
+/* Run from here (or from checkpoint id) to the boundary after exit e,
+ * breakpoints off; a Ctrl-C comes back as a SIGINT stop with 0. */
+int debug_tl_run_plain(struct debug *d, uint64_t e, struct gdb_stop *stop) VMM_MUST_CHECK;
+int debug_tl_to_boundary(struct debug *d, uint64_t id, uint64_t e, struct gdb_stop *stop)
+	VMM_MUST_CHECK;
+/* gdb's stepi here (raw: one raw unit), over breakpoints at rip. */
+int debug_tl_step(struct debug *d, bool raw, struct gdb_stop *stop) VMM_MUST_CHECK;
+/* Remember that the replay stands at position p (its state now). */
+void debug_tl_here_is(struct debug *d, struct replay_pos p);
+/* The replaylog:begin stop, said once. */
+void debug_tl_at_begin(struct debug *d, struct gdb_stop *stop);
+/* Go to position `to` of the recording; -ERANGE when there is no such
+ * unit after the boundary (d->why says why). */
+int debug_tl_move(struct debug *d, struct replay_pos to, struct gdb_stop *stop) VMM_MUST_CHECK;
+
+/* rstep.c and rcont.c. */
+int debug_tl_reverse_step(struct debug *d, struct gdb_stop *stop);
+int debug_tl_reverse_continue(struct debug *d, struct gdb_stop *stop);
+/* rstep.c: the raw units from the boundary after exit E to (E, R), at
+ * most max (-ENOENT past it or past exit E+1); a Ctrl-C comes back as a
+ * SIGINT stop with 0. The replay stands there after it. */
+int debug_tl_count_units(struct debug *d, uint64_t E, const struct vmm_regs *R, uint64_t max,
+			 uint64_t *n, struct gdb_stop *stop) VMM_MUST_CHECK;
+/* rstep.c: watch the replay for injections (debug_tl_init), and tell it
+ * the machine was put back to a checkpoint (debug_tl_restore). */
+void debug_tl_watch(struct debug *d);
+void debug_tl_restored(struct debug *d);
+/* rstep.c: forget the chains and the index (debug_tl_free). */
+void debug_tl_chain_drop(struct debug *d);
 
 /* Common to both: set (or drop) the debugger's use of the view and the
  * replay's handler lookup after the machine changed. -ENOMEM or 0. */

@@ -6,7 +6,8 @@ noinst_LIBRARIES += debug/libdebug.a
 debug_libdebug_a_SOURCES = \
 	debug/debug.h debug/internal.h \
 	debug/target.c debug/regs.c debug/bp.c debug/monitor.c debug/ptdiff.c \
-	debug/live.c debug/replay.c debug/timeline.c debug/wp.c debug/tlpolicy.c
+	debug/live.c debug/replay.c debug/timeline.c debug/rstep.c debug/rcont.c \
+	debug/wp.c debug/tlpolicy.c
 
 # The interrupt-aware step's breakpoint swap (vmm), without KVM.
 check_PROGRAMS += tests/unit/debug_step_test
@@ -16,6 +17,9 @@ tests_unit_debug_step_test_LDADD = vmm/libvmm.a
 # Integration tests against the real gdb, and the gdb benchmark.
 TESTS += tests/integration/gdb_live.sh tests/integration/gdb_replay.sh tests/integration/gdb_reverse.sh \
 	tests/integration/gdb_timeline.sh
+# A recording where the old, searched reverse-stepi landed elsewhere.
+EXTRA_DIST += tests/data/rstep-race/manifest tests/data/rstep-race/kernel \
+	tests/data/rstep-race/events.lz4
 EXTRA_DIST += tests/integration/gdb_live.sh tests/integration/gdb_replay.sh tests/integration/gdb_reverse.sh \
 	tests/integration/gdb_timeline.sh
 

@@ -1,8 +1,8 @@
 /*
- * timeline.c — checkpoints of a replay and time travel on them: `monitor
+ * timeline.c — checkpoints of a replay and positions on them: `monitor
  * checkpoints|checkpoint|goto|position`, `rrvm replay --goto`, pt-diff's
- * visits, and gdb's reverse-stepi (bs) and reverse-continue (bc), after
- * rr's ReplayTimeline.
+ * visits, and the moves that gdb's reverse-stepi (rstep.c) and
+ * reverse-continue (rcont.c) are made of, after rr's ReplayTimeline.
  *
  * A checkpoint is a machine snapshot (pages in one content-addressed page
  * store, so pages equal across checkpoints are held once) plus the
@@ -22,38 +22,11 @@
  * over an exiting instruction ends after the next instruction, so a
  * boundary is reached only by goto or a stop by position.
  *
- *   reverse-stepi: the point P with stepi(P) == here. gdb's steps run the
- *     interrupts they meet through, and with them whatever other threads
- *     the guest switched to, so the step that came here may have started
- *     exits back: count gdb's steps to here from boundary E, E-1, ...
- *     (OUTER_TRIES), skipping boundaries inside a handler (interrupts
- *     off there, on here) and chains that pass by, then from boundaries
- *     further back that look like this thread's (interrupts on, the stack
- *     pointer within STACK_NEAR); at or one step after a boundary, from
- *     the boundary before (gdb's steps, else raw units). Where no chain
- *     comes here (here is inside a handler no step of the user's ran
- *     through), the raw unit before. Then go again and take one fewer.
- *     The chain's snapshots (every DEBUG_CHAIN_EVERY steps) and where the
- *     last reverse-stepi ended make the next one of a run cheap. Nothing
- *     found: an error, and the replay stays where it was.
- *   reverse-continue: replay the interval from the latest checkpoint
- *     before here up to here, continuing through breakpoints and noting
- *     each hit (the n-th continue, or the j-th unit after boundary E);
- *     go again to the last. No hit: the interval before, and so on; none
- *     since the start: a replaylog:begin stop at the start. A write
- *     watchpoint's hit is the write that changed the watched value, and
- *     the stop is before that write (going backwards it is undone): a
- *     continue stops after it (wp.c: the n-th write to a protected page
- *     that changed the value, a deterministic point), so one reverse step
- *     from there; a unit that changed it is noted as the point before.
  *   goto P: from the latest checkpoint at or before P (or from here when
  *     that is nearer), replay to boundary EXITS, then STEPS raw units. On
  *     any failure (P past the end, steps that do not exist, a truncated
  *     recording) back to where it was (a snapshot taken first).
  * A Ctrl-C ends any of these where the replay then is (SIGINT).
- *
- * A reverse-stepi also keeps a checkpoint at the boundaries it counted
- * from, so that the next one (reverse steps come in runs) starts there.
  *
  * Memory: the timeline holds the page store (pages and index) and each
  * checkpoint's own bytes (snapshot state, its part of the page maps,
@@ -86,23 +59,14 @@
 
 #include "debug/internal.h"
 
-/* A reverse-continue notes at most this many hits per interval (the last
- * ones are what it needs: a ring). */
-#define HITS_MAX 1024
-
-static bool regs_eq(const struct vmm_regs *a, const struct vmm_regs *b)
-{
-	return memcmp(a, b, sizeof(*a)) == 0;
-}
-
-static int get_regs(struct debug *d, struct vmm_regs *r)
+int debug_tl_regs(struct debug *d, struct vmm_regs *r)
 {
 	int rc = vmm_get_regs(d->vm, r);
 
 	return rc ? (rc < 0 ? rc : -EIO) : 0;
 }
 
-static void ckpt_free(struct debug_ckpt *c)
+void debug_tl_ckpt_free(struct debug_ckpt *c)
 {
 	vmm_snapshot_free(c->snap);
 	free(c->rstate);
@@ -110,22 +74,20 @@ static void ckpt_free(struct debug_ckpt *c)
 	c->rstate = NULL;
 }
 
-static void chain_drop(struct debug *d);
-
 void debug_tl_free(struct debug *d)
 {
 	struct debug_timeline *tl = &d->tl;
 
 	for (size_t i = 0; i < tl->n; i++)
-		ckpt_free(&tl->c[i]);
-	chain_drop(d);
+		debug_tl_ckpt_free(&tl->c[i]);
+	debug_tl_chain_drop(d);
 	free(tl->c);
 	if (tl->ps)
 		vmm_pagestore_free(tl->ps);
 	memset(tl, 0, sizeof(*tl));
 }
 
-static long idx_of(struct debug *d, uint64_t id)
+long debug_tl_index(struct debug *d, uint64_t id)
 {
 	for (size_t i = 0; i < d->tl.n; i++)
 		if (d->tl.c[i].id == id)
@@ -148,7 +110,7 @@ uint64_t debug_tl_bytes(struct debug *d)
 
 /* Give up checkpoints (tlpolicy.c) until the timeline fits its limit. The
  * start and the one a reverse operation works from stay. */
-static void enforce(struct debug *d)
+void debug_tl_enforce(struct debug *d)
 {
 	struct debug_timeline *tl = &d->tl;
 
@@ -177,7 +139,7 @@ static void enforce(struct debug *d)
 		if (d->verbose)
 			debug_msg(d, "gdb: checkpoint at exit %" PRIu64 " given up (memory limit)",
 				  tl->c[v].exits);
-		ckpt_free(&tl->c[v]);
+		debug_tl_ckpt_free(&tl->c[v]);
 		memmove(&tl->c[v], &tl->c[v + 1], (tl->n - (size_t)v - 1) * sizeof(*tl->c));
 		tl->n--;
 		tl->evicted++;
@@ -185,7 +147,7 @@ static void enforce(struct debug *d)
 }
 
 /* A snapshot of the machine and the replayer as they are now, at pos. */
-static int snap_here(struct debug *d, struct replay_pos pos, struct debug_ckpt *c)
+int debug_tl_snap(struct debug *d, struct replay_pos pos, struct debug_ckpt *c)
 {
 	struct vmm_error err = { "" };
 	struct vmm_snapshot_info in;
@@ -197,7 +159,7 @@ static int snap_here(struct debug *d, struct replay_pos pos, struct debug_ckpt *
 	 * from there could not go on (the end is reached from before it). */
 	if (d->at_end)
 		return -ERANGE;
-	rc = get_regs(d, &c->regs);
+	rc = debug_tl_regs(d, &c->regs);
 	if (rc)
 		return rc;
 	c->rstate_len = replay_state_size(d->r);
@@ -210,7 +172,7 @@ static int snap_here(struct debug *d, struct replay_pos pos, struct debug_ckpt *
 	if (rc) {
 		debug_msg(d, "gdb: cannot take a checkpoint at position %s: %s",
 			  replay_pos_format(pos, ps), err.msg[0] ? err.msg : strerror(-rc));
-		ckpt_free(c);
+		debug_tl_ckpt_free(c);
 		return rc;
 	}
 	vmm_snapshot_info(c->snap, &in);
@@ -238,7 +200,7 @@ static int take_at(struct debug *d, struct replay_pos pos)
 		tl->c = nc;
 		tl->cap = cap;
 	}
-	rc = snap_here(d, pos, &c);
+	rc = debug_tl_snap(d, pos, &c);
 	if (rc)
 		return rc;
 	for (at = tl->n; at > 0; at--)
@@ -247,12 +209,12 @@ static int take_at(struct debug *d, struct replay_pos pos)
 	memmove(&tl->c[at + 1], &tl->c[at], (tl->n - at) * sizeof(*tl->c));
 	tl->c[at] = c;
 	tl->n++;
-	enforce(d);
+	debug_tl_enforce(d);
 	return 0;
 }
 
 /* A boundary checkpoint here (the replay stands right after its exit). */
-static int take(struct debug *d)
+int debug_tl_take(struct debug *d)
 {
 	return take_at(d, REPLAY_POS_AT(vmm_exits(d->vm)));
 }
@@ -265,11 +227,12 @@ int debug_tl_init(struct debug *d)
 		return rc;
 	d->tl.spacing = DEBUG_CKPT_SPACING;
 	d->tl.limit = d->ckpt_limit ? d->ckpt_limit : DEBUG_CKPT_MEMORY_DEFAULT;
-	return take(d);
+	debug_tl_watch(d);
+	return debug_tl_take(d);
 }
 
 /* The boundary checkpoint at exits, if any. */
-static const struct debug_ckpt *boundary_at(struct debug *d, uint64_t exits)
+const struct debug_ckpt *debug_tl_boundary_at(struct debug *d, uint64_t exits)
 {
 	for (size_t i = 0; i < d->tl.n; i++)
 		if (d->tl.c[i].exits == exits && d->tl.c[i].boundary)
@@ -288,9 +251,9 @@ uint64_t debug_tl_next_auto(struct debug *d)
 
 void debug_tl_auto(struct debug *d)
 {
-	if (boundary_at(d, vmm_exits(d->vm)))
+	if (debug_tl_boundary_at(d, vmm_exits(d->vm)))
 		return;
-	if (take(d) && !d->tl.told_full) {
+	if (debug_tl_take(d) && !d->tl.told_full) {
 		d->tl.told_full = true;
 		debug_msg(d, "gdb: automatic checkpoints stop here");
 		d->tl.spacing = 0;
@@ -298,7 +261,7 @@ void debug_tl_auto(struct debug *d)
 }
 
 /* Put the machine and the replayer back to checkpoint c. */
-static int restore(struct debug *d, const struct debug_ckpt *c)
+int debug_tl_restore(struct debug *d, const struct debug_ckpt *c)
 {
 	struct vmm_error err = { "" };
 	int rc;
@@ -319,12 +282,13 @@ static int restore(struct debug *d, const struct debug_ckpt *c)
 		return rc;
 	}
 	d->at_end = false;
+	debug_tl_restored(d);
 	return 0;
 }
 
 /* The latest checkpoint from which the boundary after exit e is reached by
  * running forward (index), or -1. */
-static long ckpt_for_boundary(struct debug *d, uint64_t e)
+long debug_tl_ckpt_for_boundary(struct debug *d, uint64_t e)
 {
 	for (size_t i = d->tl.n; i > 0; i--) {
 		const struct debug_ckpt *c = &d->tl.c[i - 1];
@@ -346,13 +310,13 @@ static long ckpt_before(struct debug *d, struct replay_pos p)
 
 /* A stop that ends the walk: Ctrl-C, a failure. (The end of the recording
  * does not: the last exit is a point like any other.) */
-static bool stop_is_abort(struct debug *d, const struct gdb_stop *stop)
+bool debug_tl_aborted(struct debug *d, const struct gdb_stop *stop)
 {
 	return d->last.stop == REPLAY_STOP_INTERRUPTED || stop->kind == GDB_STOP_KILLED;
 }
 
 /* Run from here to the boundary after exit e, breakpoints off. */
-static int run_plain(struct debug *d, uint64_t e, struct gdb_stop *stop)
+int debug_tl_run_plain(struct debug *d, uint64_t e, struct gdb_stop *stop)
 {
 	struct vmm_debug none = { 0 };
 	int rc;
@@ -398,9 +362,9 @@ static int run_plain(struct debug *d, uint64_t e, struct gdb_stop *stop)
 }
 
 /* From checkpoint id to the boundary after exit e, breakpoints off. */
-static int to_boundary(struct debug *d, uint64_t id, uint64_t e, struct gdb_stop *stop)
+int debug_tl_to_boundary(struct debug *d, uint64_t id, uint64_t e, struct gdb_stop *stop)
 {
-	long i = idx_of(d, id);
+	long i = debug_tl_index(d, id);
 	struct debug_ckpt c;
 	int rc;
 
@@ -408,620 +372,35 @@ static int to_boundary(struct debug *d, uint64_t id, uint64_t e, struct gdb_stop
 	if (i < 0)
 		return -ENOENT;
 	c = d->tl.c[i];
-	rc = restore(d, &c);
+	rc = debug_tl_restore(d, &c);
 	if (rc || c.exits == e)
 		return rc;
-	return run_plain(d, e, stop);
+	return debug_tl_run_plain(d, e, stop);
 }
 
 /* One step of the chain: gdb's stepi (raw: one unit), over breakpoints. */
-static int chain_step(struct debug *d, bool raw, struct gdb_stop *stop)
+int debug_tl_step(struct debug *d, bool raw, struct gdb_stop *stop)
 {
 	struct vmm_regs r;
-	int rc = get_regs(d, &r);
+	int rc = debug_tl_regs(d, &r);
 
 	if (rc)
 		return rc;
 	return raw ? debug_replay_step_raw(d, r.rip, stop) : debug_replay_step(d, r.rip, stop);
 }
-
-static void chain_drop(struct debug *d)
-{
-	for (size_t i = 0; i < d->tl.nchain; i++)
-		ckpt_free(&d->tl.chain[i].c);
-	d->tl.nchain = 0;
-	d->tl.chain_valid = false;
-	d->tl.rs_valid = false;
-}
-
-/* Snapshots of the chain from boundary e are kept from now on. */
-static void chain_begin(struct debug *d, uint64_t e, bool raw)
-{
-	if (d->tl.chain_valid && d->tl.chain_e == e && d->tl.chain_raw == raw)
-		return;
-	chain_drop(d);
-	d->tl.chain_valid = true;
-	d->tl.chain_e = e;
-	d->tl.chain_raw = raw;
-}
-
-/* At step k of the chain: keep a snapshot every DEBUG_CHAIN_EVERY steps. */
-static void chain_note(struct debug *d, uint64_t k)
-{
-	struct debug_timeline *tl = &d->tl;
-
-	if (!tl->chain_valid || k % DEBUG_CHAIN_EVERY || tl->nchain == DEBUG_CHAIN_MAX || d->at_end ||
-	    (tl->nchain && tl->chain[tl->nchain - 1].k >= k))
-		return;
-	if (snap_here(d, REPLAY_POS_AT(vmm_exits(d->vm)), &tl->chain[tl->nchain].c) == 0)
-		tl->chain[tl->nchain++].k = k;
-}
-
-/* Boundary e lies in an interrupt handler (interrupts off) that a step
- * of code running with interrupts on (R) ran through: gdb's steps from it
- * would stop inside the handler, where the user's step never stood. */
-#define RFLAGS_IF (1ull << 9)
-static bool in_handler_of(struct debug *d, const struct vmm_regs *R)
-{
-	struct vmm_regs r;
-
-	return get_regs(d, &r) == 0 && !(r.rflags & RFLAGS_IF) && (R->rflags & RFLAGS_IF);
-}
-
-/*
- * From the boundary after exit e (checkpoint id), how many steps of the
- * chain reach (E, R)? *n, or -ENOENT when the chain passes by (or takes
- * more than max); -EAGAIN when outer and e is in a handler (in_handler_of).
- * Aborts (Ctrl-C) come back in *stop with 0.
- */
-static int count_steps(struct debug *d, uint64_t id, uint64_t e, uint64_t E,
-		       const struct vmm_regs *R, bool raw, bool outer, uint64_t max, uint64_t *n,
-		       struct gdb_stop *stop)
-{
-	int rc = to_boundary(d, id, e, stop);
-
-	*n = 0;
-	if (rc || stop->signal == GDB_SIGINT)
-		return rc;
-	if (outer && R && in_handler_of(d, R))
-		return -EAGAIN;
-	/* Reverse steps come in runs: the next ones start here. */
-	if (!boundary_at(d, e) && !d->at_end && take(d) == 0 && d->verbose)
-		debug_msg(d, "gdb: checkpoint at exit %" PRIu64 " for reverse steps", e);
-	if (max == UINT64_MAX)
-		chain_begin(d, e, raw);
-	/* A step on another chain (a handler run through until this thread
-	 * comes back) stops at the boundary after E. */
-	d->stop_at = E + 1;
-	for (;;) {
-		struct vmm_regs r;
-
-		rc = get_regs(d, &r);
-		if (rc)
-			break;
-		if (R ? vmm_exits(d->vm) == E && regs_eq(&r, R) : vmm_exits(d->vm) >= E && *n)
-			break;
-		if (vmm_exits(d->vm) > E || d->at_end || *n >= max) {
-			rc = -ENOENT;
-			break;
-		}
-		rc = chain_step(d, raw, stop);
-		if (rc || stop_is_abort(d, stop)) {
-			rc = rc ? rc : (d->last.stop == REPLAY_STOP_INTERRUPTED ? 0 : -ENOENT);
-			break;
-		}
-		++*n;
-		if (max == UINT64_MAX)
-			chain_note(d, *n);
-	}
-	d->stop_at = UINT64_MAX;
-	return rc;
-}
-
-/* To step n of the chain from boundary e: from the nearest snapshot of
- * the chain before it, or from the checkpoint id. */
-static int steps_from(struct debug *d, uint64_t id, uint64_t e, bool raw, uint64_t n,
-		      struct gdb_stop *stop)
-{
-	struct debug_timeline *tl = &d->tl;
-	uint64_t k = 0;
-	int rc = 0;
-
-	*stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGTRAP };
-	if (tl->chain_valid && tl->chain_e == e && tl->chain_raw == raw) {
-		for (size_t i = tl->nchain; i > 0; i--)
-			if (tl->chain[i - 1].k <= n) {
-				k = tl->chain[i - 1].k;
-				rc = restore(d, &tl->chain[i - 1].c);
-				break;
-			}
-	}
-	if (!k)
-		rc = to_boundary(d, id, e, stop);
-	for (; !rc && stop->signal != GDB_SIGINT && k < n; k++)
-		rc = chain_step(d, raw, stop);
-	if (!rc && !stop_is_abort(d, stop))
-		*stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGTRAP };
-	return rc;
-}
-
 /* Remember that the replay stands at position p (its state now). */
-static void here_is(struct debug *d, struct replay_pos p)
+void debug_tl_here_is(struct debug *d, struct replay_pos p)
 {
-	d->tl.here_valid = get_regs(d, &d->tl.here_regs) == 0;
+	d->tl.here_valid = debug_tl_regs(d, &d->tl.here_regs) == 0;
 	d->tl.here_exits = vmm_exits(d->vm);
 	d->tl.here = p;
 }
 
-static void at_begin(struct debug *d, struct gdb_stop *stop)
+void debug_tl_at_begin(struct debug *d, struct gdb_stop *stop)
 {
 	*stop = (struct gdb_stop){ .kind = GDB_STOP_REPLAY_BEGIN, .signal = GDB_SIGTRAP };
 	if (!d->quiet)
 		debug_msg(d, "gdb: the start of the recording: no more reverse-execution history");
-}
-
-static bool at_start(struct debug *d, uint64_t E, const struct vmm_regs *R)
-{
-	return d->tl.n && E == d->tl.c[0].exits && regs_eq(R, &d->tl.c[0].regs);
-}
-
-/* Boundaries tried back from here for one outside a handler; then among
- * SCAN_BACK more, OUTER_FAR that look like R's thread (stack pointer
- * within STACK_NEAR). */
-#define OUTER_TRIES 8
-#define SCAN_BACK 1024
-#define OUTER_FAR 16
-#define STACK_NEAR 8192
-
-/* A reverse-stepi ended at step k of the chain from boundary e. */
-static int reverse_stepped(struct debug *d, uint64_t e, bool raw, uint64_t k,
-			   const struct gdb_stop *stop)
-{
-	if (stop_is_abort(d, stop))
-		return 0;
-	if (raw)
-		here_is(d, (struct replay_pos){ e, k });
-	d->tl.rs_valid = get_regs(d, &d->tl.rs_regs) == 0;
-	d->tl.rs_exits = vmm_exits(d->vm);
-	d->tl.rs_n = k;
-	return 0;
-}
-
-/* Step back to the step of a chain from boundary e-1 that reaches (E, R)
- * (R NULL: the step that crosses into exit E); -ENOENT if none does. The
- * pin goes back to the checkpoint of e. */
-static int before_boundary(struct debug *d, uint64_t e, uint64_t E, const struct vmm_regs *R,
-			   struct gdb_stop *stop)
-{
-	long j = ckpt_for_boundary(d, e - 1);
-	uint64_t pin = d->tl.pin, m;
-	int rc = -ENOENT;
-
-	for (int t = 0; j >= 0 && t < 2; t++) {
-		bool raw = R ? t == 1 : t == 0;
-
-		d->tl.pin = d->tl.c[j].id;
-		rc = count_steps(d, d->tl.pin, e - 1, E, R, raw, false, UINT64_MAX, &m, stop);
-		if (!rc && stop->signal == GDB_SIGINT)
-			return 0;
-		if (!rc && m > 0) {
-			rc = steps_from(d, d->tl.pin, e - 1, raw, m - 1, stop);
-			return rc ? rc : reverse_stepped(d, e - 1, raw, m - 1, stop);
-		}
-		if (rc && rc != -ENOENT)
-			return rc;
-		rc = -ENOENT;
-		j = ckpt_for_boundary(d, e - 1);
-	}
-	d->tl.pin = pin;
-	return rc;
-}
-
-/* Try gdb's steps from boundary e to (E, R); *done when that settled the
- * reverse step (found, failed or interrupted). */
-static int step_back_from(struct debug *d, uint64_t e, uint64_t E, const struct vmm_regs *R,
-			  struct gdb_stop *stop, bool *done)
-{
-	long i = ckpt_for_boundary(d, e);
-	uint64_t n;
-	int rc;
-
-	*done = false;
-	if (i < 0)
-		return -ENOENT;
-	d->tl.pin = d->tl.c[i].id;
-	rc = count_steps(d, d->tl.pin, e, E, R, false, true, UINT64_MAX, &n, stop);
-	if (!rc && stop->signal == GDB_SIGINT) {
-		*done = true;
-		return 0;
-	}
-	if (rc && rc != -ENOENT && rc != -EAGAIN) {
-		*done = true;
-		return rc;
-	}
-	if (!rc && n <= 1 && e > 0) {
-		/* Here is boundary e or one step after it. No step of
-		 * this host stops at a boundary (a step over an exiting
-		 * instruction ends after the next one): the step that
-		 * came here started before it, on a chain from e-1 (gdb's
-		 * steps, else raw units, which also enter a thread an
-		 * interrupt switched to). At the boundary itself, the
-		 * step before is the exiting instruction. */
-		rc = before_boundary(d, e, E, n ? R : NULL, stop);
-		*done = rc != -ENOENT || n == 0;
-		if (*done)
-			return rc;
-		rc = count_steps(d, d->tl.pin, e, E, R, false, false, UINT64_MAX, &n, stop);
-		if (rc || stop->signal == GDB_SIGINT) {
-			*done = true;
-			return rc;
-		}
-	}
-	if (!rc && n > 0) {
-		*done = true;
-		rc = steps_from(d, d->tl.pin, e, false, n - 1, stop);
-		return rc ? rc : reverse_stepped(d, e, false, n - 1, stop);
-	}
-	return -ENOENT;
-}
-
-/* The boundaries E-1 back to E-SCAN_BACK where a step of R's thread may
- * have started: interrupts on, the stack pointer near R's (threads have
- * stacks of their own), latest first, at most max. One forward replay. */
-static size_t same_thread_boundaries(struct debug *d, uint64_t E, const struct vmm_regs *R,
-				     uint64_t *out, size_t max)
-{
-	uint64_t from = E > SCAN_BACK ? E - SCAN_BACK : 0, *cand;
-	long i = ckpt_for_boundary(d, from);
-	struct gdb_stop stop;
-	size_t n = 0, k = 0;
-
-	if (i < 0 || E < 2 || !(cand = calloc(SCAN_BACK + 1, sizeof(*cand))))
-		return 0;
-	if (to_boundary(d, d->tl.c[i].id, from, &stop) == 0) {
-		for (uint64_t e = from; e < E - 1; e++) {
-			struct vmm_regs r;
-
-			if (e > from && (run_plain(d, e, &stop) || stop.signal == GDB_SIGINT))
-				break;
-			if (get_regs(d, &r))
-				break;
-			if ((r.rflags & RFLAGS_IF) && r.rsp + STACK_NEAR > R->rsp &&
-			    r.rsp < R->rsp + STACK_NEAR)
-				cand[n++] = e;
-		}
-	}
-	while (n > 0 && k < max)
-		out[k++] = cand[--n];
-	free(cand);
-	return k;
-}
-
-static int reverse_step(struct debug *d, struct gdb_stop *stop)
-{
-	struct vmm_regs R;
-	uint64_t E = vmm_exits(d->vm), n;
-	int rc;
-
-	rc = get_regs(d, &R);
-	if (rc)
-		return rc;
-	if (at_start(d, E, &R)) {
-		rc = restore(d, &d->tl.c[0]);
-		if (!rc)
-			at_begin(d, stop);
-		return rc;
-	}
-	/* The step before the last reverse-stepi's end: one fewer on its chain
-	 * (not the boundary the chain starts from: see before_boundary). */
-	if (d->tl.rs_valid && d->tl.rs_exits == E && regs_eq(&R, &d->tl.rs_regs) &&
-	    d->tl.rs_n > 1) {
-		uint64_t e = d->tl.chain_e, k = d->tl.rs_n - 1;
-		bool raw = d->tl.chain_raw;
-		long i = ckpt_for_boundary(d, e);
-
-		if (i >= 0) {
-			d->tl.pin = d->tl.c[i].id;
-			rc = steps_from(d, d->tl.pin, e, raw, k, stop);
-			return rc ? rc : reverse_stepped(d, e, raw, k, stop);
-		}
-	}
-	/*
-	 * gdb's steps from boundary E, or from an earlier one: a step runs
-	 * the interrupts on its way through, and with them whatever else the
-	 * guest ran before it came back (its other threads), so the step that
-	 * ended here may have started many exits back. Boundaries inside a
-	 * handler (in_handler_of) or on another chain (it passes by) are
-	 * skipped. Then, where no chain comes here (here is inside a handler
-	 * that no step of the user's ran through), raw units from E or E-1.
-	 */
-	for (uint64_t e = E; E - e < OUTER_TRIES; e--) {
-		bool done;
-
-		rc = step_back_from(d, e, E, &R, stop, &done);
-		if (done)
-			return rc;
-		if (e == 0)
-			break;
-	}
-	/* Further back, only where R's thread may have been. */
-	if (E >= OUTER_TRIES) {
-		uint64_t cand[OUTER_FAR];
-		size_t nc = same_thread_boundaries(d, E - OUTER_TRIES + 1, &R, cand, OUTER_FAR);
-
-		for (size_t k = 0; k < nc; k++) {
-			bool done;
-
-			rc = step_back_from(d, cand[k], E, &R, stop, &done);
-			if (done)
-				return rc;
-		}
-	}
-	for (int pass = 1; pass < 3; pass++) {
-		uint64_t e = pass == 2 ? (E ? E - 1 : 0) : E;
-		long i = ckpt_for_boundary(d, e);
-
-		if (i < 0 || (pass == 2 && E == 0))
-			break;
-		d->tl.pin = d->tl.c[i].id;
-		rc = count_steps(d, d->tl.pin, e, E, &R, true, false, UINT64_MAX, &n, stop);
-		if (rc == -ENOENT)
-			continue;
-		if (rc || stop->signal == GDB_SIGINT)
-			return rc;
-		if (n == 0)
-			continue;       /* here is boundary e: the step before is earlier */
-		rc = steps_from(d, d->tl.pin, e, true, n - 1, stop);
-		return rc ? rc : reverse_stepped(d, e, true, n - 1, stop);
-	}
-	snprintf(d->why, sizeof(d->why), "cannot find the point before exit %" PRIu64
-		 " rip 0x%" PRIx64 " in the replay", E, R.rip);
-	return -EIO;
-}
-
-static int go(struct debug *d, struct replay_pos to, struct gdb_stop *stop);
-
-int debug_tl_reverse_step(struct debug *d, struct gdb_stop *stop)
-{
-	struct debug_ckpt back;
-	int rc = 0;
-
-	if (d->failed || !d->tl.n) {
-		snprintf(d->why, sizeof(d->why), "no checkpoints: cannot go back");
-		return -EIO;
-	}
-	d->tl.busy = true;
-	/* To stay where it was when nothing is found (or a failure on the
-	 * way): a snapshot, or at the end of the recording its position. */
-	if (d->at_end)
-		back = (struct debug_ckpt){ .pos = REPLAY_POS_AT(vmm_exits(d->vm)) };
-	else
-		rc = snap_here(d, REPLAY_POS_AT(vmm_exits(d->vm)), &back);
-	if (!rc) {
-		rc = reverse_step(d, stop);
-		if (rc && !d->failed) {
-			struct gdb_stop st;
-
-			if ((back.snap ? restore(d, &back) : go(d, back.pos, &st)) == 0)
-				*stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL,
-							   .signal = GDB_SIGTRAP };
-		}
-		ckpt_free(&back);
-	}
-	d->tl.busy = false;
-	d->tl.pin = 0;
-	enforce(d);
-	return rc;
-}
-
-/* One breakpoint hit noted on the way: the n-th continue from the
- * checkpoint, or (phase 2) the j-th raw unit after boundary E. */
-struct hit {
-	int phase;
-	uint64_t n;
-	struct gdb_stop stop;
-};
-
-static bool is_hit(const struct gdb_stop *s)
-{
-	return s->kind == GDB_STOP_SWBREAK || s->kind == GDB_STOP_HWBREAK ||
-	       s->kind == GDB_STOP_WATCH || s->kind == GDB_STOP_AWATCH ||
-	       s->kind == GDB_STOP_RWATCH;
-}
-
-/* Phase 1: continue from checkpoint i (restored) until exit E; returns the
- * number of continues made, hits noted in *last. */
-static int phase1(struct debug *d, uint64_t E, uint64_t *conts, struct hit *last, bool *found,
-		  struct gdb_stop *stop)
-{
-	struct vmm_regs r;
-	int rc = get_regs(d, &r);
-
-	*conts = 0;
-	if (rc)
-		return rc;
-	/* The checkpoint itself on a breakpoint: a hit (the first continue
-	 * steps over it without a word). */
-	if (debug_bp_at(d, r.rip)) {
-		*last = (struct hit){ 1, 0, { .kind = GDB_STOP_HWBREAK, .signal = GDB_SIGTRAP } };
-		*found = true;
-	}
-	while (vmm_exits(d->vm) < E && !d->at_end) {
-		d->stop_at = E;
-		rc = debug_replay_resume(d, GDB_RESUME_CONTINUE, stop);
-		d->stop_at = UINT64_MAX;
-		++*conts;
-		if (rc || stop_is_abort(d, stop))
-			return rc;
-		if (is_hit(stop) && vmm_exits(d->vm) < E + 1) {
-			*last = (struct hit){ 1, *conts, *stop };
-			*found = true;
-		}
-	}
-	return 0;
-}
-
-/* Has the run reached (E, R)? Hits at it do not count (they are "here"). */
-static int reached(struct debug *d, uint64_t E, const struct vmm_regs *R, bool *yes)
-{
-	struct vmm_regs r;
-	int rc = get_regs(d, &r);
-
-	*yes = !rc && vmm_exits(d->vm) == E && regs_eq(&r, R);
-	return rc;
-}
-
-/* The point one raw unit before here. A write to a protected page ends
- * the unit that made it (vmm/protect.c), so from a watchpoint's stop this
- * is the point before the write. Not a reverse-stepi: that one goes back
- * one of gdb's steps, which run interrupts through. */
-static int unit_back(struct debug *d, struct gdb_stop *stop)
-{
-	struct replay_pos p;
-	int rc = debug_tl_position(d, &p);
-
-	if (rc)
-		return rc;
-	if (p.steps == 0)       /* never after a write: a write is no exit */
-		return debug_tl_reverse_step(d, stop);
-	p.steps--;
-	return go(d, p, stop);
-}
-
-static int reverse_continue(struct debug *d, struct gdb_stop *stop)
-{
-	struct vmm_regs R;
-	uint64_t E = vmm_exits(d->vm);
-	long i;
-	int rc;
-
-	rc = get_regs(d, &R);
-	if (rc)
-		return rc;
-	for (i = (long)d->tl.n - 1; i >= 0; i--) {
-		const struct debug_ckpt *c = &d->tl.c[i];
-
-		if (c->exits < E || (c->exits == E && c->boundary && !regs_eq(&c->regs, &R)))
-			break;
-	}
-	while (i >= 0) {
-		/* A copy: the list moves as checkpoints come and go on the
-		 * way; pinned, this one stays. */
-		struct debug_ckpt c = d->tl.c[i];
-		struct hit last = { 0 };
-		bool found = false, yes = false;
-		uint64_t conts = 0, j = 0;
-
-		d->tl.pin = c.id;
-		rc = restore(d, &c);
-		if (rc)
-			return rc;
-		/* Phase 1: continues, up to boundary E (the point itself when
-		 * here is in a later interval than c's). */
-		if (c.exits < E) {
-			rc = phase1(d, E, &conts, &last, &found, stop);
-			if (rc || stop_is_abort(d, stop))
-				return rc;
-		}
-		/* Phase 2: units from there to here, a breakpoint at rip a hit,
-		 * and a unit that changed a watched value (wp.c). */
-		debug_soft_snapshot(d);
-		for (;;) {
-			struct vmm_regs r;
-
-			rc = reached(d, E, &R, &yes);
-			if (rc || yes)
-				break;
-			if (vmm_exits(d->vm) > E || d->at_end) {
-				snprintf(d->why, sizeof(d->why), "cannot find exit %" PRIu64
-					 " rip 0x%" PRIx64 " in the replay", E, R.rip);
-				return -EIO;
-			}
-			rc = get_regs(d, &r);
-			if (rc)
-				return rc;
-			/* Here is never c: c was chosen strictly before it. */
-			if (debug_bp_at(d, r.rip)) {
-				last = (struct hit){ 2, j,
-					{ .kind = GDB_STOP_HWBREAK, .signal = GDB_SIGTRAP } };
-				found = true;
-			}
-			rc = debug_replay_step_raw(d, r.rip, stop);
-			if (rc || stop_is_abort(d, stop))
-				return rc;
-			if (debug_soft_check(d, stop)) {
-				last = (struct hit){ 2, j, *stop };     /* before the write */
-				found = true;
-			}
-			j++;
-		}
-		if (rc)
-			return rc;
-		if (!found) {
-			/* Nothing in [c, here): here becomes c, on to the interval before. */
-			E = c.exits;
-			R = c.regs;
-			i = idx_of(d, c.id) - 1;
-			continue;
-		}
-		rc = restore(d, &c);
-		if (rc)
-			return rc;
-		if (last.phase == 1) {
-			for (uint64_t k = 0; k < last.n && !rc; k++) {
-				d->stop_at = E;
-				rc = debug_replay_resume(d, GDB_RESUME_CONTINUE, stop);
-				d->stop_at = UINT64_MAX;
-				if (!rc && stop_is_abort(d, stop))
-					return 0;
-			}
-			/* A continue stops after the write that changed a watched
-			 * value; going backwards the write is undone: the point
-			 * before it, as rr and gdb's own recorder stop. */
-			if (!rc && last.stop.kind == GDB_STOP_WATCH) {
-				rc = unit_back(d, stop);
-				if (rc || stop_is_abort(d, stop))
-					return rc;
-			}
-		} else {
-			if (c.exits < E)
-				rc = phase1(d, E, &conts, &(struct hit){ 0 }, &yes, stop);
-			for (uint64_t k = 0; k < last.n && !rc && !stop_is_abort(d, stop); k++) {
-				struct vmm_regs r;
-
-				rc = get_regs(d, &r);
-				if (!rc)
-					rc = debug_replay_step_raw(d, r.rip, stop);
-			}
-			if (!rc && stop_is_abort(d, stop))
-				return 0;
-			if (!rc)
-				here_is(d, (struct replay_pos){ E, last.n });
-		}
-		if (!rc)
-			*stop = last.stop;
-		return rc;
-	}
-	rc = restore(d, &d->tl.c[0]);
-	if (!rc)
-		at_begin(d, stop);
-	return rc;
-}
-
-int debug_tl_reverse_continue(struct debug *d, struct gdb_stop *stop)
-{
-	int rc;
-
-	if (d->failed || !d->tl.n) {
-		snprintf(d->why, sizeof(d->why), "no checkpoints: cannot go back");
-		return -EIO;
-	}
-	d->tl.busy = true;
-	rc = reverse_continue(d, stop);
-	d->tl.busy = false;
-	d->tl.pin = 0;
-	enforce(d);
-	return rc;
 }
 
 /* ---- positions and goto ------------------------------------------------------ */
@@ -1035,40 +414,34 @@ int debug_tl_position(struct debug *d, struct replay_pos *p)
 	struct vmm_regs R;
 	struct gdb_stop stop;
 	uint64_t E = vmm_exits(d->vm), n;
-	long i;
-	int rc = get_regs(d, &R);
+	int rc = debug_tl_regs(d, &R);
 
 	if (rc)
 		return rc;
-	if (d->tl.here_valid && d->tl.here_exits == E && regs_eq(&R, &d->tl.here_regs)) {
+	if (d->tl.here_valid && d->tl.here_exits == E && debug_tl_regs_eq(&R, &d->tl.here_regs)) {
 		*p = d->tl.here;
 		return 0;
 	}
 	/* Right after a stop by position (a goto, the end, the start). */
 	if (d->at_end || vmm_exits(d->vm) == 0 ||
 	    (d->have_result && d->last.stop == REPLAY_STOP_POSITION && d->last.exits == E)) {
-		const struct debug_ckpt *b = boundary_at(d, E);
+		const struct debug_ckpt *b = debug_tl_boundary_at(d, E);
 
-		if (d->at_end || !b || regs_eq(&b->regs, &R)) {
+		if (d->at_end || !b || debug_tl_regs_eq(&b->regs, &R)) {
 			*p = REPLAY_POS_AT(E);
-			here_is(d, *p);
+			debug_tl_here_is(d, *p);
 			return 0;
 		}
 	}
 	if (d->failed)
 		return -EIO;
-	i = ckpt_for_boundary(d, E);
-	if (i < 0)
-		return -ENOENT;
-	d->tl.pin = d->tl.c[i].id;
-	rc = count_steps(d, d->tl.pin, E, E, &R, true, false, POSITION_STEPS_MAX, &n, &stop);
-	d->tl.pin = 0;
+	rc = debug_tl_count_units(d, E, &R, POSITION_STEPS_MAX, &n, &stop);
 	if (!rc && stop.signal == GDB_SIGINT)
 		rc = -EINTR;
 	if (rc)
 		return rc;
 	*p = (struct replay_pos){ E, n };
-	here_is(d, *p);
+	debug_tl_here_is(d, *p);
 	return 0;
 }
 
@@ -1083,28 +456,28 @@ int debug_tl_mark(struct debug *d, struct debug_ckpt *c)
 		*c = (struct debug_ckpt){ .exits = p.exits, .boundary = true, .pos = p };
 		return 0;
 	}
-	return snap_here(d, p, c);
+	return debug_tl_snap(d, p, c);
 }
 
 void debug_tl_unmark(struct debug_ckpt *c)
 {
-	ckpt_free(c);
+	debug_tl_ckpt_free(c);
 }
 
 int debug_tl_return(struct debug *d, struct debug_ckpt *c)
 {
 	struct gdb_stop stop;
-	int rc = c->snap ? restore(d, c) : go(d, c->pos, &stop);
+	int rc = c->snap ? debug_tl_restore(d, c) : debug_tl_move(d, c->pos, &stop);
 
 	if (!rc)
-		here_is(d, c->pos);
+		debug_tl_here_is(d, c->pos);
 	debug_stopped(d);
 	return rc;
 }
 
 /* Go to position `to` (in the recording); -ENOENT when there is no such
  * unit after the boundary (d->why says why). */
-static int go(struct debug *d, struct replay_pos to, struct gdb_stop *stop)
+int debug_tl_move(struct debug *d, struct replay_pos to, struct gdb_stop *stop)
 {
 	long i = ckpt_before(d, to);
 	uint64_t k = to.steps;
@@ -1114,14 +487,14 @@ static int go(struct debug *d, struct replay_pos to, struct gdb_stop *stop)
 	/* Forward from here when that is nearer than any checkpoint. */
 	if (vmm_exits(d->vm) < to.exits && !d->at_end &&
 	    (i < 0 || d->tl.c[i].exits <= vmm_exits(d->vm))) {
-		rc = run_plain(d, to.exits, stop);
+		rc = debug_tl_run_plain(d, to.exits, stop);
 	} else if (i >= 0) {
 		struct debug_ckpt c = d->tl.c[i];
 
 		d->tl.pin = c.id;
-		rc = restore(d, &c);
+		rc = debug_tl_restore(d, &c);
 		if (!rc && c.exits < to.exits)
-			rc = run_plain(d, to.exits, stop);
+			rc = debug_tl_run_plain(d, to.exits, stop);
 		else
 			k = to.steps - c.pos.steps;
 	} else {
@@ -1136,8 +509,8 @@ static int go(struct debug *d, struct replay_pos to, struct gdb_stop *stop)
 			rc = -ERANGE;
 			break;
 		}
-		rc = chain_step(d, true, stop);
-		if (!rc && stop_is_abort(d, stop) && stop->signal != GDB_SIGINT)
+		rc = debug_tl_step(d, true, stop);
+		if (!rc && debug_tl_aborted(d, stop) && stop->signal != GDB_SIGINT)
 			rc = -EIO;
 		if (!rc && vmm_exits(d->vm) != to.exits) {
 			snprintf(d->why, sizeof(d->why), "position %s does not exist: unit %" PRIu64
@@ -1149,7 +522,7 @@ static int go(struct debug *d, struct replay_pos to, struct gdb_stop *stop)
 	}
 	d->tl.pin = 0;
 	if (!rc && stop->signal != GDB_SIGINT && vmm_exits(d->vm) == to.exits)
-		here_is(d, to);
+		debug_tl_here_is(d, to);
 	return rc;
 }
 
@@ -1189,7 +562,7 @@ int debug_tl_go(struct debug *d, const char *arg, struct introspect_out *o)
 		d->why[0] = 0;
 		return rc;
 	}
-	rc = go(d, to, &stop);
+	rc = debug_tl_move(d, to, &stop);
 	debug_stopped(d);
 	if (!rc && stop.signal == GDB_SIGINT) {
 		debug_tl_unmark(&back);
