@@ -284,6 +284,7 @@ int gdb_server_serve(struct gdb_server *srv);
 /*
  * Serve one already-connected client on fd (a socket; not closed here).
  * Same as one round of serve(), and may also return GDB_SERVE_DISCONNECTED.
+ * One client at a time: calls on one server must not overlap.
  */
 __attribute__((warn_unused_result))
 int gdb_server_serve_fd(struct gdb_server *srv, int fd);
@@ -298,7 +299,8 @@ int gdb_server_serve_fd(struct gdb_server *srv, int fd);
  */
 void gdb_server_signal_unlink(void);
 
-/* Close the listener (removing a Unix socket path) and free everything. */
+/* Close the listener (removing a Unix socket path), end the server's
+ * Ctrl-C watcher thread and free everything. */
 void gdb_server_destroy(struct gdb_server *srv);
 
 #endif
