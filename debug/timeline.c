@@ -1127,7 +1127,9 @@ static int go(struct debug *d, struct replay_pos to, struct gdb_stop *stop)
 	} else {
 		rc = -ENOENT;
 	}
-	for (uint64_t n = 0; !rc && stop->signal != GDB_SIGINT && n < k; n++) {
+	uint64_t n;
+
+	for (n = 0; !rc && stop->signal != GDB_SIGINT && n < k; n++) {
 		char ps[REPLAY_POS_STRLEN];
 
 		if (d->at_end) {
@@ -1150,6 +1152,8 @@ static int go(struct debug *d, struct replay_pos to, struct gdb_stop *stop)
 	d->tl.pin = 0;
 	if (!rc && stop->signal != GDB_SIGINT && vmm_exits(d->vm) == to.exits)
 		here_is(d, to);
+	else if (!rc && n > 0 && vmm_exits(d->vm) == to.exits)
+		here_is(d, (struct replay_pos){ to.exits, to.steps - k + n - 1 });	/* Ctrl-C */
 	return rc;
 }
 
@@ -1189,11 +1193,15 @@ int debug_tl_go(struct debug *d, const char *arg, struct introspect_out *o)
 		d->why[0] = 0;
 		return rc;
 	}
+	if (to.steps >= DEBUG_GOTO_NOTE_STEPS)
+		introspect_printf(o, "going to position %s: %" PRIu64 " units to step after exit %"
+				  PRIu64 " at most (Ctrl-C stops it)\n", ps, to.steps, to.exits);
+	debug_monitor_watch(d, true);
 	rc = go(d, to, &stop);
+	debug_monitor_watch(d, false);
 	debug_stopped(d);
 	if (!rc && stop.signal == GDB_SIGINT) {
 		debug_tl_unmark(&back);
-		introspect_printf(o, "interrupted at exit %" PRIu64 "\n", vmm_exits(d->vm));
 		return -EINTR;
 	}
 	if (!rc && (vmm_exits(d->vm) != to.exits || debug_tl_position(d, &now) ||
@@ -1281,8 +1289,10 @@ int debug_tl_goto(struct debug *d, const char *arg, struct introspect_out *o)
 	while (*arg == ' ' || *arg == '\t')
 		arg++;
 	rc = debug_tl_go(d, arg, o);
-	if (rc == -EINTR)
+	if (rc == -EINTR) {
+		debug_monitor_goto_interrupted(d, arg, o);
 		return 0;
+	}
 	if (!rc && debug_tl_position(d, &p) == 0)
 		introspect_printf(o, "at position %s (gdb: 'maint flush register-cache' to see it)\n",
 				  replay_pos_format(p, ps));

@@ -137,19 +137,34 @@ struct gdb_watcher {
 	int wake[2];			/* a byte here ends the watch of a resume */
 	struct gdb_session *session;	/* armed for this session, or NULL */
 	unsigned long arming;		/* counts arms; the thread serves each once */
+	bool monitor;			/* armed for a monitor command: a packet interrupts */
 	bool busy;			/* the thread is watching the session's socket */
-	bool hangup;			/* the client went away during the resume */
+	bool hangup;			/* the client went away while armed */
+	bool ctrlc;			/* it sent a 0x03 (consumed) */
+	bool packet;			/* monitor mode: it sent a packet (left in place) */
 	bool quit;
+};
+
+/* What the watcher saw while armed. */
+struct gdb_watch_seen {
+	bool hangup, ctrlc, packet;
 };
 
 void gdb_watcher_init(struct gdb_watcher *w);
 /* Stop and join the thread, if it was made. */
 void gdb_watcher_fini(struct gdb_watcher *w);
-/* Watch s's socket until disarm (the target is about to run). 0 or -errno. */
+/*
+ * Watch s's socket until disarm (the target is about to run): a 0x03, a
+ * hang-up and in monitor mode a packet call target->interrupt(). The
+ * serving thread must not touch s->io until disarm. 0 or -errno.
+ */
 __attribute__((warn_unused_result))
-int gdb_watcher_arm(struct gdb_watcher *w, struct gdb_server *srv, struct gdb_session *s);
-/* The target stopped: give the socket back. True if the client went away. */
-bool gdb_watcher_disarm(struct gdb_watcher *w);
+int gdb_watcher_arm(struct gdb_watcher *w, struct gdb_server *srv, struct gdb_session *s,
+		    bool monitor);
+/* The target stopped: give the socket back; *seen says what came meanwhile. */
+void gdb_watcher_disarm(struct gdb_watcher *w, struct gdb_watch_seen *seen);
+/* What it saw so far, leaving it armed. */
+void gdb_watcher_peek(struct gdb_watcher *w, struct gdb_watch_seen *seen);
 
 /* ---- server.c / dispatch.c: sessions ---- */
 

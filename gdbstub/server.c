@@ -204,16 +204,16 @@ int gdb_session_resume(struct gdb_session *s, enum gdb_resume how)
 {
 	const struct gdb_target *t = &s->srv->target;
 	struct gdb_stop stop = { .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGTRAP };
-	bool hangup;
+	struct gdb_watch_seen seen;
 	int r;
 
-	r = gdb_watcher_arm(&s->srv->watcher, s->srv, s);
+	r = gdb_watcher_arm(&s->srv->watcher, s->srv, s, false);
 	if (r)
 		return r;
 	atomic_store(&s->srv->resuming, true);
 	r = t->ops->resume(t->ctx, how, &stop);
 	atomic_store(&s->srv->resuming, false);
-	hangup = gdb_watcher_disarm(&s->srv->watcher);
+	gdb_watcher_disarm(&s->srv->watcher, &seen);
 	if (r < 0)
 		return r;
 
@@ -222,7 +222,7 @@ int gdb_session_resume(struct gdb_session *s, enum gdb_resume how)
 		s->end_on_close = GDB_SERVE_EXITED;	/* gdb may run it again */
 	else if (stop.kind == GDB_STOP_EXITED || stop.kind == GDB_STOP_KILLED)
 		s->end = GDB_SERVE_EXITED;
-	if (hangup) {
+	if (seen.hangup) {
 		s->hangup = true;
 		return GDB_H_DONE;
 	}

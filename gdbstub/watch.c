@@ -2,10 +2,16 @@
  * watch.c — the Ctrl-C watcher: while the target runs, the serving thread
  * is blocked inside target->resume(), so another thread keeps an eye on
  * the client's socket. A 0x03 byte (Ctrl-C) or the client going away
- * makes it call target->interrupt(). It only consumes what is its own
- * (0x03 and stray '+' acks); any other byte means gdb sent a real packet,
- * which it leaves in place for the session loop, after which it only
- * watches for hang-ups.
+ * makes it call target->interrupt(). It only consumes what the session
+ * loop would skip anyway (0x03, acks and noise between packets: gdb sends
+ * a '-' each time it waits 2 s for a monitor command's reply); a '$'
+ * means gdb sent a real packet, which it leaves in place for the session
+ * loop, after which it only watches for hang-ups.
+ *
+ * A monitor command that runs the target (gdb_monitor_watch) arms it too,
+ * in monitor mode: there a packet also interrupts, because gdb answers a
+ * Ctrl-C during a monitor command by giving up on it and sending its next
+ * command. What the watcher saw is kept for gdb_monitor_interrupted.
  *
  * One watcher thread serves a server for its whole life: it is made at
  * the first resume and ended by gdb_server_destroy(). Each resume arms it
@@ -36,19 +42,30 @@ static void request_stop(struct gdb_watcher *w)
 		t->ops->interrupt(t->ctx);
 }
 
-/* Consume leading 0x03s and '+'s already buffered; false if other bytes wait. */
+/* Consume the bytes already buffered up to a '$'; false if a '$' waits. */
 static bool drain_buffered(struct gdb_watcher *w, struct gdb_io *io)
 {
 	while (io->in_pos < io->in_len) {
 		uint8_t c = io->in[io->in_pos];
 
-		if (c != 0x03 && c != '+')
+		if (c == '$')
 			return false;
 		io->in_pos++;
-		if (c == 0x03)
+		if (c == 0x03) {
+			w->ctrlc = true;
 			request_stop(w);
+		}
 	}
 	return true;
+}
+
+/* A packet from the client: in monitor mode, it gave up on the command. */
+static void packet_seen(struct gdb_watcher *w)
+{
+	if (w->monitor) {
+		w->packet = true;
+		request_stop(w);
+	}
 }
 
 /* Watch one resume of session s until the pipe says it is over. */
@@ -56,6 +73,9 @@ static void watch_resume(struct gdb_watcher *w, struct gdb_session *s)
 {
 	int fd = s->io.fd;
 	bool watch_input = drain_buffered(w, &s->io);
+
+	if (!watch_input)
+		packet_seen(w);
 
 	for (;;) {
 		struct pollfd p[2] = {
@@ -86,11 +106,14 @@ static void watch_resume(struct gdb_watcher *w, struct gdb_session *s)
 			request_stop(w);
 			continue;
 		}
-		if (c == 0x03 || c == '+') {
-			if (recv(fd, &c, 1, MSG_DONTWAIT) == 1 && c == 0x03)
+		if (c != '$') {
+			if (recv(fd, &c, 1, MSG_DONTWAIT) == 1 && c == 0x03) {
+				w->ctrlc = true;
 				request_stop(w);
+			}
 		} else {
 			watch_input = false;	/* a packet for the session loop */
+			packet_seen(w);
 		}
 	}
 }
@@ -126,7 +149,8 @@ static void *watcher_main(void *arg)
 	return NULL;
 }
 
-int gdb_watcher_arm(struct gdb_watcher *w, struct gdb_server *srv, struct gdb_session *s)
+int gdb_watcher_arm(struct gdb_watcher *w, struct gdb_server *srv, struct gdb_session *s,
+		    bool monitor)
 {
 	int r;
 
@@ -144,17 +168,16 @@ int gdb_watcher_arm(struct gdb_watcher *w, struct gdb_server *srv, struct gdb_se
 	}
 	pthread_mutex_lock(&w->lock);
 	w->session = s;
-	w->hangup = false;
+	w->monitor = monitor;
+	w->hangup = w->ctrlc = w->packet = false;
 	w->arming++;
 	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
 	return 0;
 }
 
-bool gdb_watcher_disarm(struct gdb_watcher *w)
+void gdb_watcher_disarm(struct gdb_watcher *w, struct gdb_watch_seen *seen)
 {
-	bool hangup;
-
 	pthread_mutex_lock(&w->lock);
 	w->session = NULL;
 	if (w->busy) {
@@ -163,9 +186,19 @@ bool gdb_watcher_disarm(struct gdb_watcher *w)
 		while (w->busy)
 			pthread_cond_wait(&w->cond, &w->lock);
 	}
-	hangup = w->hangup;
+	seen->hangup = w->hangup;
+	seen->ctrlc = w->ctrlc;
+	seen->packet = w->packet;
 	pthread_mutex_unlock(&w->lock);
-	return hangup;
+}
+
+void gdb_watcher_peek(struct gdb_watcher *w, struct gdb_watch_seen *seen)
+{
+	pthread_mutex_lock(&w->lock);
+	seen->hangup = w->hangup;
+	seen->ctrlc = w->ctrlc;
+	seen->packet = w->packet;
+	pthread_mutex_unlock(&w->lock);
 }
 
 void gdb_watcher_init(struct gdb_watcher *w)
