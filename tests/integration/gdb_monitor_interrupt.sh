@@ -17,8 +17,9 @@
 # single steps), interrupted by gdb's Ctrl-C once it has said where it is
 # going. gdb sends nothing at once; after three 2-second timeouts it says
 # Quit and sends its next command, whose packet interrupts the replay: the
-# goto says where it stopped, and `monitor position` and `stepi` go on from
-# there. A pt-diff interrupted the same way on its way to the first
+# goto says where it stopped (the state there is that position's: a goto
+# to it on a fresh replay gives the same state hash), and `monitor
+# position` and `stepi` go on from there. A pt-diff interrupted the same way on its way to the first
 # position goes back to where the replay was, and prints no diff.
 . "$top_srcdir/tests/integration/lib.sh"
 need_kvm
@@ -70,7 +71,7 @@ PY
 start_rrvm replay "$REC"
 "$GDB" -batch -nx "$B" -ex "target remote $SOCK" -ex 'hbreak busy_loop' -ex continue \
 	-ex "source $T/pos.py" -ex 'eval "monitor goto %d+%d", $busy_e, $busy_s + 1200000' \
-	-ex 'monitor position' -ex stepi -ex 'monitor position' \
+	-ex 'monitor position' -ex 'monitor hash' -ex stepi -ex 'monitor position' \
 	-ex 'eval "monitor pt-diff %d+%d %d", $busy_e, $busy_s + 1200000, $busy_e' \
 	-ex 'monitor position' -ex kill >"$T/gdb.out" 2>&1 </dev/null &
 GDB_PID=$!
@@ -100,4 +101,11 @@ gcheck "monitor position after it: still $e+$next" \
 gcheck "kill after them" gdb_has '[Inferior 1 (Remote target) killed]'
 gcheck "rrvm ends as gdb's kill makes it end (130, got $RRVM_STATUS)" [ "$RRVM_STATUS" = 130 ]
 gcheck "rrvm: no sanitizer report" sh -c "! grep -qE 'Sanitizer|runtime error:' '$T/rrvm.err'"
+# The position the interrupted goto reported is the state there: a goto
+# to it on a fresh replay gives the same state hash.
+hash1=$(sed -n 's/^state hash \(0x[0-9a-f]*\),.*/\1/p' "$T/gdb.out" | head -1)
+start_rrvm replay "$REC"
+run_gdb "$B" -ex "monitor goto $e+${at:-0}" -ex 'monitor hash' -ex kill
+gcheck "a goto to $e+$at on a fresh replay: the same state ($hash1)" \
+	sh -c "[ -n '$hash1' ] && grep -q '^state hash $hash1,' '$T/gdb.out'"
 tap_end
