@@ -215,6 +215,9 @@ struct debug {
 	uint64_t stop_at;               /* exit count to stop at (UINT64_MAX: none) */
 	uint64_t ckpt_limit;            /* --checkpoint-memory (0: the default) */
 	struct debug_timeline tl;
+	/* While a monitor command runs: the stub's context for its output
+	 * (gdb_monitor_watch), else NULL. */
+	void *mon_ctx;
 };
 
 void debug_msg(struct debug *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -244,6 +247,18 @@ bool debug_at_hlt(struct debug *d, uint64_t rip);
 /* Run one monitor command: the output goes to out; a failing or unknown
  * command prints a one-line reason (and the 'monitor help' hint). */
 int debug_monitor(struct debug *d, const char *cmd, gdb_output_fn out, void *out_ctx);
+/*
+ * Around a stretch of a monitor command that runs the replay without
+ * printing (a goto): on, gdb's Ctrl-C (or its next command, or its going
+ * away) interrupts the replay at once; off, an interrupt that came after
+ * the replay's last run is dropped. Nothing outside a monitor command.
+ */
+void debug_monitor_watch(struct debug *d, bool on);
+/* A goto to position `to` was interrupted: say where the replay is. */
+void debug_monitor_goto_interrupted(struct debug *d, const char *to, struct introspect_out *o);
+/* A goto that single-steps this many units or more says so first (it takes
+ * seconds: about 10-20 s per million units). */
+#define DEBUG_GOTO_NOTE_STEPS 100000
 
 /* ---- ptdiff.c ----------------------------------------------------------------- */
 
@@ -330,6 +345,9 @@ int debug_replay_resume(struct debug *d, enum gdb_resume how, struct gdb_stop *s
 int debug_replay_step_raw(struct debug *d, uint64_t skip_at, struct gdb_stop *stop);
 int debug_replay_step(struct debug *d, uint64_t skip_at, struct gdb_stop *stop);
 void debug_replay_interrupt(struct debug *d);
+/* Drop an interrupt the replay was given but did not meet, so that the
+ * next run does not stop at once for it. Runs nothing. */
+void debug_replay_drop_interrupt(struct debug *d);
 void debug_replay_position(struct debug *d, struct introspect_out *o);
 int debug_replay_restart(struct debug *d, struct gdb_stop *stop);
 void debug_replay_detach(struct debug *d);

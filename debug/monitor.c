@@ -40,6 +40,28 @@ static int mon_cancelled(void *ctx)
 	return gdb_monitor_interrupted(m->ctx);
 }
 
+void debug_monitor_watch(struct debug *d, bool on)
+{
+	if (!d->mon_ctx)
+		return;
+	gdb_monitor_watch(d->mon_ctx, on);
+	if (!on && d->is_replay && gdb_monitor_interrupted(d->mon_ctx))
+		debug_replay_drop_interrupt(d);
+}
+
+void debug_monitor_goto_interrupted(struct debug *d, const char *to, struct introspect_out *o)
+{
+	char ps[REPLAY_POS_STRLEN];
+	struct replay_pos p;
+
+	if (debug_tl_position(d, &p) == 0)
+		introspect_printf(o, "interrupted on the way to position %s: the replay stays at "
+				  "position %s\n", to, replay_pos_format(p, ps));
+	else
+		introspect_printf(o, "interrupted on the way to position %s: the replay stays after "
+				  "exit %" PRIu64 "\n", to, vmm_exits(d->vm));
+}
+
 static void print_rflags(struct introspect_out *o, uint64_t f)
 {
 	static const struct { unsigned bit; const char *name; } bits[] = {
@@ -294,7 +316,9 @@ int debug_monitor(struct debug *d, const char *cmd, gdb_output_fn out, void *out
 		return 0;
 	}
 	if (c) {
+		d->mon_ctx = out_ctx;
 		rc = c->fn(d, rest, &o);
+		d->mon_ctx = NULL;
 	} else if (introspect_view_command(d->view, cmd, &o)) {
 		return 0;
 	} else if (is_word(w, n, "translate")) {

@@ -2,7 +2,9 @@
  * ptdiff.c — `monitor pt-diff` (internal.h) on the timeline: go to the
  * first position (timeline.c, either direction, from the nearest
  * checkpoint), list the mappings there, go to the second, list again,
- * diff, and go back to where the replay was.
+ * diff, and go back to where the replay was. gdb's Ctrl-C stops it on the
+ * way to either position (monitor.c: debug_monitor_watch) or while
+ * listing; it still goes back.
  *
  * The lists are read straight from guest RAM, not through the view's
  * shadow, which follows the replay where it is now.
@@ -59,7 +61,7 @@ usage:
 static int list_at(struct debug *d, const char *pos, int with_ad, struct introspect_maplist *l,
 		   struct introspect_out *out)
 {
-	struct introspect_list_opts opts = { .ignore_ad = !with_ad };
+	struct introspect_list_opts opts = { .ignore_ad = !with_ad, .cancel = out };
 	struct introspect_cpu cpu = { 0 };
 	struct introspect_mem mem = { ram_read, d->vm };
 	struct vmm_sregs sr;
@@ -98,6 +100,7 @@ int debug_ptdiff(struct debug *d, const char *args, struct introspect_out *out)
 {
 	struct introspect_maplist l[2] = { { 0 }, { 0 } };
 	struct introspect_diff df = { 0 };
+	char ps[REPLAY_POS_STRLEN];
 	struct debug_ckpt back;
 	struct ptdiff_args a;
 	int rc, rc2;
@@ -116,11 +119,16 @@ int debug_ptdiff(struct debug *d, const char *args, struct introspect_out *out)
 	if (!rc)
 		rc = list_at(d, a.pos[1], a.with_ad, &l[1], out);
 	rc2 = d->failed ? -EIO : debug_tl_return(d, &back);
-	debug_tl_unmark(&back);
 	if (rc2)
 		introspect_printf(out, "pt-diff: could not go back to where the replay was: %s\n",
 				  d->why[0] ? d->why : strerror(-rc2));
-	if (rc)
+	else if (rc == -EINTR || (!rc && introspect_out_cancelled(out)))
+		introspect_printf(out, "pt-diff: interrupted; the replay is back at position %s\n",
+				  replay_pos_format(back.pos, ps));
+	debug_tl_unmark(&back);
+	if (rc == -EINTR)
+		rc = 0;		/* said so */
+	if (rc || introspect_out_cancelled(out))
 		goto out;
 	rc = introspect_diff(&l[0], &l[1], &df);
 	if (rc) {

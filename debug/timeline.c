@@ -480,7 +480,7 @@ int debug_tl_return(struct debug *d, struct debug_ckpt *c)
 int debug_tl_move(struct debug *d, struct replay_pos to, struct gdb_stop *stop)
 {
 	long i = ckpt_before(d, to);
-	uint64_t k = to.steps;
+	uint64_t k = to.steps, n;
 	int rc;
 
 	*stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGTRAP };
@@ -500,7 +500,7 @@ int debug_tl_move(struct debug *d, struct replay_pos to, struct gdb_stop *stop)
 	} else {
 		rc = -ENOENT;
 	}
-	for (uint64_t n = 0; !rc && stop->signal != GDB_SIGINT && n < k; n++) {
+	for (n = 0; !rc && stop->signal != GDB_SIGINT && n < k; n++) {
 		char ps[REPLAY_POS_STRLEN];
 
 		if (d->at_end) {
@@ -523,6 +523,8 @@ int debug_tl_move(struct debug *d, struct replay_pos to, struct gdb_stop *stop)
 	d->tl.pin = 0;
 	if (!rc && stop->signal != GDB_SIGINT && vmm_exits(d->vm) == to.exits)
 		debug_tl_here_is(d, to);
+	else if (!rc && n > 0 && vmm_exits(d->vm) == to.exits)
+		debug_tl_here_is(d, (struct replay_pos){ to.exits, to.steps - k + n - 1 });	/* Ctrl-C */
 	return rc;
 }
 
@@ -562,11 +564,15 @@ int debug_tl_go(struct debug *d, const char *arg, struct introspect_out *o)
 		d->why[0] = 0;
 		return rc;
 	}
+	if (to.steps >= DEBUG_GOTO_NOTE_STEPS)
+		introspect_printf(o, "going to position %s: %" PRIu64 " units to step after exit %"
+				  PRIu64 " at most (Ctrl-C stops it)\n", ps, to.steps, to.exits);
+	debug_monitor_watch(d, true);
 	rc = debug_tl_move(d, to, &stop);
+	debug_monitor_watch(d, false);
 	debug_stopped(d);
 	if (!rc && stop.signal == GDB_SIGINT) {
 		debug_tl_unmark(&back);
-		introspect_printf(o, "interrupted at exit %" PRIu64 "\n", vmm_exits(d->vm));
 		return -EINTR;
 	}
 	if (!rc && (vmm_exits(d->vm) != to.exits || debug_tl_position(d, &now) ||
@@ -654,8 +660,10 @@ int debug_tl_goto(struct debug *d, const char *arg, struct introspect_out *o)
 	while (*arg == ' ' || *arg == '\t')
 		arg++;
 	rc = debug_tl_go(d, arg, o);
-	if (rc == -EINTR)
+	if (rc == -EINTR) {
+		debug_monitor_goto_interrupted(d, arg, o);
 		return 0;
+	}
 	if (!rc && debug_tl_position(d, &p) == 0)
 		introspect_printf(o, "at position %s (gdb: 'maint flush register-cache' to see it)\n",
 				  replay_pos_format(p, ps));

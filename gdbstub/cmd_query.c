@@ -137,6 +137,10 @@ static int h_thread_alive(struct gdb_session *s, struct gdb_args *a)
  * pauses the command, and the packet of gdb's next command tells it to
  * stop. The socket buffer is kept small while a command runs so that
  * little stale output is left for gdb to show with its next command.
+ * A command that runs the target for long (a replay's goto) produces no
+ * output meanwhile: it turns gdb_monitor_watch on, and the watcher thread
+ * (watch.c) interrupts the target on gdb's next packet, a 0x03 or a
+ * hang-up; output pauses the watch while it is sent.
  */
 #define MONITOR_SNDBUF 2048
 
@@ -150,13 +154,66 @@ struct monitor_out {
 	struct gdb_session *s;
 	int err;
 	enum monitor_state state;
+	bool watch;		/* gdb_monitor_watch on: the watcher has the socket */
 };
+
+/* Take what the watcher saw into the command's state. */
+static void monitor_seen(struct monitor_out *mo, const struct gdb_watch_seen *seen)
+{
+	if (seen->hangup && !mo->err)
+		mo->err = -ECONNRESET;
+	if (mo->state == MON_RUNNING && seen->packet)
+		mo->state = MON_ABANDONED;
+	else if (mo->state == MON_RUNNING && seen->ctrlc)
+		mo->state = MON_INTERRUPTED;
+}
+
+/* The serving thread needs the socket (to send, or to poll) for a moment. */
+static void monitor_pause(struct monitor_out *mo)
+{
+	struct gdb_watch_seen seen;
+
+	if (mo->watch) {
+		gdb_watcher_disarm(&mo->s->srv->watcher, &seen);
+		monitor_seen(mo, &seen);
+	}
+}
+
+static void monitor_unpause(struct monitor_out *mo)
+{
+	struct gdb_server *srv = mo->s->srv;
+
+	/* Nothing to watch for once the client gave up or went away. */
+	if (mo->watch && mo->state == MON_RUNNING && !mo->err &&
+	    gdb_watcher_arm(&srv->watcher, srv, mo->s, true))
+		mo->watch = false;	/* no thread: Ctrl-C is seen between pieces only */
+}
+
+void gdb_monitor_watch(void *out_ctx, bool on)
+{
+	struct monitor_out *mo = out_ctx;
+
+	if (on == mo->watch)
+		return;
+	if (on) {
+		mo->watch = true;
+		monitor_unpause(mo);
+	} else {
+		monitor_pause(mo);
+		mo->watch = false;
+	}
+}
 
 bool gdb_monitor_interrupted(void *out_ctx)
 {
 	struct monitor_out *mo = out_ctx;
 
-	if (mo->state == MON_RUNNING && !mo->err) {
+	if (mo->state == MON_RUNNING && !mo->err && mo->watch) {
+		struct gdb_watch_seen seen;
+
+		gdb_watcher_peek(&mo->s->srv->watcher, &seen);
+		monitor_seen(mo, &seen);
+	} else if (mo->state == MON_RUNNING && !mo->err) {
 		int r = gdb_io_poll(&mo->s->io);
 
 		if (r == GDB_IO_INTERRUPT)
@@ -175,6 +232,7 @@ static void monitor_output(void *ctx, const char *text, size_t len)
 	struct monitor_out *mo = ctx;
 	char pkt[1 + 2 * 256];
 
+	monitor_pause(mo);
 	while (len > 0 && mo->err == 0) {
 		size_t n = len < 256 ? len : 256;
 
@@ -184,12 +242,13 @@ static void monitor_output(void *ctx, const char *text, size_t len)
 		text += n;
 		len -= n;
 	}
+	monitor_unpause(mo);
 }
 
 static int h_monitor(struct gdb_session *s, struct gdb_args *a)
 {
 	const struct gdb_target *t = &s->srv->target;
-	struct monitor_out mo = { s, 0, MON_RUNNING };
+	struct monitor_out mo = { s, 0, MON_RUNNING, false };
 	char *cmd = a->v[0].str;
 	int r, sndbuf = 0, small = MONITOR_SNDBUF;
 	socklen_t sl = sizeof(sndbuf);
@@ -203,6 +262,7 @@ static int h_monitor(struct gdb_session *s, struct gdb_args *a)
 	if (getsockopt(s->io.fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) == 0)
 		(void)setsockopt(s->io.fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
 	r = t->ops->monitor(t->ctx, cmd, monitor_output, &mo);
+	gdb_monitor_watch(&mo, false);		/* a command that left it on */
 	/* Linux reports twice the size it was given; give back what it had. */
 	if (sndbuf > 0 && (sndbuf /= 2) > 0)
 		(void)setsockopt(s->io.fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));

@@ -136,6 +136,18 @@ typedef void (*gdb_output_fn)(void *out_ctx, const char *text, size_t len);
 bool gdb_monitor_interrupted(void *out_ctx);
 
 /*
+ * For a monitor command about to run the target for long without output
+ * (a replay's goto): with on, until it is turned off (or the command
+ * returns), another thread watches the client, and what makes
+ * gdb_monitor_interrupted true (0x03, a new packet, the client gone) also
+ * calls target->interrupt() at once, from that thread. Output through
+ * out() stays allowed (the watch pauses while it is sent). Once the
+ * command no longer runs the target, turn it off: an interrupt may then
+ * still be pending in the target, which should drop it.
+ */
+void gdb_monitor_watch(void *out_ctx, bool on);
+
+/*
  * The machine seen by the stub. Every callback gets .ctx first. Unless
  * stated, callbacks are called from the thread running gdb_server_serve()
  * while the target is stopped, and return 0 or -errno.
@@ -171,7 +183,8 @@ struct gdb_target_ops {
 	int (*resume)(void *ctx, enum gdb_resume how, struct gdb_stop *stop);
 	/*
 	 * Called from another thread (the stub's watcher) when gdb sends
-	 * Ctrl-C or disconnects while resume() runs: make that resume return
+	 * Ctrl-C or disconnects while resume() runs (or while a monitor
+	 * command runs under gdb_monitor_watch): make that resume return
 	 * soon with {GDB_STOP_SIGNAL, GDB_SIGINT}. Must be thread-safe and
 	 * must not block. It can also arrive just before resume() starts
 	 * (honour it then) or race with a resume that is already returning
@@ -284,6 +297,7 @@ int gdb_server_serve(struct gdb_server *srv);
 /*
  * Serve one already-connected client on fd (a socket; not closed here).
  * Same as one round of serve(), and may also return GDB_SERVE_DISCONNECTED.
+ * One client at a time: calls on one server must not overlap.
  */
 __attribute__((warn_unused_result))
 int gdb_server_serve_fd(struct gdb_server *srv, int fd);
@@ -298,7 +312,8 @@ int gdb_server_serve_fd(struct gdb_server *srv, int fd);
  */
 void gdb_server_signal_unlink(void);
 
-/* Close the listener (removing a Unix socket path) and free everything. */
+/* Close the listener (removing a Unix socket path), end the server's
+ * Ctrl-C watcher thread and free everything. */
 void gdb_server_destroy(struct gdb_server *srv);
 
 #endif

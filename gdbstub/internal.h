@@ -9,7 +9,8 @@
  *   cmd_*.c    the packet handlers (rows of the table); cmd_file.c serves
  *              the guest kernel ELF to gdb (exec-file, vFile)
  *   regs.c     register marshalling and the target description XML
- *   server.c   server API, client sessions, resume with the Ctrl-C watcher
+ *   server.c   server API, client sessions, resume
+ *   watch.c    the thread that catches Ctrl-C and hang-ups during a resume
  */
 #ifndef RRVM_GDBSTUB_INTERNAL_H
 #define RRVM_GDBSTUB_INTERNAL_H
@@ -122,6 +123,49 @@ uint8_t *gdb_reg_ptr(struct gdb_x86_regs *regs, unsigned n, size_t *len);
 /* Build target.xml into a malloc'd string; NULL if out of memory. */
 char *gdb_target_xml(size_t *len);
 
+/* ---- watch.c: Ctrl-C while the target runs ---- */
+
+struct gdb_session;
+
+/* One thread per server, made at the first resume, armed for each. */
+struct gdb_watcher {
+	struct gdb_server *srv;
+	pthread_t tid;
+	bool started;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int wake[2];			/* a byte here ends the watch of a resume */
+	struct gdb_session *session;	/* armed for this session, or NULL */
+	unsigned long arming;		/* counts arms; the thread serves each once */
+	bool monitor;			/* armed for a monitor command: a packet interrupts */
+	bool busy;			/* the thread is watching the session's socket */
+	bool hangup;			/* the client went away while armed */
+	bool ctrlc;			/* it sent a 0x03 (consumed) */
+	bool packet;			/* monitor mode: it sent a packet (left in place) */
+	bool quit;
+};
+
+/* What the watcher saw while armed. */
+struct gdb_watch_seen {
+	bool hangup, ctrlc, packet;
+};
+
+void gdb_watcher_init(struct gdb_watcher *w);
+/* Stop and join the thread, if it was made. */
+void gdb_watcher_fini(struct gdb_watcher *w);
+/*
+ * Watch s's socket until disarm (the target is about to run): a 0x03, a
+ * hang-up and in monitor mode a packet call target->interrupt(). The
+ * serving thread must not touch s->io until disarm. 0 or -errno.
+ */
+__attribute__((warn_unused_result))
+int gdb_watcher_arm(struct gdb_watcher *w, struct gdb_server *srv, struct gdb_session *s,
+		    bool monitor);
+/* The target stopped: give the socket back; *seen says what came meanwhile. */
+void gdb_watcher_disarm(struct gdb_watcher *w, struct gdb_watch_seen *seen);
+/* What it saw so far, leaving it armed. */
+void gdb_watcher_peek(struct gdb_watcher *w, struct gdb_watch_seen *seen);
+
 /* ---- server.c / dispatch.c: sessions ---- */
 
 struct gdb_server {
@@ -136,6 +180,7 @@ struct gdb_server {
 	char *exec_file;		/* our copy of target.exec_file */
 	struct gdb_stop last_stop;
 	_Atomic bool resuming;		/* inside target->resume (read by signal handlers) */
+	struct gdb_watcher watcher;
 };
 
 /* ---- refuse.c: clients beyond the first ---- */

@@ -14,6 +14,7 @@ gdbstub_libgdbstub_a_SOURCES = \
 	gdbstub/cmd_file.c \
 	gdbstub/regs.c \
 	gdbstub/server.c \
+	gdbstub/watch.c \
 	gdbstub/refuse.c
 
 gdb_test_libs = gdbstub/libgdbstub.a -lpthread
@@ -38,3 +39,10 @@ TESTS += tests/integration/gdb_abuse.sh
 TESTS += tests/integration/gdb_monitor_interrupt.sh
 EXTRA_DIST += tests/integration/gdb_monitor_interrupt.sh
 EXTRA_DIST += tests/integration/gdb_abuse.sh tests/integration/gdb_abuse.py
+
+# What a resume and a Ctrl-C cost in the stub (make bench; fake target).
+noinst_PROGRAMS += tests/bench/gdb_resume_bench
+tests_bench_gdb_resume_bench_SOURCES = tests/bench/gdb_resume_bench.c tests/unit/gdb_fake.h
+tests_bench_gdb_resume_bench_LDADD = $(gdb_test_libs)
+bench_scripts += tests/bench/gdb_resume.sh
+EXTRA_DIST += tests/bench/gdb_resume.sh

@@ -3,12 +3,9 @@
  * one place where the stub runs the target: gdb_session_resume().
  *
  * While the target runs, the serving thread is blocked inside
- * target->resume(), so a watcher thread keeps an eye on the socket: a 0x03
- * byte (Ctrl-C) or the client going away makes it call target->interrupt().
- * The watcher only consumes what is its own (0x03 and stray '+' acks); any
- * other byte means gdb sent a real packet, which it leaves in place for the
- * session loop, after which it only watches for hang-ups. The serving
- * thread owns the connection again once it has joined the watcher.
+ * target->resume(), and the server's watcher thread (watch.c) keeps an eye
+ * on the socket for Ctrl-C and hang-ups; the serving thread owns the
+ * connection again once the watcher is disarmed.
  *
  * A client that disconnects leaves the target stopped and the server waits
  * for the next one; only detach, kill and the target's exit end serve().
@@ -21,9 +18,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -81,6 +75,7 @@ struct gdb_server *gdb_server_create(const struct gdb_target *target,
 		return NULL;
 	srv->target = *target;
 	srv->listen_fd = -1;
+	gdb_watcher_init(&srv->watcher);
 	srv->packet_size = GDB_DEFAULT_PACKET_SIZE;
 	if (opts) {
 		srv->log.fn = opts->log;
@@ -106,6 +101,7 @@ struct gdb_server *gdb_server_create(const struct gdb_target *target,
 	return srv;
 
 nomem:
+	gdb_watcher_fini(&srv->watcher);
 	free(srv->xml);
 	free(srv->exec_file);
 	free(srv);
@@ -118,6 +114,7 @@ void gdb_server_destroy(struct gdb_server *srv)
 	if (!srv)
 		return;
 	signal_table_remove(srv);
+	gdb_watcher_fini(&srv->watcher);
 	if (srv->listen_fd >= 0)
 		close(srv->listen_fd);
 	if (srv->unix_path)
@@ -203,106 +200,20 @@ void gdb_stop_reply(const struct gdb_session *s, const struct gdb_stop *st, stru
 	}
 }
 
-struct watcher {
-	struct gdb_session *s;
-	int wake[2];			/* the serving thread writes here when resume returned */
-	bool hangup;
-};
-
-static void request_stop(struct watcher *w)
-{
-	const struct gdb_target *t = &w->s->srv->target;
-
-	if (t->ops->interrupt)
-		t->ops->interrupt(t->ctx);
-}
-
-/* Consume leading 0x03s and '+'s already buffered; false if other bytes wait. */
-static bool drain_buffered(struct watcher *w)
-{
-	struct gdb_io *io = &w->s->io;
-
-	while (io->in_pos < io->in_len) {
-		uint8_t c = io->in[io->in_pos];
-
-		if (c != 0x03 && c != '+')
-			return false;
-		io->in_pos++;
-		if (c == 0x03)
-			request_stop(w);
-	}
-	return true;
-}
-
-static void *watch(void *arg)
-{
-	struct watcher *w = arg;
-	int fd = w->s->io.fd;
-	bool watch_input = drain_buffered(w);
-
-	for (;;) {
-		struct pollfd p[2] = {
-			{ .fd = w->wake[0], .events = POLLIN },
-			{ .fd = w->hangup ? -1 : fd, .events = watch_input ? POLLIN : POLLRDHUP },
-		};
-		uint8_t c;
-		ssize_t n;
-
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (p[0].revents)
-			break;
-		if (!p[1].revents)
-			continue;
-		if (!watch_input || !(p[1].revents & POLLIN)) {
-			n = 0;		/* hang-up or error */
-		} else {
-			n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-			if (n < 0 && (errno == EINTR || errno == EAGAIN))
-				continue;
-		}
-		if (n <= 0) {
-			w->hangup = true;
-			request_stop(w);
-			continue;
-		}
-		if (c == 0x03 || c == '+') {
-			if (recv(fd, &c, 1, MSG_DONTWAIT) == 1 && c == 0x03)
-				request_stop(w);
-		} else {
-			watch_input = false;	/* a packet for the session loop */
-		}
-	}
-	return NULL;
-}
-
 int gdb_session_resume(struct gdb_session *s, enum gdb_resume how)
 {
 	const struct gdb_target *t = &s->srv->target;
 	struct gdb_stop stop = { .kind = GDB_STOP_SIGNAL, .signal = GDB_SIGTRAP };
-	struct watcher w = { .s = s };
-	pthread_t tid;
+	struct gdb_watch_seen seen;
 	int r;
 
-	if (pipe2(w.wake, O_CLOEXEC) < 0)
-		return -errno;
-	r = pthread_create(&tid, NULL, watch, &w);
-	if (r) {
-		close(w.wake[0]);
-		close(w.wake[1]);
-		return -r;
-	}
+	r = gdb_watcher_arm(&s->srv->watcher, s->srv, s, false);
+	if (r)
+		return r;
 	atomic_store(&s->srv->resuming, true);
 	r = t->ops->resume(t->ctx, how, &stop);
 	atomic_store(&s->srv->resuming, false);
-	while (write(w.wake[1], "x", 1) < 0 && errno == EINTR)
-		;
-	pthread_join(tid, NULL);
-	close(w.wake[0]);
-	close(w.wake[1]);
+	gdb_watcher_disarm(&s->srv->watcher, &seen);
 	if (r < 0)
 		return r;
 
@@ -311,7 +222,7 @@ int gdb_session_resume(struct gdb_session *s, enum gdb_resume how)
 		s->end_on_close = GDB_SERVE_EXITED;	/* gdb may run it again */
 	else if (stop.kind == GDB_STOP_EXITED || stop.kind == GDB_STOP_KILLED)
 		s->end = GDB_SERVE_EXITED;
-	if (w.hangup) {
+	if (seen.hangup) {
 		s->hangup = true;
 		return GDB_H_DONE;
 	}

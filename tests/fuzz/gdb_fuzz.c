@@ -13,8 +13,8 @@
  * one across clients); the fake is reset per input.
  *
  * One client thread, made once, reads the replies of one input after
- * another (a thread per input cost more than the input); the thread each
- * resume makes is the stub's own.
+ * another (a thread per input cost more than the input); the stub's own
+ * Ctrl-C watcher thread is made once too, by the server (watch.c).
  */
 #include <errno.h>
 #include <pthread.h>

@@ -3,7 +3,7 @@
 # tests/integration/hostile.sh in make check and tests/bench/hostile.sh.
 hostile_guests = tests/guests/ports.elf tests/guests/storm.elf \
 	tests/guests/mmio.elf tests/guests/pagetables.elf tests/guests/triple.elf \
-	tests/guests/spin.elf tests/guests/flood.elf
+	tests/guests/spin.elf tests/guests/flood.elf tests/guests/busy.elf
 hostile_headers = $(sample_headers) $(srcdir)/tests/guests/hostile.h
 HOSTILE_COMPILE = $(AM_V_GEN)$(MKDIR_P) tests/guests && \
 	$(SAMPLE_CC) $(SAMPLE_KERNEL_FLAGS) -c -o $@
@@ -11,10 +11,10 @@ HOSTILE_COMPILE = $(AM_V_GEN)$(MKDIR_P) tests/guests && \
 noinst_DATA += $(hostile_guests)
 CLEANFILES += $(hostile_guests) tests/guests/ports.o tests/guests/storm.o \
 	tests/guests/mmio.o tests/guests/pagetables.o tests/guests/triple.o \
-	tests/guests/spin.o tests/guests/flood.o
+	tests/guests/spin.o tests/guests/flood.o tests/guests/busy.o
 EXTRA_DIST += tests/guests/hostile.h tests/guests/ports.c tests/guests/storm.c \
 	tests/guests/mmio.c tests/guests/pagetables.c tests/guests/triple.c \
-	tests/guests/spin.c tests/guests/flood.c
+	tests/guests/spin.c tests/guests/flood.c tests/guests/busy.c
 
 tests/guests/ports.o: $(srcdir)/tests/guests/ports.c $(hostile_headers)
 	$(HOSTILE_COMPILE) $(srcdir)/tests/guests/ports.c
@@ -30,6 +30,8 @@ tests/guests/spin.o: $(srcdir)/tests/guests/spin.c $(hostile_headers)
 	$(HOSTILE_COMPILE) $(srcdir)/tests/guests/spin.c
 tests/guests/flood.o: $(srcdir)/tests/guests/flood.c $(hostile_headers)
 	$(HOSTILE_COMPILE) $(srcdir)/tests/guests/flood.c
+tests/guests/busy.o: $(srcdir)/tests/guests/busy.c $(hostile_headers)
+	$(HOSTILE_COMPILE) $(srcdir)/tests/guests/busy.c
 
 tests/guests/ports.elf: tests/guests/ports.o $(sample_lib_objs) $(srcdir)/samples/lib/kernel.ld
 	$(SAMPLE_LINK) tests/guests/ports.o $(sample_lib_objs)
@@ -45,6 +47,8 @@ tests/guests/spin.elf: tests/guests/spin.o $(sample_lib_objs) $(srcdir)/samples/
 	$(SAMPLE_LINK) tests/guests/spin.o $(sample_lib_objs)
 tests/guests/flood.elf: tests/guests/flood.o $(sample_lib_objs) $(srcdir)/samples/lib/kernel.ld
 	$(SAMPLE_LINK) tests/guests/flood.o $(sample_lib_objs)
+tests/guests/busy.elf: tests/guests/busy.o $(sample_lib_objs) $(srcdir)/samples/lib/kernel.ld
+	$(SAMPLE_LINK) tests/guests/busy.o $(sample_lib_objs)
 
 TESTS += tests/integration/hostile.sh
 EXTRA_DIST += tests/integration/hostile.sh
