@@ -7,12 +7,15 @@
  * Here, after three plain hits, the registers that change by a constant
  * step between consecutive hits (stride.c) and the registers the
  * recording logged at the point (POLL_REGS) give the number of passes
- * still to go. The replayer then
+ * still to go. What was learnt is kept per rip (struct replay_fast_loop:
+ * the counter register, its step, the time per pass): the next point at
+ * a rip seen before reads the counter at its first hit and needs no
+ * learning hits. The replayer then
  *   1. saves the machine and its own state at this hit (a snapshot, the
  *      same machinery as the debugger's checkpoints);
  *   2. free-runs with the search breakpoint off, stopped by the host kick
  *      timer after the time all but a margin of the remaining passes take
- *      at the rate measured so far;
+ *      at this loop's rate;
  *   3. arms the breakpoint again: its next hit tells exactly how many
  *      passes are left (the counter's value at the rip itself). Far: go
  *      to 2. Near: plain hits from here. Behind (the stretch overshot):
@@ -29,22 +32,25 @@
  * fingerprint decides every injection, and whenever a skip may have gone
  * wrong the replay returns to a state it saw itself.
  *
- * Measured (tests/bench/record_replay.sh, fast and plain replays of the
- * same recordings in one run, paravirtual backend, loaded host): compute
- * 10.4 hits per point instead of 146.8, 119 ioctls per point instead of
- * 614, 0.19 rollbacks per point, replay/record 1.65 instead of 4.81; race
- * 9.3 hits instead of 16.4, replay/record unchanged at 1.32 (its points
- * see a rip about nine times: few pay for a snapshot); lfsr (no counter)
- * 90 hits as before. Choices, each measured on compute and race: three
+ * Measured (tests/bench/record_replay.sh; README.md has the table): race
+ * about 4 hits per point instead of 9 before the loop cache (17 plain),
+ * about 30 ioctls per point instead of 50 (80 plain), compute 6 hits
+ * instead of 10, 0.02-0.08 rollbacks per point; lfsr (no counter) its
+ * plain 107 hits. Choices, each measured on compute and race: three
  * learning hits, not two (two left race with a third of the estimates);
  * the rate follows faster measurements at once and slower ones slowly
- * (following each measurement made 0.6 rollbacks per point under load);
- * the margin of 3 + 1/8 of the passes (a fixed 1/4 left ~25 hits).
+ * (following each measurement made 0.6 rollbacks per point under load),
+ * measured in the thread's CPU time less the entry (FAST_ENTRY_NS), so that
+ * a stretch the host preempted does not pass for a slow loop; the margin
+ * (margin()) of the kick's jitter plus a sixth of the passes, a twelfth
+ * for short stretches (3 + 1/8 of the passes left ~4 hits after the
+ * stretch on race, whose passes take ~50 us and land where aimed).
  *
  * Off when the recording has no POLL_REGS (log version 1), when the
  * debugger has breakpoints, watchpoints (debug registers or write-protected
- * pages) or a step set (its stops must not be run over), on a machine without snapshots (the unit tests' fake),
- * and on request (replay_options.plain_search).
+ * pages) or a step set (its stops must not be run over), on a machine
+ * without snapshots (the unit tests' fake), and on request
+ * (replay_options.plain_search).
  */
 #include <errno.h>
 #include <stdlib.h>
