@@ -7,12 +7,15 @@
  * Here, after three plain hits, the registers that change by a constant
  * step between consecutive hits (stride.c) and the registers the
  * recording logged at the point (POLL_REGS) give the number of passes
- * still to go. The replayer then
+ * still to go. What was learnt is kept per rip (struct replay_fast_loop:
+ * the counter register, its step, the time per pass): the next point at
+ * a rip seen before reads the counter at its first hit and needs no
+ * learning hits. The replayer then
  *   1. saves the machine and its own state at this hit (a snapshot, the
  *      same machinery as the debugger's checkpoints);
  *   2. free-runs with the search breakpoint off, stopped by the host kick
  *      timer after the time all but a margin of the remaining passes take
- *      at the rate measured so far;
+ *      at this loop's rate;
  *   3. arms the breakpoint again: its next hit tells exactly how many
  *      passes are left (the counter's value at the rip itself). Far: go
  *      to 2. Near: plain hits from here. Behind (the stretch overshot):
@@ -29,22 +32,25 @@
  * fingerprint decides every injection, and whenever a skip may have gone
  * wrong the replay returns to a state it saw itself.
  *
- * Measured (tests/bench/record_replay.sh, fast and plain replays of the
- * same recordings in one run, paravirtual backend, loaded host): compute
- * 10.4 hits per point instead of 146.8, 119 ioctls per point instead of
- * 614, 0.19 rollbacks per point, replay/record 1.65 instead of 4.81; race
- * 9.3 hits instead of 16.4, replay/record unchanged at 1.32 (its points
- * see a rip about nine times: few pay for a snapshot); lfsr (no counter)
- * 90 hits as before. Choices, each measured on compute and race: three
+ * Measured (tests/bench/record_replay.sh; README.md has the table): race
+ * about 4 hits per point instead of 9 before the loop cache (17 plain),
+ * about 30 ioctls per point instead of 50 (80 plain), compute 6 hits
+ * instead of 10, 0.02-0.08 rollbacks per point; lfsr (no counter) its
+ * plain 107 hits. Choices, each measured on compute and race: three
  * learning hits, not two (two left race with a third of the estimates);
  * the rate follows faster measurements at once and slower ones slowly
- * (following each measurement made 0.6 rollbacks per point under load);
- * the margin of 3 + 1/8 of the passes (a fixed 1/4 left ~25 hits).
+ * (following each measurement made 0.6 rollbacks per point under load),
+ * measured in the thread's CPU time less the entry (FAST_ENTRY_NS), so that
+ * a stretch the host preempted does not pass for a slow loop; the margin
+ * (margin()) of the kick's jitter plus a sixth of the passes, a twelfth
+ * for short stretches (3 + 1/8 of the passes left ~4 hits after the
+ * stretch on race, whose passes take ~50 us and land where aimed).
  *
  * Off when the recording has no POLL_REGS (log version 1), when the
  * debugger has breakpoints, watchpoints (debug registers or write-protected
- * pages) or a step set (its stops must not be run over), on a machine without snapshots (the unit tests' fake),
- * and on request (replay_options.plain_search).
+ * pages) or a step set (its stops must not be run over), on a machine
+ * without snapshots (the unit tests' fake), and on request
+ * (replay_options.plain_search).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -53,12 +59,14 @@
 
 #include "replay/internal.h"
 
-/* Passes to go below which the plain hits are cheaper than a snapshot
- * (about as many ioctls as two hits) and a stretch. */
-#define FAST_MIN_LEFT 8
-/* The fewest passes worth a stretch once the snapshot is taken: a stretch
- * and the hit that ends it cost about as much as one plain hit. */
-#define FAST_MIN_RUN 3
+/* Passes to go below which the plain hits (four vCPU ioctls each) are
+ * cheaper than a snapshot (four to seven, and the page copies) and a
+ * stretch. */
+#define FAST_MIN_LEFT 6
+/* The fewest passes worth a stretch: a stretch costs three ioctls (the
+ * breakpoint off, the run, the breakpoint on) besides the hit ending it,
+ * a pass skipped saves four. */
+#define FAST_MIN_RUN 2.0
 /* Passes further than this are not believed (a register that merely
  * moves, not a loop counter of this window). */
 #define FAST_MAX_LEFT (1 << 24)
@@ -73,13 +81,36 @@
 /* Passes a stretch must advance for its rate to be believed (a short
  * stretch is mostly its entry and kick). */
 #define FAST_MIN_MEASURE 8
+/* Host time from arming the kick to the guest running: the KVM_RUN entry.
+ * A stretch of d ns runs about (d - FAST_ENTRY_NS) ns of passes (fitted to
+ * 1,900 stretches on compute.elf here: 7.1 us; without it the short
+ * stretches fell short and the rate learnt from them made the long ones
+ * overshoot, 0.95 rollbacks per point instead of 0.04). */
+#define FAST_ENTRY_NS 7000u
+/* The kick's jitter: the last stretch aims at least this far (and half
+ * a pass) short of the point (the short stretches' spread: 0.65 passes of
+ * 5 us on compute, three standard deviations). */
+#define FAST_JITTER_NS 10000.0
+/* ... and a sixth of the passes short (the long ones' spread: 12% on a
+ * loaded host), a twelfth for FAST_SHORT passes or fewer (their spread is
+ * the jitter's: race.elf's stretches of 2-12 passes of ~50 us land on the
+ * pass aimed at; a twelfth lets the last stretch end inside the pass that
+ * reaches the point, one hit and step-over fewer: 0.4 hits per point less
+ * on race, rollbacks unchanged at 0.02 per point). */
+#define FAST_MARGIN_DIV 6
+#define FAST_SHORT 12
 
-static uint64_t host_ns(void)
+static uint64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t host_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
 }
 
 static bool user_debug_active(const struct replay *r)
@@ -96,15 +127,22 @@ static bool user_debug_active(const struct replay *r)
 	return r->vm && vmm_protected_pages(r->vm, NULL) > 0;
 }
 
+static struct replay_fast_loop *loop_slot(struct replay_fast *f, uint64_t rip)
+{
+	return &f->loops[(rip * 0x9e3779b97f4a7c15ull >> 32) % REPLAY_FAST_LOOPS];
+}
+
 void replay_fast_begin(struct replay *r)
 {
 	struct replay_fast *f = &r->fast;
 	const uint64_t *target = replay_q_regs(r);
+	struct replay_fast_loop *l = loop_slot(f, r->search_rip);
 
 	f->phase = REPLAY_FAST_OFF;
 	f->nobs = 0;
 	f->rollbacks_here = 0;
 	f->runs_here = 0;
+	f->loop = l->rip == r->search_rip ? l : NULL;
 	if (f->disabled || !target || !r->mops->snap_save || user_debug_active(r))
 		return;
 	memcpy(f->target, target, sizeof(f->target));
@@ -138,9 +176,19 @@ void replay_fast_free(struct replay *r)
 	r->fast.rstate = NULL;
 }
 
+/* Host time per pass: this loop's when measured, else the last loop's. */
 static double per_pass(const struct replay_fast *f)
 {
+	if (f->loop && f->loop->ns_per_pass > 0)
+		return f->loop->ns_per_pass;
 	return f->ns_per_pass > 0 ? f->ns_per_pass : FAST_GUESS_NS;
+}
+
+static void set_rate(struct replay_fast *f, double ns)
+{
+	f->ns_per_pass = ns;
+	if (f->loop)
+		f->loop->ns_per_pass = ns;
 }
 
 /*
@@ -153,30 +201,51 @@ static double per_pass(const struct replay_fast *f)
  */
 static void note_rate(struct replay_fast *f, double ns)
 {
-	if (f->ns_per_pass <= 0 || ns < f->ns_per_pass)
-		f->ns_per_pass = ns;
+	double was = f->loop && f->loop->ns_per_pass > 0 ? f->loop->ns_per_pass : 0;
+
+	if (was <= 0 || ns < was)
+		set_rate(f, ns);
 	else
-		f->ns_per_pass = f->ns_per_pass * 1.125 < ns ? f->ns_per_pass * 1.125 : ns;
+		set_rate(f, was * 1.125 < ns ? was * 1.125 : ns);
 }
 
-/* Passes a stretch leaves to the hits: the kick comes a few passes late
- * (its signal, the exit), and the rate is off by some percent. */
-static int64_t margin(int64_t left)
+/* Passes a stretch leaves to the hits: the kick comes some microseconds
+ * late or early (its signal, the exit), and the rate is off by some
+ * percent. */
+static double margin(const struct replay_fast *f, int64_t left)
 {
-	return 3 + left / 8;
+	double m = FAST_JITTER_NS / per_pass(f);
+
+	return (m > 0.5 ? m : 0.5) + (double)left / (left > FAST_SHORT ? FAST_MARGIN_DIV : 12.0);
+}
+
+/* How long the guest ran in the last stretch: this thread's CPU time (a
+ * stretch the host preempted ran for less than the kick's delay), less
+ * the entry. */
+static double ran_ns(const struct replay_fast *f)
+{
+	uint64_t ran = f->run_cpu < f->run_took ? f->run_cpu : f->run_took;
+
+	return ran > FAST_ENTRY_NS ? (double)(ran - FAST_ENTRY_NS) : 1;
+}
+
+/* The host took the CPU away during the stretch: its few passes say
+ * nothing about the loop's speed. */
+static bool preempted(const struct replay_fast *f)
+{
+	return f->run_took > f->run_cpu + f->run_cpu / 4 + FAST_ENTRY_NS;
 }
 
 static void start_run(struct replay *r, int64_t left)
 {
 	struct replay_fast *f = &r->fast;
-	uint64_t goal = (uint64_t)(left - margin(left));
-	double per = per_pass(f);
+	double goal = (double)left - margin(f, left);
 
 	f->phase = REPLAY_FAST_RUN;
 	f->runs_here++;
-	f->run_goal = goal;
+	f->run_goal = goal > 1 ? (uint64_t)goal : 1;
 	f->run_from = left;
-	f->run_ns = (uint64_t)((double)(goal ? goal : 1) * per);
+	f->run_ns = (uint64_t)((goal > 1 ? goal : 1) * per_pass(f)) + FAST_ENTRY_NS;
 	r->stepping_over = false;
 }
 
@@ -241,14 +310,39 @@ static void rollback(struct replay *r, bool shorter, int64_t left)
 		/* It ran faster than measured. A hit behind the point says
 		 * by how much; an exit does not: halve then. */
 		if (left < 0)
-			f->ns_per_pass = (double)f->run_ns / (double)(f->run_from - left);
+			set_rate(f, ran_ns(f) / (double)(f->run_from - left));
 		else
-			f->ns_per_pass = per_pass(f) / 2;
+			set_rate(f, per_pass(f) / 2);
 		start_run(r, f->snap_left);
 		return;
 	}
 	release(r);
 	f->phase = REPLAY_FAST_OFF;     /* stepping_over is set by the restore */
+}
+
+/* The counter of this point's loop is known: free-run from here if the
+ * passes left are worth a snapshot. */
+static bool begin_runs(struct replay *r, int64_t left)
+{
+	struct replay_fast *f = &r->fast;
+
+	if (left < FAST_MIN_LEFT || (double)left - margin(f, left) < FAST_MIN_RUN || !hold(r)) {
+		f->phase = REPLAY_FAST_OFF;
+		return false;
+	}
+	f->snap_left = left;
+	start_run(r, left);
+	return true;
+}
+
+/* The loop through rip counts in register f->reg by f->step. */
+static void remember(struct replay_fast *f, uint64_t rip)
+{
+	struct replay_fast_loop *l = loop_slot(f, rip);
+
+	if (l->rip != rip || l->reg != f->reg || l->step != f->step)
+		*l = (struct replay_fast_loop){ rip, f->reg, f->step, 0 };
+	f->loop = l;
 }
 
 bool replay_fast_hit(struct replay *r)
@@ -269,27 +363,34 @@ bool replay_fast_hit(struct replay *r)
 	replay_stride_regs(&regs, now);
 	if (f->phase == REPLAY_FAST_LEARN) {
 		memcpy(f->obs[f->nobs], now, sizeof(now));
-		if (++f->nobs < REPLAY_FAST_LEARN_HITS)
+		/* A loop seen before: its counter names the passes left at
+		 * the first hit. A counter that does not fit this point
+		 * (another pass of an outer loop) is learnt again. */
+		if (++f->nobs == 1 && f->loop &&
+		    replay_stride_remaining(now, f->target, f->loop->reg, f->loop->step, &left) &&
+		    left >= 0 && left <= FAST_MAX_LEFT) {
+			f->reg = f->loop->reg;
+			f->step = f->loop->step;
+			return begin_runs(r, left);
+		}
+		if (f->nobs < REPLAY_FAST_LEARN_HITS)
 			return false;
 		if (!replay_stride_learn((const uint64_t(*)[REPLAY_GPRS])f->obs, f->nobs, f->target,
-					 FAST_MAX_LEFT, &f->reg, &f->step, &left) ||
-		    left < FAST_MIN_LEFT) {
+					 FAST_MAX_LEFT, &f->reg, &f->step, &left)) {
 			f->phase = REPLAY_FAST_OFF;
 			return false;
 		}
-		if (!hold(r)) {
-			f->phase = REPLAY_FAST_OFF;
-			return false;
-		}
-		f->snap_left = left;
-		start_run(r, left);
-		return true;
+		remember(f, r->search_rip);
+		return begin_runs(r, left);
 	}
 	/* APPROACH: the counter at the rip itself says exactly where we are. */
 	if (!replay_stride_remaining(now, f->target, f->reg, f->step, &left) || left <= 0) {
 		/* Behind the point (an overshoot), or at the counter's value
 		 * without the state (the register does not count this loop). */
 		bool over = left < 0 && f->after_run;
+
+		if (!over && f->loop)
+			f->loop->rip = 0;       /* not this loop's counter after all */
 
 		if (f->live) {
 			rollback(r, over, left);
@@ -302,11 +403,11 @@ bool replay_fast_hit(struct replay *r)
 	 * really ran is about that; the entry and the kick add a constant
 	 * that a stretch of a few passes would take for slowness). */
 	if (f->after_run && f->run_from - left >= FAST_MIN_MEASURE)
-		note_rate(f, (double)f->run_ns / (double)(f->run_from - left));
-	else if (f->after_run && (uint64_t)(f->run_from - left) < f->run_goal / 2)
-		f->ns_per_pass = per_pass(f) * 2;       /* a slower loop than the last */
+		note_rate(f, ran_ns(f) / (double)(f->run_from - left));
+	else if (f->after_run && !preempted(f) && (uint64_t)(f->run_from - left) < f->run_goal / 2)
+		set_rate(f, per_pass(f) * 2);   /* a slower loop than measured */
 	f->after_run = false;
-	if (left - margin(left) >= FAST_MIN_RUN && f->live && f->runs_here < FAST_MAX_RUNS) {
+	if ((double)left - margin(f, left) >= FAST_MIN_RUN && f->live && f->runs_here < FAST_MAX_RUNS) {
 		start_run(r, left);
 		return true;
 	}
@@ -324,6 +425,7 @@ int replay_fast_before_step(struct replay *r)
 
 	if (f->phase != REPLAY_FAST_RUN)
 		return 0;
+	f->run_cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	f->run_start = host_ns();
 	r->stats.free_runs++;
 	return r->mops->kick_at(r->mctx, f->run_start + f->run_ns);
@@ -335,6 +437,7 @@ bool replay_fast_after_step(struct replay *r, const struct vmm_event *ev)
 
 	if (f->phase == REPLAY_FAST_RUN) {
 		f->run_took = host_ns() - f->run_start;
+		f->run_cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID) - f->run_cpu0;
 		(void)r->mops->kick_at(r->mctx, UINT64_MAX);
 		r->mops->take_kick(r->mctx);
 		if (ev->kind == VMM_EV_KICK) {

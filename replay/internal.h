@@ -66,6 +66,17 @@ enum replay_fast_phase {
 	REPLAY_FAST_APPROACH,   /* breakpoint armed; a hit says how far */
 };
 
+/* What the fast search learnt about the loop through one searched rip:
+ * its counter register and step, and the host time per pass. A cache: it
+ * only chooses which hits are skipped (fastsearch.c). */
+#define REPLAY_FAST_LOOPS 1024          /* direct-mapped by rip */
+struct replay_fast_loop {
+	uint64_t rip;                   /* 0: empty */
+	unsigned reg;
+	int64_t step;
+	double ns_per_pass;             /* 0 before the first measurement */
+};
+
 struct replay_fast {
 	enum replay_fast_phase phase;
 	bool disabled;                  /* replay_options.plain_search */
@@ -77,6 +88,7 @@ struct replay_fast {
 	int64_t snap_left;              /* passes to go at the snapshot */
 	int64_t run_from;               /* passes to go when the stretch began */
 	uint64_t run_ns, run_start, run_took;
+	uint64_t run_cpu0, run_cpu;     /* this thread's CPU time in the stretch */
 	double ns_per_pass;             /* measured; 0 before the first */
 	bool after_run;                 /* the next hit ends a stretch */
 	unsigned rollbacks_here, runs_here;
@@ -87,6 +99,8 @@ struct replay_fast {
 	void *rstate;
 	size_t rstate_len;
 	uint64_t saved_mute;
+	struct replay_fast_loop loops[REPLAY_FAST_LOOPS];
+	struct replay_fast_loop *loop;  /* this point's rip's, or NULL */
 };
 
 /* One event read ahead, copied out of the reader (which reuses its

@@ -19,7 +19,9 @@ TESTS += tests/integration/record_replay.sh
 EXTRA_DIST += tests/integration/record_replay.sh
 EXTRA_DIST += tests/data/v1-race/manifest tests/data/v1-race/kernel tests/data/v1-race/events.lz4
 EXTRA_DIST += tests/data/log1-race/manifest tests/data/log1-race/kernel \
-	tests/data/log1-race/events.lz4 tests/data/log1-race.out
+	tests/data/log1-race/events.lz4 tests/data/log1-race.out \
+	tests/data/log2-race/manifest tests/data/log2-race/kernel \
+	tests/data/log2-race/events.lz4 tests/data/log2-race.out
 
 # Recording integrity (issue 14): the manifest's encoding, refusals of what
 # a recording cannot hold, FIFOs, two recorders on one directory, full disks

@@ -205,7 +205,7 @@ int vmm_cpu_init(struct vmm *vm, uint32_t entry, uint32_t info_addr, struct vmm_
 	regs.rip = entry;
 	regs.rsp = 0x7ff0;      /* undefined by Multiboot; a harmless low stack */
 	regs.rflags = 0x2;
-	vm->regs_synced = false;
+	vm->regs_synced = vm->state_synced = false;
 	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0) {
 		vmm_error_set(err, "KVM_SET_REGS: %s", strerror(errno));
 		return -errno;
@@ -230,6 +230,8 @@ static int inject_pending(struct vmm *vm, struct vmm_error *err, int *rc)
 		run->request_interrupt_window = 0;
 		return -1;
 	}
+	/* An injection changes the events KVM holds. */
+	vm->state_synced = false;
 	if (pending == VMM_LAPIC_NMI) {
 		vmm_machine_ack(&vm->m);
 		if (ioctl(vm->vcpu_fd, KVM_NMI) < 0) {
@@ -291,6 +293,7 @@ int vmm_cpu_settle(struct vmm *vm, unsigned *ioctls, struct vmm_error *err)
 	 * as KVM's documentation prescribes before saving state. */
 	run->immediate_exit = 1;
 	(*ioctls)++;
+	vm->dirty_clean = false;        /* an INS writes guest memory */
 	rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);
 	e = errno;
 	/* Put back a kick that came meanwhile: its handler sets the flag
@@ -392,9 +395,12 @@ int vmm_step(struct vmm *vm, struct vmm_event *ev, struct vmm_error *err)
 	vm->halted = false;             /* entering the guest ends a halt */
 	if (vm->sync_regs)
 		run->kvm_valid_regs = KVM_SYNC_X86_REGS;
+	if (vm->sync_state && vm->debug_on)
+		run->kvm_valid_regs |= KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
 	tpr_to_cr8(vm);
 	vm->exit_unfinished = false;    /* this KVM_RUN finishes it */
-	vm->regs_synced = false;
+	vm->regs_synced = vm->state_synced = false;
+	vm->dirty_clean = false;
 	rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);
 	{
 		int e = errno, prc = vmm_protect_after_entry(vm, rc < 0);
@@ -409,6 +415,7 @@ int vmm_step(struct vmm *vm, struct vmm_event *ev, struct vmm_error *err)
 	tpr_from_cr8(vm);
 	/* Only a KVM_RUN that returned is known to have stored them. */
 	vm->regs_synced = vm->sync_regs && rc >= 0;
+	vm->state_synced = vm->regs_synced && (run->kvm_valid_regs & KVM_SYNC_X86_SREGS);
 	if (rc < 0) {
 		if (errno == EINTR || errno == EAGAIN) {
 			ev->kind = VMM_EV_KICK;
@@ -538,7 +545,7 @@ int vmm_set_regs(struct vmm *vm, const struct vmm_regs *r)
 		.rip = r->rip, .rflags = r->rflags,
 	};
 
-	vm->regs_synced = false;
+	vm->regs_synced = vm->state_synced = false;
 	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &k) < 0)
 		return -errno;
 	return 0;
@@ -578,7 +585,9 @@ int vmm_get_sregs(struct vmm *vm, struct vmm_sregs *s)
 {
 	struct kvm_sregs k;
 
-	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &k) < 0)
+	if (vm->state_synced)
+		k = vm->run->s.regs.sregs;
+	else if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &k) < 0)
 		return -errno;
 	memset(s, 0, sizeof(*s));
 	seg_from_kvm(&s->cs, &k.cs), seg_from_kvm(&s->ds, &k.ds), seg_from_kvm(&s->es, &k.es);
@@ -606,6 +615,7 @@ int vmm_set_sregs(struct vmm *vm, const struct vmm_sregs *s)
 	k.idt.base = s->idt_base, k.idt.limit = s->idt_limit;
 	k.cr0 = s->cr0, k.cr2 = s->cr2, k.cr3 = s->cr3, k.cr4 = s->cr4, k.cr8 = s->cr8;
 	k.efer = s->efer;
+	vm->state_synced = false;
 	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &k) < 0)
 		return -errno;
 	return 0;
@@ -615,7 +625,9 @@ int vmm_cpl(struct vmm *vm)
 {
 	struct kvm_sregs k;
 
-	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &k) < 0)
+	if (vm->state_synced)
+		k = vm->run->s.regs.sregs;
+	else if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &k) < 0)
 		return -errno;
 	if (!(k.cr0 & 1))
 		return 0;       /* real mode */
@@ -654,5 +666,6 @@ int vmm_set_debug(struct vmm *vm, const struct vmm_debug *dbg)
 		g.control = 0;
 	if (ioctl(vm->vcpu_fd, KVM_SET_GUEST_DEBUG, &g) < 0)
 		return -errno;
+	vm->debug_on = g.control != 0;
 	return 0;
 }

@@ -15,7 +15,9 @@
  * not the guest's).
  *
  * Every vCPU ioctl costs several microseconds on these hosts (PLATFORM.md),
- * so a save is exactly seven of them and a restore seven more; the MSR
+ * so a save is at most seven of them (four when the last KVM_RUN synced
+ * the registers, the segment registers and the events into kvm_run, cpu.c)
+ * and a restore seven more; the MSR
  * list is asked of /dev/kvm once per machine.
  */
 #include <errno.h>
@@ -105,12 +107,23 @@ int vmm_cpu_state_get(struct vmm *vm, struct vmm_cpu_state *cs, unsigned *ioctls
 	if (rc)
 		return rc;
 	msr_request(vm, cs);
-	if ((rc = vcpu_io(vm, KVM_GET_REGS, &cs->regs, "KVM_GET_REGS", ioctls, err)) ||
-	    (rc = vcpu_io(vm, KVM_GET_SREGS, &cs->sregs, "KVM_GET_SREGS", ioctls, err)) ||
-	    (rc = vcpu_io(vm, KVM_GET_XSAVE, &cs->xsave, "KVM_GET_XSAVE", ioctls, err)) ||
+	/* What the last KVM_RUN synced into kvm_run is what the ioctls
+	 * would read (cpu.c says when it is). */
+	if (vm->regs_synced)
+		cs->regs = vm->run->s.regs.regs;
+	else if ((rc = vcpu_io(vm, KVM_GET_REGS, &cs->regs, "KVM_GET_REGS", ioctls, err)))
+		return rc;
+	if (vm->state_synced) {
+		cs->sregs = vm->run->s.regs.sregs;
+		cs->events = vm->run->s.regs.events;
+	} else if ((rc = vcpu_io(vm, KVM_GET_SREGS, &cs->sregs, "KVM_GET_SREGS", ioctls, err)) ||
+		   (rc = vcpu_io(vm, KVM_GET_VCPU_EVENTS, &cs->events, "KVM_GET_VCPU_EVENTS", ioctls,
+				 err))) {
+		return rc;
+	}
+	if ((rc = vcpu_io(vm, KVM_GET_XSAVE, &cs->xsave, "KVM_GET_XSAVE", ioctls, err)) ||
 	    (rc = vcpu_io(vm, KVM_GET_XCRS, &cs->xcrs, "KVM_GET_XCRS", ioctls, err)) ||
-	    (rc = vcpu_io(vm, KVM_GET_DEBUGREGS, &cs->dregs, "KVM_GET_DEBUGREGS", ioctls, err)) ||
-	    (rc = vcpu_io(vm, KVM_GET_VCPU_EVENTS, &cs->events, "KVM_GET_VCPU_EVENTS", ioctls, err)))
+	    (rc = vcpu_io(vm, KVM_GET_DEBUGREGS, &cs->dregs, "KVM_GET_DEBUGREGS", ioctls, err)))
 		return rc;
 	(*ioctls)++;
 	rc = ioctl(vm->vcpu_fd, KVM_GET_MSRS, &cs->msrs);
@@ -136,7 +149,7 @@ int vmm_cpu_state_set(struct vmm *vm, const struct vmm_cpu_state *cs, unsigned *
 	/* QEMU's order: XSAVE before the XCRs it depends on, the control
 	 * registers before the MSRs, the events last but for the debug
 	 * registers. */
-	vm->regs_synced = false;
+	vm->regs_synced = vm->state_synced = false;
 	if ((rc = vcpu_io(vm, KVM_SET_REGS, &c->regs, "KVM_SET_REGS", ioctls, err)) ||
 	    (rc = vcpu_io(vm, KVM_SET_XSAVE, &c->xsave, "KVM_SET_XSAVE", ioctls, err)) ||
 	    (rc = vcpu_io(vm, KVM_SET_XCRS, &c->xcrs, "KVM_SET_XCRS", ioctls, err)) ||

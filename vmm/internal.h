@@ -136,8 +136,20 @@ struct vmm {
 	 * set by a KVM_RUN that returned, cleared by anything that writes
 	 * them (KVM_SET_REGS) and before the next entry. */
 	bool regs_synced;
+	/* The same for the segment and control registers and the events
+	 * (KVM_SYNC_X86_SREGS/EVENTS): asked for only while guest debug is
+	 * on, where the replayer fingerprints and snapshots the guest at
+	 * breakpoint hits; elsewhere the copy would only slow every exit. */
+	bool sync_state;                /* KVM can */
+	bool debug_on;                  /* the last KVM_SET_GUEST_DEBUG enabled it */
+	bool state_synced;
 	bool user_msr;                  /* rdmsr/wrmsr of device MSRs come to us */
 	bool exit_unfinished;           /* a port/MMIO exit KVM finishes at the next KVM_RUN */
+	/* KVM's dirty log is empty: no KVM_RUN and no change of memory
+	 * slots since vmm_dirty_collect read it (which then skips the
+	 * ioctls; the replayer collects at a match and again at the poll
+	 * right after it). */
+	bool dirty_clean;
 	timer_t kick_timer;
 	bool kick_timer_armed_valid;
 	uint64_t kick_deadline;

@@ -211,7 +211,14 @@ static int create_vcpu(struct vmm *vm, struct vmm_error *err)
 		vmm_error_set(err, "mmap of the vCPU run area: %s", strerror(e));
 		return -e;
 	}
-	vm->sync_regs = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) & KVM_SYNC_X86_REGS;
+	{
+		int sync = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
+
+		sync = sync < 0 ? 0 : sync;
+		vm->sync_regs = sync & KVM_SYNC_X86_REGS;
+		vm->sync_state = vm->sync_regs && (sync & KVM_SYNC_X86_SREGS) &&
+				 (sync & KVM_SYNC_X86_EVENTS);
+	}
 	return 0;
 }
 
@@ -427,6 +434,8 @@ static void merge_log(struct vmm *vm, uint64_t first, uint64_t frames, uint64_t 
  * rrvm's writes there are marked by vmm_ram_written). */
 int vmm_dirty_collect(struct vmm *vm, uint64_t *acc)
 {
+	if (vm->dirty_clean)
+		return 0;
 	for (unsigned s = 0; s < vm->nslots; s++) {
 		struct kvm_dirty_log log = { .slot = s };
 
@@ -438,6 +447,7 @@ int vmm_dirty_collect(struct vmm *vm, uint64_t *acc)
 			return -errno;
 		merge_log(vm, vm->slots[s].first, vm->slots[s].frames, acc);
 	}
+	vm->dirty_clean = true;
 	return 0;
 }
 

@@ -37,6 +37,7 @@ static int set_slot(struct vmm *vm, unsigned id, const struct vmm_slot *s, bool 
 		.userspace_addr = (uint64_t)(uintptr_t)(vm->m.ram + s->first * VMM_PAGE_SIZE),
 	};
 
+	vm->dirty_clean = false;
 	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0 ? -errno : 0;
 }
 

@@ -92,6 +92,15 @@ is "$status" 1 "a recording with event log version 1 replays (status 1)"
 check "to the recorded output" cmp -s "$scratch/o" "$top_srcdir/tests/data/log1-race.out"
 has "$scratch/e" "final state matches" "and the recorded final state"
 has "$scratch/e" "fast searches 0," "searching with plain hits (no registers logged)"
+# And one of version 2 (registers logged at the points: POLL_REGS), as
+# recorded by the rrvm that added the fast search's loop cache: it
+# replays with the fast search.
+cp -r "$top_srcdir/tests/data/log2-race" "$scratch/log2"
+run_rrvm "$scratch/o" "$scratch/e" replay -v "$scratch/log2"
+is "$status" 1 "a recording with event log version 2 replays (status 1)"
+check "to the recorded output" cmp -s "$scratch/o" "$top_srcdir/tests/data/log2-race.out"
+has "$scratch/e" "final state matches" "and the recorded final state"
+has "$scratch/e" "fast searches [1-9]" "searching the fast way"
 
 check "a recording replays the same twice" \
 	sh -c "'$RRVM' replay '$scratch/race-1' 2>/dev/null | cmp -s - '$scratch/race-1.out'"
