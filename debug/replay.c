@@ -201,13 +201,12 @@ static bool plain_step(const struct gdb_stop *stop)
  * breakpoint at the address it returns to (the rip of the frame at rsp),
  * in a debug register gdb left free, which stops it there.
  */
-static void iretq_stop(struct debug *d, const struct vmm_regs *r, struct vmm_debug *dbg)
+static void iretq_stop(struct debug *d, const struct vmm_regs *r, const uint8_t insn[2],
+		       struct vmm_debug *dbg)
 {
-	uint8_t insn[2];
 	uint64_t ret;
 
-	if (debug_read_mem_virt(d, r->rip, insn, 2) || insn[0] != 0x48 || insn[1] != 0xcf ||
-	    debug_read_mem_virt(d, r->rsp, &ret, 8))
+	if (insn[0] != 0x48 || insn[1] != 0xcf || debug_read_mem_virt(d, r->rsp, &ret, 8))
 		return;
 	for (unsigned i = 0; i < d->hw_slots; i++)
 		if (!dbg->hw[i].enabled) {
@@ -228,16 +227,22 @@ static void iretq_stop(struct debug *d, const struct vmm_regs *r, struct vmm_deb
  */
 int debug_replay_step_raw(struct debug *d, uint64_t skip_at, struct gdb_stop *stop)
 {
+	uint8_t insn[2] = { 0, 0 };
 	struct vmm_regs r;
 	int rc = vmm_get_regs(d->vm, &r);
 
 	if (rc)
 		return rc < 0 ? rc : -EIO;
-	if (!debug_at_hlt(d, r.rip)) {
+	/* One read of the instruction for both questions (each read walks
+	 * the page tables from the control registers: vCPU ioctls). An
+	 * instruction at the end of a mapping reads its first byte alone. */
+	if (debug_read_mem_virt(d, r.rip, insn, 2) && debug_read_mem_virt(d, r.rip, insn, 1))
+		insn[0] = 0;
+	if (insn[0] != DEBUG_HLT) {
 		struct vmm_debug dbg;
 
 		debug_regs_for(d, skip_at, true, &dbg);
-		iretq_stop(d, &r, &dbg);
+		iretq_stop(d, &r, insn, &dbg);
 		rc = set_dbg(d, &dbg);
 		return rc ? rc : run(d, true, stop);
 	}

@@ -105,7 +105,7 @@ int main(void)
 {
 	char dir[] = "/tmp/tracedb_observe_test.XXXXXX", path[256], symerr[256];
 	struct fake f = { .pending = -1, .cpl = 0, .if_flag = true };
-	struct tracedb_machine m = { fake_pending, fake_cpl, fake_if, &f };
+	struct tracedb_machine m = { fake_pending, fake_cpl, fake_if, &f, NULL };
 	struct introspect_symtab *syms = NULL;
 	struct tracedb_writer *w;
 	struct tracedb_obs *o;
