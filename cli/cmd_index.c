@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +45,8 @@ static void usage(void)
 	       "      --no-steps  do not count the raw units to asynchronous points: their\n"
 	       "                  rows get a NULL pos (faster on guests that run long\n"
 	       "                  stretches without exits; see README, Positions)\n"
+	       "      --max-steps N  give up counting after N raw units from one exit (default\n"
+	       "                  1000000); those rows get a NULL pos and say so\n"
 	       "  -q, --quiet     no progress bar and no summary\n"
 	       "  -h, --help      show this help and exit\n\n"
 	       "A progress bar (position, rate, time left) is drawn on stderr when it is a\n"
@@ -86,11 +89,12 @@ static void draw(void *ctx, uint64_t pos, uint64_t total)
 
 int cli_cmd_index(int argc, char **argv)
 {
-	enum { OPT_STATS = 1000, OPT_NO_STEPS };
+	enum { OPT_STATS = 1000, OPT_NO_STEPS, OPT_MAX_STEPS };
 	static const struct option longopts[] = {
 		{ "force", no_argument, 0, 'f' }, { "stats", no_argument, 0, OPT_STATS },
 		{ "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' },
-		{ "no-steps", no_argument, 0, OPT_NO_STEPS }, { 0, 0, 0, 0 }
+		{ "no-steps", no_argument, 0, OPT_NO_STEPS },
+		{ "max-steps", required_argument, 0, OPT_MAX_STEPS }, { 0, 0, 0, 0 }
 	};
 	struct tracedb_index_options opt = { .units = &cli_index_units };
 	struct tracedb_index_stats st;
@@ -117,6 +121,16 @@ int cli_cmd_index(int argc, char **argv)
 		case OPT_NO_STEPS:
 			opt.units = NULL;
 			break;
+		case OPT_MAX_STEPS: {
+			char *end;
+
+			errno = 0;
+			opt.units_max = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' || !opt.units_max)
+				return cli_usage_error("index", "--max-steps: '%s' is not a number of "
+						       "raw units (1 or more)", optarg);
+			break;
+		}
 		default:
 			return cli_usage_error("index", "bad option");
 		}

@@ -161,7 +161,7 @@ static void where(struct tracedb_obs *o, bool unit_start, struct tracedb_pos *p)
 	if (o->m.where && o->m.where(o->m.ctx, unit_start, &rp, &why) == 0)
 		*p = (struct tracedb_pos){ .known = true, .exits = rp.exits, .steps = rp.steps };
 	else
-		*p = (struct tracedb_pos){ .known = false, .why = why };
+		*p = (struct tracedb_pos){ .known = false, .exits = p->exits, .why = why };
 }
 
 /* An injection at exit count `exits` happened on an entry: the state
@@ -387,6 +387,9 @@ void tracedb_obs_log(struct tracedb_obs *o, const struct replay_event *ev, uint6
 
 	if (o->error)
 		return;
+	/* The numeric position is pos's EXITS (also where pos is unknown),
+	 * whenever the replay happened to consume the event: the same rows
+	 * whether or not units were counted. */
 	switch (ev->type) {
 	case REPLAY_EV_POLL_REGS:       /* folded into the POLL_ASYNC it precedes */
 	case REPLAY_EV_POLL_ASYNC:
@@ -401,10 +404,12 @@ void tracedb_obs_log(struct tracedb_obs *o, const struct replay_event *ev, uint6
 		break;
 	case REPLAY_EV_INJECT:
 		inject_pos(o, ev->inject.exits, &at);
+		at.exits = ev->inject.exits;
 		break;
 	default:
 		break;
 	}
+	exits = at.exits;
 	replay_event_format(o->detail, sizeof(o->detail), ev);
 	check(o, tracedb_put_event(o->w, o->seq++, exits, &at, replay_event_type_name(ev->type),
 				   o->detail));

@@ -196,6 +196,7 @@ int vmm_cpu_init(struct vmm *vm, uint32_t entry, uint32_t info_addr, struct vmm_
 	sregs.cr0 = 0x11;       /* PE, ET */
 	sregs.cr2 = sregs.cr3 = sregs.cr4 = 0;
 	sregs.efer = 0;
+	vm->sregs_synced = false;
 	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sregs) < 0) {
 		vmm_error_set(err, "KVM_SET_SREGS: %s", strerror(errno));
 		return -errno;
@@ -291,6 +292,7 @@ int vmm_cpu_settle(struct vmm *vm, unsigned *ioctls, struct vmm_error *err)
 	 * as KVM's documentation prescribes before saving state. */
 	run->immediate_exit = 1;
 	(*ioctls)++;
+	vm->sregs_synced = false;
 	rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);
 	e = errno;
 	/* Put back a kick that came meanwhile: its handler sets the flag
@@ -384,10 +386,10 @@ int vmm_step(struct vmm *vm, struct vmm_event *ev, struct vmm_error *err)
 	}
 	vm->halted = false;             /* entering the guest ends a halt */
 	if (vm->sync_regs)
-		run->kvm_valid_regs = KVM_SYNC_X86_REGS;
+		run->kvm_valid_regs = KVM_SYNC_X86_REGS | (vm->sync_sregs ? KVM_SYNC_X86_SREGS : 0);
 	tpr_to_cr8(vm);
 	vm->exit_unfinished = false;    /* this KVM_RUN finishes it */
-	vm->regs_synced = false;
+	vm->regs_synced = vm->sregs_synced = false;
 	rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);
 	{
 		int e = errno, prc = vmm_protect_after_entry(vm, rc < 0);
@@ -402,6 +404,7 @@ int vmm_step(struct vmm *vm, struct vmm_event *ev, struct vmm_error *err)
 	tpr_from_cr8(vm);
 	/* Only a KVM_RUN that returned is known to have stored them. */
 	vm->regs_synced = vm->sync_regs && rc >= 0;
+	vm->sregs_synced = vm->sync_sregs && rc >= 0;
 	if (rc < 0) {
 		if (errno == EINTR || errno == EAGAIN) {
 			ev->kind = VMM_EV_KICK;
@@ -567,12 +570,34 @@ static int get_msr(struct vmm *vm, uint32_t index, uint64_t *value)
 	return 0;
 }
 
+/* KVM_GET_SREGS, or the copy KVM synced into the run area at the exit. */
+static int get_kvm_sregs(struct vmm *vm, struct kvm_sregs *k)
+{
+	if (vm->sregs_synced) {
+		*k = vm->run->s.regs.sregs;
+		return 0;
+	}
+	return ioctl(vm->vcpu_fd, KVM_GET_SREGS, k) < 0 ? -errno : 0;
+}
+
 int vmm_get_sregs(struct vmm *vm, struct vmm_sregs *s)
 {
-	struct kvm_sregs k;
+	int rc = vmm_get_sregs_nomsr(vm, s);
 
-	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &k) < 0)
-		return -errno;
+	if (rc)
+		return rc;
+	if (get_msr(vm, MSR_KERNEL_GS_BASE, &s->kernel_gs_base) < 0)
+		s->kernel_gs_base = 0;
+	return 0;
+}
+
+int vmm_get_sregs_nomsr(struct vmm *vm, struct vmm_sregs *s)
+{
+	struct kvm_sregs k;
+	int rc = get_kvm_sregs(vm, &k);
+
+	if (rc)
+		return rc;
 	memset(s, 0, sizeof(*s));
 	seg_from_kvm(&s->cs, &k.cs), seg_from_kvm(&s->ds, &k.ds), seg_from_kvm(&s->es, &k.es);
 	seg_from_kvm(&s->fs, &k.fs), seg_from_kvm(&s->gs, &k.gs), seg_from_kvm(&s->ss, &k.ss);
@@ -581,8 +606,6 @@ int vmm_get_sregs(struct vmm *vm, struct vmm_sregs *s)
 	s->idt_base = k.idt.base, s->idt_limit = k.idt.limit;
 	s->cr0 = k.cr0, s->cr2 = k.cr2, s->cr3 = k.cr3, s->cr4 = k.cr4, s->cr8 = k.cr8;
 	s->efer = k.efer, s->apic_base = k.apic_base;
-	if (get_msr(vm, MSR_KERNEL_GS_BASE, &s->kernel_gs_base) < 0)
-		s->kernel_gs_base = 0;
 	return 0;
 }
 
@@ -599,6 +622,7 @@ int vmm_set_sregs(struct vmm *vm, const struct vmm_sregs *s)
 	k.idt.base = s->idt_base, k.idt.limit = s->idt_limit;
 	k.cr0 = s->cr0, k.cr2 = s->cr2, k.cr3 = s->cr3, k.cr4 = s->cr4, k.cr8 = s->cr8;
 	k.efer = s->efer;
+	vm->sregs_synced = false;
 	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &k) < 0)
 		return -errno;
 	return 0;
@@ -607,9 +631,10 @@ int vmm_set_sregs(struct vmm *vm, const struct vmm_sregs *s)
 int vmm_cpl(struct vmm *vm)
 {
 	struct kvm_sregs k;
+	int rc = get_kvm_sregs(vm, &k);
 
-	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &k) < 0)
-		return -errno;
+	if (rc)
+		return rc;
 	if (!(k.cr0 & 1))
 		return 0;       /* real mode */
 	return k.cs.selector & 3;

@@ -136,7 +136,7 @@ int vmm_cpu_state_set(struct vmm *vm, const struct vmm_cpu_state *cs, unsigned *
 	/* QEMU's order: XSAVE before the XCRs it depends on, the control
 	 * registers before the MSRs, the events last but for the debug
 	 * registers. */
-	vm->regs_synced = false;
+	vm->regs_synced = vm->sregs_synced = false;
 	if ((rc = vcpu_io(vm, KVM_SET_REGS, &c->regs, "KVM_SET_REGS", ioctls, err)) ||
 	    (rc = vcpu_io(vm, KVM_SET_XSAVE, &c->xsave, "KVM_SET_XSAVE", ioctls, err)) ||
 	    (rc = vcpu_io(vm, KVM_SET_XCRS, &c->xcrs, "KVM_SET_XCRS", ioctls, err)) ||

@@ -136,6 +136,11 @@ struct vmm {
 	 * set by a KVM_RUN that returned, cleared by anything that writes
 	 * them (KVM_SET_REGS) and before the next entry. */
 	bool regs_synced;
+	/* The same for the segment and control registers (KVM_SYNC_X86_SREGS,
+	 * when KVM offers it): vmm_cpl and vmm_get_sregs read them from there,
+	 * saving a KVM_GET_SREGS per raw unit of a stepped replay. Cleared by
+	 * KVM_SET_SREGS, a state restore and before the next entry. */
+	bool sync_sregs, sregs_synced;
 	bool user_msr;                  /* rdmsr/wrmsr of device MSRs come to us */
 	bool exit_unfinished;           /* a port/MMIO exit KVM finishes at the next KVM_RUN */
 	timer_t kick_timer;

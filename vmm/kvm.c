@@ -211,7 +211,12 @@ static int create_vcpu(struct vmm *vm, struct vmm_error *err)
 		vmm_error_set(err, "mmap of the vCPU run area: %s", strerror(e));
 		return -e;
 	}
-	vm->sync_regs = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) & KVM_SYNC_X86_REGS;
+	{
+		int sync = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
+
+		vm->sync_regs = sync > 0 && (sync & KVM_SYNC_X86_REGS);
+		vm->sync_sregs = vm->sync_regs && (sync & KVM_SYNC_X86_SREGS);
+	}
 	return 0;
 }
 
