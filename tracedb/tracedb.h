@@ -84,7 +84,8 @@ struct tracedb_pos {
 	uint64_t exits, steps;
 	const char *why;
 };
-#define TRACEDB_POS_NOT_COUNTED "not counted: indexed with --no-steps"
+#define TRACEDB_POS_NOT_COUNTED \
+	"not counted: indexed with --no-steps (or by rrvm capture or report); rrvm index DIR counts it"
 
 /* One injected interrupt (a row of `interrupts`). */
 struct tracedb_interrupt {
