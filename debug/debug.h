@@ -124,8 +124,8 @@ int debug_units_open(struct replay *r, const char *dir, struct debug **out) VMM_
 void debug_units_close(struct debug *d);
 /* One raw unit: 0 done; 1 the replay stopped instead (the end, a
  * divergence, Ctrl-C: *res says which); -EOPNOTSUPP the guest is in user
- * mode (CPL3), which this host cannot single-step (nothing ran); another
- * -errno. */
+ * mode (CPL3) or this unit is an iretq there, which this host cannot
+ * single-step (nothing ran); another -errno. */
 int debug_units_step(struct debug *d, struct replay_result *res) VMM_MUST_CHECK;
 
 #endif

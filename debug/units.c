@@ -44,19 +44,32 @@ void debug_units_close(struct debug *d)
 	debug_destroy(d);
 }
 
+/* Would this unit run guest user mode: the guest is at CPL3, or the unit
+ * is an iretq whose frame returns there? */
+static bool enters_user(struct debug *d, const struct vmm_regs *r)
+{
+	uint8_t insn[2];
+	uint64_t cs;
+
+	if (vmm_cpl(d->vm) == 3)
+		return true;
+	if (debug_read_mem_virt(d, r->rip, insn, 2) || insn[0] != 0x48 || insn[1] != 0xcf)
+		return false;
+	return debug_read_mem_virt(d, r->rsp + 8, &cs, 8) == 0 && (cs & 3) == 3;
+}
+
 int debug_units_step(struct debug *d, struct replay_result *res)
 {
 	struct gdb_stop stop;
 	struct vmm_regs r;
-	int rc;
+	int rc = vmm_get_regs(d->vm, &r);
 
-	/* This host cannot single-step guest user mode (PLATFORM.md): the
-	 * trap would go to the guest. */
-	if (!d->cpl3_traps && vmm_cpl(d->vm) == 3)
-		return -EOPNOTSUPP;
-	rc = vmm_get_regs(d->vm, &r);
 	if (rc)
 		return rc < 0 ? rc : -EIO;
+	/* This host cannot single-step guest user mode (PLATFORM.md): the
+	 * trap would go to the guest, and the replay would diverge. */
+	if (!d->cpl3_traps && enters_user(d, &r))
+		return -EOPNOTSUPP;
 	rc = debug_replay_step_raw(d, r.rip, &stop);
 	if (rc)
 		return rc;

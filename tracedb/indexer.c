@@ -151,7 +151,7 @@ static int count_interval(struct indexer *ix, struct replay_result *res)
 		}
 		rc = ix->opt->units->step(ix->uh, res);
 		if (rc == -EOPNOTSUPP) {
-			give_up(ix, "not counted: the guest ran in user mode (CPL3) %llu raw units "
+			give_up(ix, "not counted: the guest went to user mode (CPL3) %llu raw units "
 				"after the boundary of this exit, which this host cannot single-step",
 				(unsigned long long)ix->n);
 			rc = 0;
