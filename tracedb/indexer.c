@@ -45,6 +45,7 @@ struct indexer {
 	const char *why;
 	char whybuf[200];
 	struct tracedb_index_stats *st;
+	bool at_boundary;               /* no step since the last synchronous exit (or the start) */
 };
 
 static int m_irq_pending(void *ctx)
@@ -89,6 +90,7 @@ static void on_step(void *ctx, struct vmm *vm, const struct vmm_event *ev)
 	struct indexer *ix = ctx;
 
 	(void)vm;
+	ix->at_boundary = replay_event_is_sync(ev);
 	tracedb_obs_step(ix->obs, ev);
 	if (tracedb_obs_error(ix->obs))
 		replay_interrupt(ix->r);        /* no point replaying further */
@@ -138,7 +140,11 @@ static int count_interval(struct indexer *ix, struct replay_result *res)
 	ix->why = NULL;
 	ix->counting = true;
 	ix->st->unit_intervals++;
-	while (vmm_exits(vm) == ix->E && replay_async_ahead(ix->r)) {
+	/* Counted from anywhere else, S would be a guess. */
+	if (!ix->at_boundary)
+		give_up(ix, "not counted: the replay stopped for its search away from the "
+			"boundary of this exit", 0);
+	while (ix->counting && vmm_exits(vm) == ix->E && replay_async_ahead(ix->r)) {
 		if (ix->n >= max) {
 			give_up(ix, "not counted: more than %llu raw units after the boundary of "
 				"this exit", (unsigned long long)max);
@@ -293,7 +299,7 @@ int tracedb_index(const char *dir, const struct tracedb_index_options *o,
 		  struct tracedb_index_stats *st, struct tracedb_error *err)
 {
 	static const struct tracedb_index_options no_options;
-	struct indexer ix = { .opt = o ? o : &no_options, .st = st };
+	struct indexer ix = { .opt = o ? o : &no_options, .st = st, .at_boundary = true };
 	struct tracedb_writer *w = NULL;
 	struct introspect_symtab *syms = NULL;
 	struct replay_options ropt = { .output = { on_output, &ix } };
