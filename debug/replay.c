@@ -234,7 +234,8 @@ int debug_replay_step_raw(struct debug *d, uint64_t skip_at, struct gdb_stop *st
 	if (rc)
 		return rc < 0 ? rc : -EIO;
 	/* One read of the instruction for both questions (each read walks
-	 * the page tables from the control registers: vCPU ioctls). An
+	 * the page tables; a raw unit should cost its KVM_RUN and little
+	 * more: the trace database steps hundreds of thousands). An
 	 * instruction at the end of a mapping reads its first byte alone. */
 	if (debug_read_mem_virt(d, r.rip, insn, 2) && debug_read_mem_virt(d, r.rip, insn, 1))
 		insn[0] = 0;
