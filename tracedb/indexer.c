@@ -72,7 +72,10 @@ static int m_where(void *ctx, bool unit_start, struct replay_pos *p, const char 
 	struct vmm *vm = replay_vm(ix->r);
 	struct vmm_regs r;
 
-	if (!ix->counting || vmm_exits(vm) != ix->E) {
+	/* The start of the unit being stepped is E+n wherever the unit ends
+	 * (an entry whose handler could not be found runs on to the next
+	 * exit); a state now is known only before the next exit. */
+	if (!ix->counting || (!unit_start && vmm_exits(vm) != ix->E)) {
 		*why = !ix->uh ? NULL : ix->why ? ix->why : "not counted: not reached by stepping "
 			"from the boundary of its exit";
 		return -1;
