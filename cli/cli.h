@@ -90,6 +90,10 @@ int cli_outfile_commit(struct cli_outfile *o) __attribute__((warn_unused_result)
 /* Drop the temporary file (on an error while writing it). */
 void cli_outfile_abort(struct cli_outfile *o);
 
+/* The raw units rrvm index counts positions with (index_units.c). */
+struct tracedb_units;
+extern const struct tracedb_units cli_index_units;
+
 int cli_cmd_run(int argc, char **argv);
 int cli_cmd_doctor(int argc, char **argv);
 int cli_cmd_record(int argc, char **argv);

@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,6 +42,11 @@ static void usage(void)
 	       "Options:\n"
 	       "  -f, --force     also replace a DIR/trace.db that is not an rrvm trace database\n"
 	       "      --stats     print insertion statistics (rows, rates, bytes per row)\n"
+	       "      --no-steps  do not count the raw units to asynchronous points: their\n"
+	       "                  rows get a NULL pos (faster on guests that run long\n"
+	       "                  stretches without exits; see README, Positions)\n"
+	       "      --max-steps N  give up counting after N raw units from one exit (default\n"
+	       "                  1000000); those rows get a NULL pos and say so\n"
 	       "  -q, --quiet     no progress bar and no summary\n"
 	       "  -h, --help      show this help and exit\n\n"
 	       "A progress bar (position, rate, time left) is drawn on stderr when it is a\n"
@@ -83,12 +89,14 @@ static void draw(void *ctx, uint64_t pos, uint64_t total)
 
 int cli_cmd_index(int argc, char **argv)
 {
-	enum { OPT_STATS = 1000 };
+	enum { OPT_STATS = 1000, OPT_NO_STEPS, OPT_MAX_STEPS };
 	static const struct option longopts[] = {
 		{ "force", no_argument, 0, 'f' }, { "stats", no_argument, 0, OPT_STATS },
-		{ "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
+		{ "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' },
+		{ "no-steps", no_argument, 0, OPT_NO_STEPS },
+		{ "max-steps", required_argument, 0, OPT_MAX_STEPS }, { 0, 0, 0, 0 }
 	};
-	struct tracedb_index_options opt = { 0 };
+	struct tracedb_index_options opt = { .units = &cli_index_units };
 	struct tracedb_index_stats st;
 	struct tracedb_error err = { "" };
 	struct progress prog = { 0 };
@@ -110,6 +118,19 @@ int cli_cmd_index(int argc, char **argv)
 		case OPT_STATS:
 			stats = true;
 			break;
+		case OPT_NO_STEPS:
+			opt.units = NULL;
+			break;
+		case OPT_MAX_STEPS: {
+			char *end;
+
+			errno = 0;
+			opt.units_max = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' || !opt.units_max)
+				return cli_usage_error("index", "--max-steps: '%s' is not a number of "
+						       "raw units (1 or more)", optarg);
+			break;
+		}
 		default:
 			return cli_usage_error("index", "bad option");
 		}
@@ -144,11 +165,13 @@ int cli_cmd_index(int argc, char **argv)
 		double ins = (double)st.writer.insert_ns / 1e9, all = (double)st.total_ns / 1e9;
 		fprintf(stderr, "stats: rows=%" PRIu64 " exits=%" PRIu64 " insert_s=%.3f finish_s=%.3f "
 			"total_s=%.3f db_bytes=%" PRIu64 " insert_rows_per_s=%.0f bytes_per_row=%.1f "
-			"overall_rows_per_s=%.0f\n", st.writer.rows, st.exits, ins,
+			"overall_rows_per_s=%.0f units=%" PRIu64 " unit_intervals=%" PRIu64
+			" units_given_up=%" PRIu64 "\n", st.writer.rows, st.exits, ins,
 			(double)st.writer.finish_ns / 1e9, all, st.db_bytes,
 			ins > 0 ? (double)st.writer.rows / ins : 0,
 			st.writer.rows ? (double)st.db_bytes / (double)st.writer.rows : 0,
-			all > 0 ? (double)st.writer.rows / all : 0);
+			all > 0 ? (double)st.writer.rows / all : 0, st.units, st.unit_intervals,
+			st.units_given_up);
 	}
 	return 0;
 }

@@ -117,4 +117,15 @@ int debug_replay_goto(struct debug *d, const char *pos) VMM_MUST_CHECK;
 int debug_replay_describe(struct debug *d, char *buf, size_t len) VMM_MUST_CHECK;
 void debug_replay_result(struct debug *d, struct replay_result *res);
 
+/* ---- raw units without gdb (units.c: the trace database's counter) ------
+ * A core over the open replay r of dir (r stays the caller's) that steps
+ * raw units exactly as goto counts them. */
+int debug_units_open(struct replay *r, const char *dir, struct debug **out) VMM_MUST_CHECK;
+void debug_units_close(struct debug *d);
+/* One raw unit: 0 done; 1 the replay stopped instead (the end, a
+ * divergence, Ctrl-C: *res says which); -EOPNOTSUPP the guest is in user
+ * mode (CPL3) or this unit is an iretq there, which this host cannot
+ * single-step (nothing ran); another -errno. */
+int debug_units_step(struct debug *d, struct replay_result *res) VMM_MUST_CHECK;
+
 #endif

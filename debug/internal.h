@@ -284,11 +284,12 @@ void debug_remove_all(struct debug *d);
  * once when the vCPU resumes on it); UINT64_MAX skips nothing. */
 void debug_regs_for(const struct debug *d, uint64_t skip_at, bool single_step,
 		    struct vmm_debug *dbg);
-/* A single step from r over an iretq also stops at the address it
- * returns to (this backend reports the step one instruction late): an
- * instruction breakpoint there in a slot of dbg gdb left free. */
+/* A single step from r over an iretq (insn: the two bytes at r->rip)
+ * also stops at the address it returns to (this backend reports the step
+ * one instruction late): an instruction breakpoint there in a slot of dbg
+ * gdb left free. */
 void debug_step_stops_after_iretq(struct debug *d, const struct vmm_regs *r,
-				  struct vmm_debug *dbg);
+				  const uint8_t insn[2], struct vmm_debug *dbg);
 /* A breakpoint (hardware, or a planted int3) at rip? */
 bool debug_bp_at(struct debug *d, uint64_t rip);
 /* Put back (lift = true) or re-plant the original bytes under our int3s

@@ -227,6 +227,7 @@ static int step_vcpu(struct debug *d, bool irqs, uint64_t skip_at, struct gdb_st
 	struct vmm_live_result res = { .reason = VMM_STOP_DEBUG };
 	struct vmm_error err = { "" };
 	struct vmm_regs r;
+	uint8_t insn[2];
 	bool io = false, at_hlt;
 	int rc, slot;
 
@@ -266,8 +267,8 @@ static int step_vcpu(struct debug *d, bool irqs, uint64_t skip_at, struct gdb_st
 		 * injection until its single-step exit. */
 		vmm_set_inject_mode(d->vm, irqs && !io ? VMM_INJECT_NOW_ONLY : VMM_INJECT_HOLD);
 		debug_regs_for(d, skip_at, !at_hlt || io, &dbg);
-		if (!io)
-			debug_step_stops_after_iretq(d, &r, &dbg);
+		if (!io && debug_read_mem_virt(d, r.rip, insn, 2) == 0)
+			debug_step_stops_after_iretq(d, &r, insn, &dbg);
 		if (d->queued_vector >= 0 || vmm_can_inject(d->vm)) {
 			int vector = d->queued_vector >= 0 ? d->queued_vector : vmm_irq_pending(d->vm);
 

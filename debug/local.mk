@@ -7,7 +7,7 @@ debug_libdebug_a_SOURCES = \
 	debug/debug.h debug/internal.h \
 	debug/target.c debug/regs.c debug/bp.c debug/monitor.c debug/ptdiff.c \
 	debug/live.c debug/replay.c debug/timeline.c debug/rstep.c debug/rcont.c \
-	debug/wp.c debug/tlpolicy.c
+	debug/wp.c debug/tlpolicy.c debug/units.c
 
 # The interrupt-aware step's breakpoint swap (vmm), without KVM.
 check_PROGRAMS += tests/unit/debug_step_test

@@ -201,16 +201,23 @@ static bool plain_step(const struct gdb_stop *stop)
  */
 int debug_replay_step_raw(struct debug *d, uint64_t skip_at, struct gdb_stop *stop)
 {
+	uint8_t insn[2] = { 0, 0 };
 	struct vmm_regs r;
 	int rc = vmm_get_regs(d->vm, &r);
 
 	if (rc)
 		return rc < 0 ? rc : -EIO;
-	if (!debug_at_hlt(d, r.rip)) {
+	/* One read of the instruction for both questions (each read walks
+	 * the page tables; a raw unit should cost its KVM_RUN and little
+	 * more: the trace database steps hundreds of thousands). An
+	 * instruction at the end of a mapping reads its first byte alone. */
+	if (debug_read_mem_virt(d, r.rip, insn, 2) && debug_read_mem_virt(d, r.rip, insn, 1))
+		insn[0] = 0;
+	if (insn[0] != DEBUG_HLT) {
 		struct vmm_debug dbg;
 
 		debug_regs_for(d, skip_at, true, &dbg);
-		debug_step_stops_after_iretq(d, &r, &dbg);
+		debug_step_stops_after_iretq(d, &r, insn, &dbg);
 		rc = set_dbg(d, &dbg);
 		return rc ? rc : run(d, true, stop);
 	}

@@ -126,9 +126,8 @@ static int get_cpu(struct introspect_view *v, struct introspect_cpu *cpu, struct
 	struct vmm_sregs tmp;
 	int rc;
 
-	if (!sr)
-		sr = &tmp;
-	rc = vmm_get_sregs(v->vm, sr);
+	/* A walk needs only the control registers: no MSR read. */
+	rc = sr ? vmm_get_sregs(v->vm, sr) : vmm_get_sregs_nomsr(v->vm, sr = &tmp);
 	if (rc)
 		return rc;
 	memset(cpu, 0, sizeof(*cpu));

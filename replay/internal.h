@@ -150,6 +150,9 @@ struct replay {
 	int (*symbolize)(void *ctx, uint64_t addr, char *buf, size_t len);
 	void *symbolize_ctx;
 	uint64_t stop_at;
+	/* replay_stop_before_search: one stop, at the boundary where the
+	 * search for an asynchronous point would begin. */
+	bool stop_before_search;
 	struct vmm_debug user_dbg;
 	struct vmm_debug applied;
 	bool applied_valid;

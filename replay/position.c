@@ -1,9 +1,8 @@
 /*
  * position.c — positions in a recording, written and read one way
  * everywhere (replay.h, "positions"): the debugger's monitor commands,
- * `rrvm replay --goto`, pt-diff, the replay's divergence messages. The
- * trace database's `position` column holds the E of this form (its rows
- * are at or after the boundary of exit E).
+ * `rrvm replay --goto`, pt-diff, the replay's divergence messages, and
+ * the trace database's `pos` column (its numeric `position` is the E).
  */
 #include <errno.h>
 #include <inttypes.h>

@@ -246,6 +246,19 @@ int replay_run(struct replay *r, struct replay_result *res) VMM_MUST_CHECK;
  * `exits` synchronous exits (right after that exit, before any poll there).
  * UINT64_MAX (the default) for never. */
 void replay_stop_at(struct replay *r, uint64_t exits);
+/*
+ * Make replay_run return REPLAY_STOP_POSITION once, right before it would
+ * begin the search for the next asynchronous point of the log (at the
+ * boundary after that point's exit, the polls logged there done): the
+ * trace database counts the raw units from there to the point (false:
+ * no such stop, the default). The setting is dropped when it stops.
+ */
+void replay_stop_before_search(struct replay *r, bool on);
+/* Will the replay, before the next synchronous exit, still find an
+ * asynchronous point of the log or inject a logged interrupt (it is
+ * searching, or the next event is a POLL_ASYNC or INJECT at the current
+ * exit count)? */
+bool replay_async_ahead(struct replay *r);
 /* Make a running replay_run return REPLAY_STOP_INTERRUPTED (any thread). */
 void replay_interrupt(struct replay *r);
 void replay_get_stats(const struct replay *r, struct replay_stats *st);

@@ -478,6 +478,33 @@ static void on_debug(struct replay *r, const struct vmm_event *ev)
 	stop(r, REPLAY_STOP_DEBUG, "debug stop at rip 0x%" PRIx64, ev->u.debug.pc);
 }
 
+/* replay_stop_before_search: stop here, once. */
+static bool stop_for_search(struct replay *r)
+{
+	if (!r->stop_before_search)
+		return false;
+	r->stop_before_search = false;
+	stop(r, REPLAY_STOP_POSITION, "at exit %" PRIu64 ", before the search for an asynchronous "
+	     "point", now_exits(r));
+	return true;
+}
+
+void replay_stop_before_search(struct replay *r, bool on)
+{
+	r->stop_before_search = on;
+}
+
+bool replay_async_ahead(struct replay *r)
+{
+	const struct replay_event *e;
+
+	if (r->searching)
+		return true;
+	e = replay_q_peek(r);
+	return e && ((e->type == REPLAY_EV_POLL_ASYNC && e->poll_async.exits == now_exits(r)) ||
+		     (e->type == REPLAY_EV_INJECT && e->inject.exits == now_exits(r)));
+}
+
 int replay_run(struct replay *r, struct replay_result *res)
 {
 	struct vmm_error err = { "" };
@@ -526,15 +553,21 @@ int replay_run(struct replay *r, struct replay_result *res)
 				do_poll(r);
 				continue;
 			}
-			if (now_exits(r) == at && !r->searching)
+			if (now_exits(r) == at && !r->searching) {
+				if (stop_for_search(r))
+					break;
 				search_begin(r, e);
+			}
 		} else if (e->type == REPLAY_EV_INJECT && !r->searching) {
 			/* The recording may have been kicked right after this
 			 * injection: arm the search before the entry that injects. */
 			const struct replay_event *after = replay_q_peek_at(r, 1);
 			if (after && after->type == REPLAY_EV_POLL_ASYNC &&
-			    after->poll_async.exits == now_exits(r))
+			    after->poll_async.exits == now_exits(r)) {
+				if (stop_for_search(r))
+					break;
 				search_begin(r, after);
+			}
 		} else if (e->type == REPLAY_EV_END && stopped_from_outside(e->end.reason) &&
 			   now_exits(r) >= e->end.exits) {
 			finish_cut(r, e);

@@ -7,6 +7,15 @@
  * is fsynced: whatever kills the indexer (SIGKILL, a full disk, a replay
  * that diverges), DIR/trace.db is either the previous complete database
  * or the new complete one, never a prefix.
+ *
+ * Positions. With raw units to count with (tracedb_index_options.units),
+ * the replay runs freely up to the boundary where the search for each
+ * asynchronous point of the log would begin (replay_stop_before_search),
+ * then steps raw units from there, counting, until the points and
+ * injections logged before the next exit are behind it; so each of them
+ * gets its position EXITS+STEPS as goto reaches it. An interval that
+ * cannot be counted (user mode on a host that cannot step it, more than
+ * units_max units) is run through freely and its rows say why.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +35,17 @@ struct indexer {
 	struct replay *r;
 	const struct tracedb_index_options *opt;
 	uint64_t total, steps;
+	/* Counting raw units from the boundary after exit E (n done so far;
+	 * regs where the current one started). why: the reason positions of
+	 * the interval are not known, or NULL. */
+	void *uh;
+	bool counting;
+	uint64_t E, n;
+	struct vmm_regs unit_regs;
+	const char *why;
+	char whybuf[200];
+	struct tracedb_index_stats *st;
+	bool at_boundary;               /* no step since the last synchronous exit (or the start) */
 };
 
 static int m_irq_pending(void *ctx)
@@ -46,11 +66,34 @@ static bool m_guest_if(void *ctx)
 	return vmm_guest_if(replay_vm(ix->r));
 }
 
+static int m_where(void *ctx, bool unit_start, struct replay_pos *p, const char **why)
+{
+	struct indexer *ix = ctx;
+	struct vmm *vm = replay_vm(ix->r);
+	struct vmm_regs r;
+
+	/* The start of the unit being stepped is E+n wherever the unit ends
+	 * (an entry whose handler could not be found runs on to the next
+	 * exit); a state now is known only before the next exit. */
+	if (!ix->counting || (!unit_start && vmm_exits(vm) != ix->E)) {
+		*why = !ix->uh ? NULL : ix->why ? ix->why : "not counted: not reached by stepping "
+			"from the boundary of its exit";
+		return -1;
+	}
+	*p = (struct replay_pos){ ix->E, ix->n };
+	/* Within a unit the state is its start until the unit's work is done
+	 * (a search hit before the instruction ran), then its end. */
+	if (!unit_start && (vmm_get_regs(vm, &r) || memcmp(&r, &ix->unit_regs, sizeof(r))))
+		p->steps++;
+	return 0;
+}
+
 static void on_step(void *ctx, struct vmm *vm, const struct vmm_event *ev)
 {
 	struct indexer *ix = ctx;
 
 	(void)vm;
+	ix->at_boundary = replay_event_is_sync(ev);
 	tracedb_obs_step(ix->obs, ev);
 	if (tracedb_obs_error(ix->obs))
 		replay_interrupt(ix->r);        /* no point replaying further */
@@ -73,6 +116,96 @@ static void on_output(void *ctx, enum vmm_output_stream stream, const uint8_t *b
 	 * practice: the guest has not run yet). */
 	if (ix->obs)
 		tracedb_obs_output(ix->obs, stream, buf, len);
+}
+
+/* The interval of exit E cannot be counted (from unit n on): its rows say why. */
+static void give_up(struct indexer *ix, const char *fmt, unsigned long long a)
+{
+	snprintf(ix->whybuf, sizeof(ix->whybuf), fmt, a);
+	ix->why = ix->whybuf;
+	ix->counting = false;
+	ix->st->units_given_up++;
+}
+
+/*
+ * Step raw units from the boundary after exit E (where the replay
+ * stands) while asynchronous points or injections logged before the next
+ * exit are ahead. 0 and the replay goes on; 1 it stopped (*res); -errno.
+ */
+static int count_interval(struct indexer *ix, struct replay_result *res)
+{
+	struct vmm *vm = replay_vm(ix->r);
+	uint64_t max = ix->opt->units_max ? ix->opt->units_max : TRACEDB_UNITS_MAX;
+	int rc = 0;
+
+	ix->E = vmm_exits(vm);
+	ix->n = 0;
+	ix->why = NULL;
+	ix->counting = true;
+	ix->st->unit_intervals++;
+	/* Counted from anywhere else, S would be a guess. */
+	if (!ix->at_boundary)
+		give_up(ix, "not counted: the replay stopped for its search away from the "
+			"boundary of this exit", 0);
+	while (ix->counting && vmm_exits(vm) == ix->E && replay_async_ahead(ix->r)) {
+		if (ix->n >= max) {
+			give_up(ix, "not counted: more than %llu raw units after the boundary of "
+				"this exit", (unsigned long long)max);
+			break;
+		}
+		rc = vmm_get_regs(vm, &ix->unit_regs);
+		if (rc) {
+			rc = rc < 0 ? rc : -EIO;
+			break;
+		}
+		rc = ix->opt->units->step(ix->uh, res);
+		if (rc == -EOPNOTSUPP) {
+			give_up(ix, "not counted: the guest went to user mode (CPL3) %llu raw units "
+				"after the boundary of this exit, which this host cannot single-step",
+				(unsigned long long)ix->n);
+			rc = 0;
+			break;
+		}
+		if (rc)
+			break;
+		ix->n++;
+		ix->st->units++;
+	}
+	ix->counting = false;
+	/* The units single-step: the replay runs freely again. */
+	if (rc != 1 && replay_set_debug(ix->r, &(struct vmm_debug){ 0 }) && !rc)
+		rc = -EIO;
+	return rc;
+}
+
+/* Replay to the end, counting the units to every asynchronous point. */
+static int run_counting(struct indexer *ix, struct replay_result *res)
+{
+	for (;;) {
+		int rc;
+
+		replay_stop_before_search(ix->r, true);
+		if (replay_run(ix->r, res))
+			return -EIO;
+		if (res->stop != REPLAY_STOP_POSITION)
+			return 0;
+		rc = count_interval(ix, res);
+		if (rc == 1)
+			return 0;
+		if (rc)
+			return rc;
+		if (!ix->why)
+			continue;
+		/* Given up: on freely to the next boundary, where a search
+		 * may be stopped for again. */
+		replay_stop_before_search(ix->r, false);
+		replay_stop_at(ix->r, ix->E + 1);
+		if (replay_run(ix->r, res))
+			return -EIO;
+		ix->why = NULL;
+		if (res->stop != REPLAY_STOP_POSITION)
+			return 0;
+	}
 }
 
 /* The manifest's "key: value" lines as recording rows, values decoded. */
@@ -169,7 +302,7 @@ int tracedb_index(const char *dir, const struct tracedb_index_options *o,
 		  struct tracedb_index_stats *st, struct tracedb_error *err)
 {
 	static const struct tracedb_index_options no_options;
-	struct indexer ix = { .opt = o ? o : &no_options };
+	struct indexer ix = { .opt = o ? o : &no_options, .st = st, .at_boundary = true };
 	struct tracedb_writer *w = NULL;
 	struct introspect_symtab *syms = NULL;
 	struct replay_options ropt = { .output = { on_output, &ix } };
@@ -218,7 +351,7 @@ int tracedb_index(const char *dir, const struct tracedb_index_options *o,
 	if (rc)
 		goto out;
 	{
-		struct tracedb_machine m = { m_irq_pending, m_cpl, m_guest_if, &ix };
+		struct tracedb_machine m = { m_irq_pending, m_cpl, m_guest_if, &ix, m_where };
 		if (tracedb_obs_create(w, syms, &m, &ix.obs)) {
 			rc = -ENOMEM;
 			tracedb_error_set(err, "out of memory");
@@ -234,8 +367,14 @@ int tracedb_index(const char *dir, const struct tracedb_index_options *o,
 		goto out;
 	}
 	replay_set_observer(ix.r, &(struct replay_observer){ &ix, on_step, on_log });
-	if (replay_run(ix.r, &res)) {
-		tracedb_error_set(err, "%s: replay failed: %s", dir, res.msg);
+	if (ix.opt->units && (rc = ix.opt->units->open(ix.r, dir, &ix.uh))) {
+		tracedb_error_set(err, "%s: cannot step the replay to count positions: %s", dir,
+				  strerror(-rc));
+		goto out;
+	}
+	rc = ix.uh ? run_counting(&ix, &res) : replay_run(ix.r, &res) ? -EIO : 0;
+	if (rc) {
+		tracedb_error_set(err, "%s: replay failed: %s", dir, res.msg[0] ? res.msg : strerror(-rc));
 		rc = -EIO;
 		goto out;
 	}
@@ -289,6 +428,8 @@ out:
 		unlink(partial);
 	tracedb_writer_free(w);
 	tracedb_obs_free(ix.obs);
+	if (ix.uh)
+		ix.opt->units->close(ix.uh);
 	replay_close(ix.r);
 	introspect_symtab_free(syms);
 	close(lock);            /* releases the lock */

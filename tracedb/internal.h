@@ -51,6 +51,11 @@ struct tracedb_machine {
 	int (*cpl)(void *ctx);          /* vmm_cpl: 0-3 or -errno */
 	bool (*guest_if)(void *ctx);    /* vmm_guest_if: RFLAGS.IF at the last exit */
 	void *ctx;
+	/* The full position of the machine's state now (unit_start: of the
+	 * state the raw unit being stepped started from), where the indexer
+	 * counts units: 0, or -1 with *why (NULL: not counted at all). NULL:
+	 * never counted. */
+	int (*where)(void *ctx, bool unit_start, struct replay_pos *p, const char **why);
 };
 
 struct tracedb_obs_counts {

@@ -17,8 +17,10 @@ tests_unit_tracedb_query_test_LDADD = $(tracedb_test_libs)
 tests_unit_tracedb_observe_test_LDADD = $(tracedb_test_libs)
 tests_unit_tracedb_memory_test_LDADD = $(tracedb_test_libs)
 
-TESTS += tests/integration/tracedb.sh tests/integration/tracedb_robust.sh
+TESTS += tests/integration/tracedb.sh tests/integration/tracedb_robust.sh \
+	tests/integration/tracedb_pos.sh
 EXTRA_DIST += tests/integration/tracedb.sh tests/integration/tracedb_robust.sh \
+	tests/integration/tracedb_pos.sh \
 	tests/integration/tracedb_lib.sh
 
 noinst_PROGRAMS += tests/bench/tracedb_bench

@@ -19,6 +19,13 @@
  * point without taking it — interrupts disabled (IF=0), in practice —
  * instead of taking it on the first entry after it was raised.
  *
+ * Full positions (pos). Everything at a synchronous exit is at that
+ * exit's boundary. An injection right after one is too; so is a clock
+ * value a device model read while serving exit N (consumed while the
+ * count is still N - 1: its pos is N). An asynchronous poll, what it read
+ * and an injection after it are where the indexer's count of raw units
+ * says (tracedb_machine.where), or unknown with the reason.
+ *
  * The replay gives no callback between a poll and the next entry, so an
  * interrupt seen pending after step n, with a poll before step n, is
  * attributed to that poll when the guest could not take interrupts on
@@ -70,6 +77,9 @@ struct tracedb_obs {
 
 	uint64_t steps, prev_rip;
 	bool prev_if;
+	bool prev_sync;                 /* the last step was a synchronous exit (or none yet) */
+	uint64_t prev_sync_exits;
+	struct tracedb_pos poll_at;     /* the full position of the last poll */
 	bool poll_since_step;           /* a poll came after the last step */
 	uint64_t poll_pos;
 	bool poll_clock_wanted, have_poll_clock;
@@ -98,6 +108,7 @@ int tracedb_obs_create(struct tracedb_writer *w, const struct introspect_symtab 
 	o->w = w;
 	o->syms = syms;
 	o->m = *m;
+	o->prev_sync = true;            /* the start is the boundary of exit 0 */
 	*out = o;
 	return 0;
 }
@@ -140,6 +151,29 @@ static const char *symbol_at(struct tracedb_obs *o, uint64_t rip)
 	return s->name;
 }
 
+/* Where the machine is (unit_start: where the unit being stepped began),
+ * from the indexer's count. */
+static void where(struct tracedb_obs *o, bool unit_start, struct tracedb_pos *p)
+{
+	struct replay_pos rp;
+	const char *why = NULL;
+
+	if (o->m.where && o->m.where(o->m.ctx, unit_start, &rp, &why) == 0)
+		*p = (struct tracedb_pos){ .known = true, .exits = rp.exits, .steps = rp.steps };
+	else
+		*p = (struct tracedb_pos){ .known = false, .exits = p->exits, .why = why };
+}
+
+/* An injection at exit count `exits` happened on an entry: the state
+ * before it is the boundary when nothing ran since that exit. */
+static void inject_pos(struct tracedb_obs *o, uint64_t exits, struct tracedb_pos *p)
+{
+	if (o->prev_sync && o->prev_sync_exits == exits)
+		*p = (struct tracedb_pos){ .known = true, .exits = exits };
+	else
+		where(o, true, p);
+}
+
 static void put_interrupt(struct tracedb_obs *o, const struct vmm_event *ev)
 {
 	struct tracedb_interrupt row = { 0 };
@@ -152,6 +186,7 @@ static void put_interrupt(struct tracedb_obs *o, const struct vmm_event *ev)
 	row.cpl = o->cpl_valid ? o->cpl : -1;
 	row.source = ev->injected_source;
 	row.detail = ev->injected_detail;
+	inject_pos(o, row.position, &row.pos);
 	if (r->valid) {
 		row.raised_position = r->position;
 		row.deferred = r->step + 1 < o->steps;
@@ -340,20 +375,48 @@ void tracedb_obs_step(struct tracedb_obs *o, const struct vmm_event *ev)
 	o->prev_rip = ev->rip;
 	note_pending(o, ev);
 	o->prev_if = o->m.guest_if(o->m.ctx);
+	o->prev_sync = replay_event_is_sync(ev);
+	o->prev_sync_exits = ev->exits;
 	o->poll_since_step = false;
 	o->poll_clock_wanted = false;
 }
 
 void tracedb_obs_log(struct tracedb_obs *o, const struct replay_event *ev, uint64_t exits)
 {
+	struct tracedb_pos at = { .known = true, .exits = exits };
+
 	if (o->error)
 		return;
+	/* The numeric position is pos's EXITS (also where pos is unknown),
+	 * whenever the replay happened to consume the event: the same rows
+	 * whether or not units were counted. */
+	switch (ev->type) {
+	case REPLAY_EV_POLL_REGS:       /* folded into the POLL_ASYNC it precedes */
+	case REPLAY_EV_POLL_ASYNC:
+		where(o, false, &at);
+		break;
+	case REPLAY_EV_CLOCK:
+	case REPLAY_EV_SERIAL_IN:
+		if (o->poll_since_step)
+			at = o->poll_at;
+		else if (ev->type == REPLAY_EV_CLOCK)
+			at.exits = exits + 1;   /* a device serving the exit in progress */
+		break;
+	case REPLAY_EV_INJECT:
+		inject_pos(o, ev->inject.exits, &at);
+		at.exits = ev->inject.exits;
+		break;
+	default:
+		break;
+	}
+	exits = at.exits;
 	replay_event_format(o->detail, sizeof(o->detail), ev);
-	check(o, tracedb_put_event(o->w, o->seq++, exits, replay_event_type_name(ev->type), o->detail));
+	check(o, tracedb_put_event(o->w, o->seq++, exits, &at, replay_event_type_name(ev->type),
+				   o->detail));
 	o->counts.events++;
 	switch (ev->type) {
 	case REPLAY_EV_CLOCK:
-		check(o, tracedb_put_clock(o->w, exits, ev->clock.kind, ev->clock.value));
+		check(o, tracedb_put_clock(o->w, exits, &at, ev->clock.kind, ev->clock.value));
 		o->counts.clock_reads++;
 		/* A poll reads the monotonic clock once, first. */
 		if (o->poll_clock_wanted && ev->clock.kind == REPLAY_CLOCK_MONOTONIC) {
@@ -363,7 +426,8 @@ void tracedb_obs_log(struct tracedb_obs *o, const struct replay_event *ev, uint6
 		}
 		break;
 	case REPLAY_EV_SERIAL_IN:
-		check(o, tracedb_put_serial_input(o->w, exits, ev->serial_in.data, ev->serial_in.len));
+		check(o, tracedb_put_serial_input(o->w, exits, &at, ev->serial_in.data,
+						  ev->serial_in.len));
 		o->counts.serial_inputs++;
 		break;
 	case REPLAY_EV_POLL_ASYNC:
@@ -372,6 +436,7 @@ void tracedb_obs_log(struct tracedb_obs *o, const struct replay_event *ev, uint6
 	case REPLAY_EV_POLL_SYNC:
 		o->poll_since_step = true;
 		o->poll_pos = exits;
+		o->poll_at = at;
 		o->poll_clock_wanted = true;
 		o->have_poll_clock = false;
 		o->cpl = o->m.cpl(o->m.ctx);

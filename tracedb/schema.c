@@ -34,7 +34,9 @@ const char tracedb_schema_tables[] =
 	"  size INTEGER NOT NULL,\n"
 	"  value INTEGER NOT NULL,\n"
 	"  rip INTEGER NOT NULL,\n"
-	"  symbol TEXT);\n"
+	"  symbol TEXT,\n"
+	/* An exit's full position is its boundary: the count alone. */
+	"  pos TEXT GENERATED ALWAYS AS (CAST(position AS TEXT)) VIRTUAL);\n"
 	"CREATE TABLE interrupts(\n"
 	"  id INTEGER PRIMARY KEY,\n"
 	"  position INTEGER NOT NULL,\n"
@@ -47,32 +49,42 @@ const char tracedb_schema_tables[] =
 	"  raised_position INTEGER NOT NULL,\n"
 	"  clock_ns INTEGER,\n"
 	"  source TEXT,\n"
-	"  pin INTEGER);\n"
+	"  pin INTEGER,\n"
+	"  pos TEXT,\n"
+	"  pos_note TEXT);\n"
 	"CREATE TABLE serial(\n"
 	"  id INTEGER PRIMARY KEY,\n"
 	"  position INTEGER NOT NULL,\n"
 	"  start_position INTEGER NOT NULL,\n"
 	"  stream TEXT NOT NULL,\n"
-	"  text TEXT NOT NULL);\n"
+	"  text TEXT NOT NULL,\n"
+	"  pos TEXT GENERATED ALWAYS AS (CAST(position AS TEXT)) VIRTUAL);\n"
 	"CREATE TABLE annotations(\n"
 	"  id INTEGER PRIMARY KEY,\n"
 	"  position INTEGER NOT NULL,\n"
-	"  text TEXT NOT NULL);\n"
+	"  text TEXT NOT NULL,\n"
+	"  pos TEXT GENERATED ALWAYS AS (CAST(position AS TEXT)) VIRTUAL);\n"
 	"CREATE TABLE clock_reads(\n"
 	"  id INTEGER PRIMARY KEY,\n"
 	"  position INTEGER NOT NULL,\n"
 	"  clock TEXT NOT NULL,\n"
-	"  value_ns INTEGER NOT NULL);\n"
+	"  value_ns INTEGER NOT NULL,\n"
+	"  pos TEXT,\n"
+	"  pos_note TEXT);\n"
 	"CREATE TABLE serial_input(\n"
 	"  id INTEGER PRIMARY KEY,\n"
 	"  position INTEGER NOT NULL,\n"
 	"  data BLOB NOT NULL,\n"
-	"  text TEXT NOT NULL);\n"
+	"  text TEXT NOT NULL,\n"
+	"  pos TEXT,\n"
+	"  pos_note TEXT);\n"
 	"CREATE TABLE events(\n"
 	"  seq INTEGER PRIMARY KEY,\n"
 	"  position INTEGER NOT NULL,\n"
 	"  type TEXT NOT NULL,\n"
-	"  detail TEXT NOT NULL);\n"
+	"  detail TEXT NOT NULL,\n"
+	"  pos TEXT,\n"
+	"  pos_note TEXT);\n"
 	"CREATE TABLE symbols(\n"
 	"  id INTEGER PRIMARY KEY,\n"
 	"  name TEXT NOT NULL,\n"
@@ -91,11 +103,11 @@ const char tracedb_schema_tables[] =
 	"                      ELSE '' END\n"                                           \
 	"              || CASE WHEN size > 0 OR kind = 'debug_exit'\n"                  \
 	"                      THEN printf(' value 0x%x', value) ELSE '' END AS detail,\n" \
-	"         rip, symbol FROM exits"
+	"         rip, symbol, pos FROM exits"
 #define TIMELINE_SERIAL                                                                 \
-	"SELECT position, 1, 'serial', stream || ': ' || text, NULL, NULL FROM serial"
+	"SELECT position, 1, 'serial', stream || ': ' || text, NULL, NULL, pos FROM serial"
 #define TIMELINE_ANNOTATIONS                                                            \
-	"SELECT position, 1, 'annotation', text, NULL, NULL FROM annotations"
+	"SELECT position, 1, 'annotation', text, NULL, NULL, pos FROM annotations"
 #define TIMELINE_INTERRUPTS                                                             \
 	"SELECT position, 2, 'interrupt',\n"                                            \
 	"         printf('vector 0x%x', vector) || CASE WHEN irq IS NOT NULL\n"         \
@@ -104,7 +116,7 @@ const char tracedb_schema_tables[] =
 	"                   CASE WHEN pin IS NOT NULL THEN printf(' pin %d', pin)\n"   \
 	"                   ELSE '' END ELSE '' END\n"                                 \
 	"              || CASE WHEN deferred THEN ' deferred' ELSE '' END,\n"           \
-	"         rip, symbol FROM interrupts"
+	"         rip, symbol, pos FROM interrupts"
 /* The first position of the last_events view: the last 1000 exits. */
 #define LAST_FROM "(SELECT max(position) - 1000 FROM exits)"
 
@@ -141,7 +153,7 @@ const char tracedb_schema_finish[] =
 	 * condition with a subquery down into a compound view, and a filter
 	 * on the view would scan every table. */
 	"CREATE VIEW last_events AS\n"
-	"  SELECT position, source, detail, rip, symbol FROM (\n  "
+	"  SELECT position, source, detail, rip, symbol, pos FROM (\n  "
 	TIMELINE_EXITS " WHERE position > " LAST_FROM
 	"\n  UNION ALL " TIMELINE_SERIAL " WHERE position > " LAST_FROM
 	"\n  UNION ALL " TIMELINE_ANNOTATIONS " WHERE position > " LAST_FROM

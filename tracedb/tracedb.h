@@ -31,7 +31,7 @@
 
 /* Bump with every change to the schema (tables, columns, meanings);
  * stored in PRAGMA user_version and in recording('tracedb-schema'). */
-#define TRACEDB_SCHEMA_VERSION 2
+#define TRACEDB_SCHEMA_VERSION 3
 /* PRAGMA application_id of every rrvm trace database: "rrvd". */
 #define TRACEDB_APPLICATION_ID 0x72727664
 #define TRACEDB_FILE "trace.db"
@@ -73,6 +73,20 @@ struct tracedb_exit {
 	const char *symbol;             /* function containing rip, or NULL */
 };
 
+/*
+ * The full position of a row (replay.h, "positions": EXITS[+STEPS], the
+ * raw units after the boundary of exit EXITS), stored as text in `pos`.
+ * Unknown where the units to an asynchronous point were not counted:
+ * `pos` is NULL and `pos_note` says why (why; NULL: TRACEDB_POS_NOT_COUNTED).
+ */
+struct tracedb_pos {
+	bool known;
+	uint64_t exits, steps;
+	const char *why;
+};
+#define TRACEDB_POS_NOT_COUNTED \
+	"not counted: indexed with --no-steps (or by rrvm capture or report); rrvm index DIR counts it"
+
 /* One injected interrupt (a row of `interrupts`). */
 struct tracedb_interrupt {
 	uint64_t position;              /* synchronous exits before the injection */
@@ -86,6 +100,7 @@ struct tracedb_interrupt {
 	uint64_t clock_ns;              /* the guest clock last read when it became pending */
 	unsigned source;                /* enum vmm_irq_source; 0 (unknown): irq by PIC vector */
 	unsigned detail;                /* I/O APIC pin, LINT number */
+	struct tracedb_pos pos;         /* the state before the entry that injected it */
 };
 /* The interrupts.source text for enum vmm_irq_source, NULL for none. */
 const char *tracedb_irq_source_name(unsigned source);
@@ -123,15 +138,17 @@ int tracedb_put_serial(struct tracedb_writer *w, uint64_t position, uint64_t sta
 		       const char *stream, const char *text, size_t len) TRACEDB_WUR;
 int tracedb_put_annotation(struct tracedb_writer *w, uint64_t position, const char *text,
 			   size_t len) TRACEDB_WUR;
-/* clock: 0 monotonic, 1 realtime (enum replay_clock_kind). */
-int tracedb_put_clock(struct tracedb_writer *w, uint64_t position, unsigned clock,
-		      uint64_t value_ns) TRACEDB_WUR;
-int tracedb_put_serial_input(struct tracedb_writer *w, uint64_t position, const uint8_t *data,
+/* clock: 0 monotonic, 1 realtime (enum replay_clock_kind). pos: the full
+ * position of these three (NULL: the boundary of exit `position`). */
+int tracedb_put_clock(struct tracedb_writer *w, uint64_t position, const struct tracedb_pos *pos,
+		      unsigned clock, uint64_t value_ns) TRACEDB_WUR;
+int tracedb_put_serial_input(struct tracedb_writer *w, uint64_t position,
+			     const struct tracedb_pos *pos, const uint8_t *data,
 			     size_t len) TRACEDB_WUR;
 /* One logged event: its index in the log, the position when the replay
  * consumed it, its type name and its text form. */
-int tracedb_put_event(struct tracedb_writer *w, uint64_t seq, uint64_t position, const char *type,
-		      const char *detail) TRACEDB_WUR;
+int tracedb_put_event(struct tracedb_writer *w, uint64_t seq, uint64_t position,
+		      const struct tracedb_pos *pos, const char *type, const char *detail) TRACEDB_WUR;
 /* type: "func", "object", "notype" or "other". */
 int tracedb_put_symbol(struct tracedb_writer *w, const char *name, uint64_t address, uint64_t size,
 		       const char *type, bool global) TRACEDB_WUR;
@@ -175,11 +192,38 @@ struct tracedb_index_options {
 	void *ctx;
 	/* Replace DIR/trace.db even when it is not an rrvm trace database. */
 	bool force;
+	/* Raw units of the replay, to count the exact position of every
+	 * asynchronous point (the debugger core's: debug_units_* in debug/,
+	 * handed in by cli/ so that tracedb does not depend on debug/). NULL:
+	 * not counted, those rows get a NULL pos (TRACEDB_POS_NOT_COUNTED). */
+	const struct tracedb_units *units;
+	/* Units counted from one boundary before giving up there (0:
+	 * TRACEDB_UNITS_MAX). */
+	uint64_t units_max;
 };
+
+/* Opaque to tracedb: what the caller's units need. */
+struct replay;
+struct replay_result;
+struct tracedb_units {
+	/* Start counting on the open replay r of dir: 0 and *h, or -errno. */
+	int (*open)(struct replay *r, const char *dir, void **h);
+	/* One raw unit: 0; 1 the replay stopped instead (*res says how);
+	 * -EOPNOTSUPP the guest is in user mode, which the host cannot
+	 * step; another -errno. */
+	int (*step)(void *h, struct replay_result *res);
+	void (*close)(void *h);
+};
+/* Units from one boundary to its asynchronous points before giving up (as
+ * `monitor position` does: about 10-20 s of stepping here). */
+#define TRACEDB_UNITS_MAX 1000000
 
 struct tracedb_index_stats {
 	uint64_t exits, interrupts, serial_lines, annotations, clock_reads, serial_inputs, events,
 		symbols;
+	/* Raw units stepped to count positions; boundaries counted from;
+	 * of those, intervals given up (user mode, units_max). */
+	uint64_t units, unit_intervals, units_given_up;
 	struct tracedb_writer_stats writer;
 	uint64_t total_ns;              /* the whole run, replay included */
 	uint64_t db_bytes;              /* size of the finished trace.db */

@@ -37,16 +37,18 @@ static const struct {
 			       "symbol) VALUES (?, ?, ?, ?, ?, ?, ?, ?)" },
 	[ST_INTERRUPT] = { "interrupts",
 			   "INSERT INTO interrupts(position, vector, irq, rip, symbol, cpl, deferred, "
-			   "raised_position, clock_ns, source, pin) "
-			   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" },
+			   "raised_position, clock_ns, source, pin, pos, pos_note) "
+			   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" },
 	[ST_SERIAL] = { "serial", "INSERT INTO serial(position, start_position, stream, text) "
 				  "VALUES (?, ?, ?, ?)" },
 	[ST_ANNOTATION] = { "annotations", "INSERT INTO annotations(position, text) VALUES (?, ?)" },
 	[ST_CLOCK] = { "clock_reads",
-		       "INSERT INTO clock_reads(position, clock, value_ns) VALUES (?, ?, ?)" },
-	[ST_SERIAL_INPUT] = { "serial_input", "INSERT INTO serial_input(position, data, text) "
-					      "VALUES (?, ?, ?)" },
-	[ST_EVENT] = { "events", "INSERT INTO events(seq, position, type, detail) VALUES (?, ?, ?, ?)" },
+		       "INSERT INTO clock_reads(position, clock, value_ns, pos, pos_note) "
+		       "VALUES (?, ?, ?, ?, ?)" },
+	[ST_SERIAL_INPUT] = { "serial_input", "INSERT INTO serial_input(position, data, text, pos, "
+					      "pos_note) VALUES (?, ?, ?, ?, ?)" },
+	[ST_EVENT] = { "events", "INSERT INTO events(seq, position, type, detail, pos, pos_note) "
+				 "VALUES (?, ?, ?, ?, ?, ?)" },
 	[ST_SYMBOL] = { "symbols", "INSERT INTO symbols(name, address, size, type, global) "
 				   "VALUES (?, ?, ?, ?, ?)" },
 	[ST_RECORDING] = { "recording",
@@ -256,6 +258,27 @@ static void bind_exit(sqlite3_stmt *st, int base, const struct tracedb_exit *e)
 	bind_text(st, base + 8, e->symbol, e->symbol ? strlen(e->symbol) : 0);
 }
 
+/* pos and pos_note at columns i and i + 1: the position as replay_pos_format
+ * writes it, or NULL and why it is not known. NULL p: the boundary of
+ * exit `position`. */
+static void bind_pos(sqlite3_stmt *st, int i, uint64_t position, const struct tracedb_pos *p)
+{
+	struct tracedb_pos at = { .known = true, .exits = position };
+	char buf[REPLAY_POS_STRLEN];
+
+	if (!p)
+		p = &at;
+	if (p->known) {
+		replay_pos_format((struct replay_pos){ p->exits, p->steps }, buf);
+		sqlite3_bind_text(st, i, buf, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_null(st, i + 1);
+	} else {
+		sqlite3_bind_null(st, i);
+		sqlite3_bind_text(st, i + 1, p->why ? p->why : TRACEDB_POS_NOT_COUNTED, -1,
+				  SQLITE_TRANSIENT);
+	}
+}
+
 /* Insert the held exits: a full group at once, a partial one row by row. */
 static int flush_exits(struct tracedb_writer *w)
 {
@@ -351,6 +374,7 @@ int tracedb_put_interrupt(struct tracedb_writer *w, const struct tracedb_interru
 		bind_u64(st, 9, i->clock_ns);
 	else
 		sqlite3_bind_null(st, 9);
+	bind_pos(st, 12, i->position, &i->pos);
 	return step(w, ST_INTERRUPT, t0);
 }
 
@@ -383,7 +407,8 @@ int tracedb_put_annotation(struct tracedb_writer *w, uint64_t position, const ch
 	return step(w, ST_ANNOTATION, t0);
 }
 
-int tracedb_put_clock(struct tracedb_writer *w, uint64_t position, unsigned clock, uint64_t value_ns)
+int tracedb_put_clock(struct tracedb_writer *w, uint64_t position, const struct tracedb_pos *pos,
+		      unsigned clock, uint64_t value_ns)
 {
 	uint64_t t0 = tracedb_now_ns();
 	sqlite3_stmt *st = w->st[ST_CLOCK];
@@ -396,11 +421,12 @@ int tracedb_put_clock(struct tracedb_writer *w, uint64_t position, unsigned cloc
 	bind_u64(st, 1, position);
 	sqlite3_bind_text(st, 2, clock ? "realtime" : "monotonic", -1, SQLITE_STATIC);
 	bind_u64(st, 3, value_ns);
+	bind_pos(st, 4, position, pos);
 	return step(w, ST_CLOCK, t0);
 }
 
-int tracedb_put_serial_input(struct tracedb_writer *w, uint64_t position, const uint8_t *data,
-			     size_t len)
+int tracedb_put_serial_input(struct tracedb_writer *w, uint64_t position,
+			     const struct tracedb_pos *pos, const uint8_t *data, size_t len)
 {
 	uint64_t t0 = tracedb_now_ns();
 	sqlite3_stmt *st = w->st[ST_SERIAL_INPUT];
@@ -417,13 +443,14 @@ int tracedb_put_serial_input(struct tracedb_writer *w, uint64_t position, const 
 	bind_u64(st, 1, position);
 	sqlite3_bind_blob(st, 2, len ? (const void *)data : "", (int)len, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, text, (int)tlen, SQLITE_STATIC);
+	bind_pos(st, 4, position, pos);
 	rc = step(w, ST_SERIAL_INPUT, t0);
 	free(text);
 	return rc;
 }
 
-int tracedb_put_event(struct tracedb_writer *w, uint64_t seq, uint64_t position, const char *type,
-		      const char *detail)
+int tracedb_put_event(struct tracedb_writer *w, uint64_t seq, uint64_t position,
+		      const struct tracedb_pos *pos, const char *type, const char *detail)
 {
 	uint64_t t0 = tracedb_now_ns();
 	sqlite3_stmt *st = w->st[ST_EVENT];
@@ -435,6 +462,7 @@ int tracedb_put_event(struct tracedb_writer *w, uint64_t seq, uint64_t position,
 	bind_u64(st, 2, position);
 	sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, detail, -1, SQLITE_STATIC);
+	bind_pos(st, 5, position, pos);
 	return step(w, ST_EVENT, t0);
 }
 

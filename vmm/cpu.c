@@ -196,6 +196,7 @@ int vmm_cpu_init(struct vmm *vm, uint32_t entry, uint32_t info_addr, struct vmm_
 	sregs.cr0 = 0x11;       /* PE, ET */
 	sregs.cr2 = sregs.cr3 = sregs.cr4 = 0;
 	sregs.efer = 0;
+	vm->state_synced = false;
 	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sregs) < 0) {
 		vmm_error_set(err, "KVM_SET_SREGS: %s", strerror(errno));
 		return -errno;
@@ -294,6 +295,7 @@ int vmm_cpu_settle(struct vmm *vm, unsigned *ioctls, struct vmm_error *err)
 	run->immediate_exit = 1;
 	(*ioctls)++;
 	vm->dirty_clean = false;        /* an INS writes guest memory */
+	vm->regs_synced = vm->state_synced = false;
 	rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);
 	e = errno;
 	/* Put back a kick that came meanwhile: its handler sets the flag
@@ -581,14 +583,34 @@ static int get_msr(struct vmm *vm, uint32_t index, uint64_t *value)
 	return 0;
 }
 
+/* KVM_GET_SREGS, or the copy KVM synced into the run area at the exit. */
+static int get_kvm_sregs(struct vmm *vm, struct kvm_sregs *k)
+{
+	if (vm->state_synced) {
+		*k = vm->run->s.regs.sregs;
+		return 0;
+	}
+	return ioctl(vm->vcpu_fd, KVM_GET_SREGS, k) < 0 ? -errno : 0;
+}
+
 int vmm_get_sregs(struct vmm *vm, struct vmm_sregs *s)
 {
-	struct kvm_sregs k;
+	int rc = vmm_get_sregs_nomsr(vm, s);
 
-	if (vm->state_synced)
-		k = vm->run->s.regs.sregs;
-	else if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &k) < 0)
-		return -errno;
+	if (rc)
+		return rc;
+	if (get_msr(vm, MSR_KERNEL_GS_BASE, &s->kernel_gs_base) < 0)
+		s->kernel_gs_base = 0;
+	return 0;
+}
+
+int vmm_get_sregs_nomsr(struct vmm *vm, struct vmm_sregs *s)
+{
+	struct kvm_sregs k;
+	int rc = get_kvm_sregs(vm, &k);
+
+	if (rc)
+		return rc;
 	memset(s, 0, sizeof(*s));
 	seg_from_kvm(&s->cs, &k.cs), seg_from_kvm(&s->ds, &k.ds), seg_from_kvm(&s->es, &k.es);
 	seg_from_kvm(&s->fs, &k.fs), seg_from_kvm(&s->gs, &k.gs), seg_from_kvm(&s->ss, &k.ss);
@@ -597,8 +619,6 @@ int vmm_get_sregs(struct vmm *vm, struct vmm_sregs *s)
 	s->idt_base = k.idt.base, s->idt_limit = k.idt.limit;
 	s->cr0 = k.cr0, s->cr2 = k.cr2, s->cr3 = k.cr3, s->cr4 = k.cr4, s->cr8 = k.cr8;
 	s->efer = k.efer, s->apic_base = k.apic_base;
-	if (get_msr(vm, MSR_KERNEL_GS_BASE, &s->kernel_gs_base) < 0)
-		s->kernel_gs_base = 0;
 	return 0;
 }
 
@@ -624,11 +644,10 @@ int vmm_set_sregs(struct vmm *vm, const struct vmm_sregs *s)
 int vmm_cpl(struct vmm *vm)
 {
 	struct kvm_sregs k;
+	int rc = get_kvm_sregs(vm, &k);
 
-	if (vm->state_synced)
-		k = vm->run->s.regs.sregs;
-	else if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &k) < 0)
-		return -errno;
+	if (rc)
+		return rc;
 	if (!(k.cr0 & 1))
 		return 0;       /* real mode */
 	return k.cs.selector & 3;

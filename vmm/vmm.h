@@ -233,6 +233,9 @@ struct vmm_sregs {
 int vmm_get_regs(struct vmm *vm, struct vmm_regs *r) VMM_MUST_CHECK;
 int vmm_set_regs(struct vmm *vm, const struct vmm_regs *r) VMM_MUST_CHECK;
 int vmm_get_sregs(struct vmm *vm, struct vmm_sregs *s) VMM_MUST_CHECK;
+/* The same but kernel_gs_base (left 0): no MSR read, so right after an
+ * exit no vCPU ioctl at all (synced registers). For page walks. */
+int vmm_get_sregs_nomsr(struct vmm *vm, struct vmm_sregs *s) VMM_MUST_CHECK;
 int vmm_set_sregs(struct vmm *vm, const struct vmm_sregs *s) VMM_MUST_CHECK;
 /* The x87/SSE state, 512 bytes in FXSAVE layout, MXCSR included (read
  * from the XSAVE area: KVM_GET_FPU never fills MXCSR). The host-specific

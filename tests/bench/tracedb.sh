@@ -75,6 +75,37 @@ done
 echo "(insert r/s: rows / time spent inside the insertion layer during the index;"
 echo " overall r/s: rows / whole index time, replay included; ratio: index time / replay time)"
 
+# Full positions (pos): rrvm index counts the raw units from the last exit
+# to each asynchronous point by single-stepping; --no-steps does not.
+echo "-- the cost of counting positions (rrvm index against rrvm index --no-steps)"
+printf '%-9s %9s %9s %11s %10s %12s %9s %9s\n' sample exits replay_s nosteps_s counted_s units points ratio
+for s in ticks race compute paging; do
+	rec=$dir/pos-$s
+	if [ ! -f "$rec/manifest" ]; then
+		rm -rf "$rec"
+		"$RRVM" record -q -o "$rec" "$S/$s.elf" >/dev/null 2>&1
+	fi
+	t0=$(now)
+	"$RRVM" replay -q "$rec" >/dev/null 2>&1
+	t1=$(now)
+	"$RRVM" index -q --no-steps "$rec" >/dev/null 2>&1
+	t2=$(now)
+	"$RRVM" index -q --stats "$rec" 2>"$dir/stats" >/dev/null
+	t3=$(now)
+	line=$(grep '^stats:' "$dir/stats")
+	if [ -z "$line" ]; then
+		echo "$s: index failed: $(cat "$dir/stats")"
+		continue
+	fi
+	get() { echo "$line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+	ns=$(elapsed "$t1" "$t2")
+	cs=$(elapsed "$t2" "$t3")
+	printf '%-9s %9s %9s %11s %10s %12s %9s %9s\n' "$s" "$(get exits)" "$(elapsed "$t0" "$t1")" \
+		"$ns" "$cs" "$(get units)" "$(get unit_intervals)" \
+		"$(echo "$ns $cs" | awk '{ printf "%.2f", ($1 > 0 ? $2 / $1 : 0) }')"
+done
+echo "(points: boundaries counted from; ratio: counted index time / --no-steps index time)"
+
 rec=$dir/ioheavy
 [ -f "$rec/trace.db" ] || exit 0
 echo "-- README example queries on the ioheavy recording ($(sqlite3 -readonly "$rec/trace.db" \

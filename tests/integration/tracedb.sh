@@ -61,9 +61,9 @@ for rec in "$race" "$io"; do
 		"$name: one clock_reads row per logged clock read"
 	is "$(q "$rec" "SELECT value FROM recording WHERE key = 'exits'")" "$exits" \
 		"$name: the manifest in the recording table"
-	is "$(q "$rec" "SELECT value FROM recording WHERE key = 'tracedb-schema'")" 2 \
+	is "$(q "$rec" "SELECT value FROM recording WHERE key = 'tracedb-schema'")" "$SCHEMA" \
 		"$name: schema version in the recording table"
-	is "$(q "$rec" 'PRAGMA user_version')" 2 "$name: schema version in user_version"
+	is "$(q "$rec" 'PRAGMA user_version')" "$SCHEMA" "$name: schema version in user_version"
 	is "$(q "$rec" 'SELECT count(*) FROM symbols WHERE name = '"'kmain'")" 1 "$name: symbols loaded"
 	is "$(q "$rec" "SELECT count(*) FROM exits WHERE kind = 'debug_exit'")" 1 \
 		"$name: the isa-debug-exit write is the last exit"

@@ -5,6 +5,8 @@
 : "${top_builddir:=.}"
 RRVM=$top_builddir/cli/rrvm
 SAMPLES=$top_builddir/samples
+# The schema version this rrvm writes, from its one definition.
+SCHEMA=$(sed -n 's/^#define TRACEDB_SCHEMA_VERSION \([0-9]*\).*/\1/p' "$top_srcdir/tracedb/tracedb.h")
 . "$top_srcdir/tests/integration/wait.sh"
 
 n=0

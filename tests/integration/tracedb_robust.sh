@@ -59,7 +59,7 @@ check "foreign trace.db: left untouched" cmp -s "$echo_rec/trace.db" "$tmp/forei
 "$RRVM" index --force "$echo_rec" 2>"$tmp/e"
 is "$?" 0 "foreign trace.db: index --force replaces it"
 contains "$tmp/e" "replaced" "foreign trace.db: and says so"
-is "$(q "$echo_rec" 'PRAGMA user_version')" 2 "foreign trace.db: now a current database"
+is "$(q "$echo_rec" 'PRAGMA user_version')" "$SCHEMA" "foreign trace.db: now a current database"
 
 sqlite3 "$echo_rec/trace.db" 'PRAGMA user_version = 0'
 "$RRVM" query "$echo_rec" 'SELECT 1' >"$tmp/o" 2>"$tmp/e"
@@ -71,7 +71,7 @@ is "$?" 1 "old trace.db: shell refuses too"
 "$RRVM" index "$echo_rec" 2>"$tmp/e"
 is "$?" 0 "old trace.db: index rebuilds it"
 contains "$tmp/e" "replaced the old trace database" "old trace.db: and says so"
-is "$(q "$echo_rec" 'PRAGMA user_version')" 2 "old trace.db: rebuilt at version 2"
+is "$(q "$echo_rec" 'PRAGMA user_version')" "$SCHEMA" "old trace.db: rebuilt at version $SCHEMA"
 
 "$RRVM" record -q -o "$hello" "$SAMPLES/hello.elf" >/dev/null 2>&1
 cp "$tmp/good.db" "$hello/trace.db"

@@ -5,8 +5,10 @@
  * interrupts taken at once after a poll, deferred by IF=0, raised by a
  * synchronous exit, and landing at an asynchronous point; serial lines
  * (split across exits, CRLF, over-long, unfinished at the end), debugcon,
- * annotations, serial input, clock reads, the events table, and rips
- * symbolised from this test's own ELF symbol table.
+ * annotations, serial input, clock reads, the events table, rips
+ * symbolised from this test's own ELF symbol table, and full positions
+ * (pos): at boundaries, where the indexer's count says, a device's clock
+ * read at the exit it serves.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +25,23 @@ struct fake {
 	int cpl;
 	bool if_flag;
 	int cpl_calls;
+	/* The indexer's count (tracedb_machine.where): counting from the
+	 * boundary of exit we, wn units done, the current one done or not. */
+	bool counting, unit_done;
+	uint64_t we, wn;
 };
+
+static int fake_where(void *ctx, bool unit_start, struct replay_pos *p, const char **why)
+{
+	struct fake *f = ctx;
+
+	if (!f->counting) {
+		*why = "not counted: the fake says so";
+		return -1;
+	}
+	*p = (struct replay_pos){ f->we, f->wn + (!unit_start && f->unit_done) };
+	return 0;
+}
 
 static int fake_pending(void *ctx)
 {
@@ -105,7 +123,7 @@ int main(void)
 {
 	char dir[] = "/tmp/tracedb_observe_test.XXXXXX", path[256], symerr[256];
 	struct fake f = { .pending = -1, .cpl = 0, .if_flag = true };
-	struct tracedb_machine m = { fake_pending, fake_cpl, fake_if, &f };
+	struct tracedb_machine m = { fake_pending, fake_cpl, fake_if, &f, fake_where };
 	struct introspect_symtab *syms = NULL;
 	struct tracedb_writer *w;
 	struct tracedb_obs *o;
@@ -182,7 +200,12 @@ int main(void)
 	ev.injected_detail = 4;
 	tracedb_obs_step(o, &ev);
 
-	/* An asynchronous point after exit 9 at rip fn + 2 (a breakpoint hit). */
+	/* An asynchronous point after exit 9 at rip fn + 2, the end of raw
+	 * unit 7 from its boundary (a single step landing there). */
+	f.counting = true;
+	f.we = 9;
+	f.wn = 6;
+	f.unit_done = true;
 	ev = (struct vmm_event){ .kind = VMM_EV_DEBUG, .exits = 9, .rip = fn + 2, .injected = -1 };
 	tracedb_obs_step(o, &ev);
 	le = (struct replay_event){ .type = REPLAY_EV_POLL_ASYNC };
@@ -191,9 +214,16 @@ int main(void)
 	tracedb_obs_log(o, &le, 9);
 	le = clock_ev(7000);
 	tracedb_obs_log(o, &le, 9);
+	/* Unit 8 starts there and injects. */
+	f.wn = 7;
+	f.unit_done = false;
 	ev = io(10, 0x7008, 0x20, true, 0x20, 0x20);
 	ev.injected_source = VMM_IRQ_SRC_LAPIC_TIMER;
 	tracedb_obs_step(o, &ev);
+	f.counting = false;
+	/* A device model reads the clock serving exit 11 (consumed at 10). */
+	le = clock_ev(7500);
+	tracedb_obs_log(o, &le, 10);
 
 	/* Serial input, an annotation, debugcon, a long line, HLT, the end. */
 	le = (struct replay_event){ .type = REPLAY_EV_SERIAL_IN };
@@ -219,7 +249,7 @@ int main(void)
 	tracedb_obs_get_counts(o, &c);
 	is_int(c.exits, 14, "14 exits counted");
 	is_int(c.interrupts, 4, "4 interrupts counted");
-	is_int(c.events, 7, "7 log events counted");
+	is_int(c.events, 8, "8 log events counted");
 	is_int(c.last_position, 14, "last position");
 	ok(tracedb_writer_finish(w, &err) == 0, "database finished (%s)", err.msg);
 	tracedb_obs_free(o);
@@ -283,10 +313,22 @@ int main(void)
 	is_str(q_text("SELECT position || ' ' || text FROM annotations"), "11 lock taken", "annotation");
 	is_str(q_text("SELECT position || ' ' || text || ' ' || hex(data) FROM serial_input"),
 	       "10 q\\r\\x01 710D01", "serial input");
-	is_int(q_int("SELECT count(*) FROM clock_reads"), 3, "clock reads");
+	is_int(q_int("SELECT count(*) FROM clock_reads"), 4, "clock reads");
 	is_str(q_text("SELECT group_concat(type, ',') FROM (SELECT type FROM events ORDER BY seq)"),
-	       "poll_sync,clock,poll_sync,clock,poll_async,clock,serial_in", "events in log order");
-	is_int(q_int("SELECT count(*) FROM events"), 7, "every fed event stored");
+	       "poll_sync,clock,poll_sync,clock,poll_async,clock,clock,serial_in", "events in log order");
+	is_int(q_int("SELECT count(*) FROM events"), 8, "every fed event stored");
+	/* Full positions. */
+	is_str(q_text("SELECT group_concat(pos, ' ') FROM (SELECT pos FROM interrupts ORDER BY id)"),
+	       "2 6 8 9+7", "interrupts: at the boundary after an exit, or where the count says");
+	is_str(q_text("SELECT pos FROM events WHERE type = 'poll_async'"), "9+7",
+	       "the asynchronous poll where the unit ended");
+	is_str(q_text("SELECT group_concat(position || '=' || pos, ' ') FROM (SELECT position, pos "
+		      "FROM clock_reads ORDER BY id)"), "2=2 4=4 9=9+7 11=11",
+	       "clock reads: a poll's pos; a device's at the exit it serves");
+	is_str(q_text("SELECT group_concat(position || '=' || pos, ' ') FROM (SELECT position, pos "
+		      "FROM exits WHERE position IN (1, 14))"), "1=1 14=14", "exits: their count");
+	is_str(q_text("SELECT ifnull(pos, 'null') || ' ' || ifnull(pos_note, 'null') FROM "
+		      "serial_input"), "10 null", "serial input consumed at a boundary");
 	sqlite3_close(db);
 	introspect_symtab_free(syms);
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);

@@ -18,6 +18,9 @@
 #include "tests/unit/tap.h"
 #include "tracedb/tracedb.h"
 
+#define TRACEDB_STR_(x) #x
+#define TRACEDB_STR(x) TRACEDB_STR_(x)
+
 static char tmpdir[] = "/tmp/tracedb_writer_test.XXXXXX";
 
 static void path_of(char *buf, size_t len, const char *name)
@@ -105,9 +108,11 @@ static void test_rows(void)
 					   .size = 1, .value = 0x60, .rip = 3 };
 		struct tracedb_interrupt i1 = { .position = 10, .vector = 0x20, .rip = 0x1234,
 						.symbol = "fn", .cpl = 0, .raised_position = 9,
-						.have_clock = true, .clock_ns = 5000 };
+						.have_clock = true, .clock_ns = 5000,
+						.pos = { .known = true, .exits = 10, .steps = 1872 } };
 		struct tracedb_interrupt i2 = { .position = 11, .vector = 0x2f, .rip = 5, .cpl = -1,
-						.deferred = true, .raised_position = 8 };
+						.deferred = true, .raised_position = 8,
+						.pos = { .why = "not counted: a test" } };
 		struct tracedb_interrupt i3 = { .position = 12, .vector = 0x30, .rip = 6, .cpl = 3,
 						.raised_position = 12 };
 		struct tracedb_interrupt i4 = { .position = 13, .vector = 0x1f, .rip = 7, .cpl = 7,
@@ -121,16 +126,23 @@ static void test_rows(void)
 	ok(!tracedb_put_serial(w, 40, 30, "com1", "hello, world", 12) &&
 	   !tracedb_put_serial(w, 41, 41, "debugcon", "", 0), "serial lines");
 	ok(!tracedb_put_annotation(w, 50, "lock taken", 10), "an annotation");
-	ok(!tracedb_put_clock(w, 7, 0, 123456789) && !tracedb_put_clock(w, 7, 1, 42), "clock reads");
-	ok(!tracedb_put_serial_input(w, 8, input, sizeof(input)), "serial input");
-	ok(!tracedb_put_event(w, 0, 7, "clock", "clock kind=monotonic value=123456789"), "an event");
+	ok(!tracedb_put_clock(w, 7, NULL, 0, 123456789) && !tracedb_put_clock(w, 7, NULL, 1, 42), "clock reads");
+	ok(!tracedb_put_serial_input(w, 8, NULL, input, sizeof(input)), "serial input");
+	ok(!tracedb_put_event(w, 0, 7, NULL, "clock", "clock kind=monotonic value=123456789"), "an event");
+	{
+		struct tracedb_pos at = { .known = true, .exits = 7, .steps = 3 }, no = { 0 };
+
+		ok(!tracedb_put_event(w, 1, 7, &at, "poll_async", "poll_async exits=7") &&
+		   !tracedb_put_event(w, 2, 7, &no, "poll_async", "poll_async exits=7"),
+		   "events with a full position, and with none");
+	}
 	ok(!tracedb_put_symbol(w, "kmain", 0x100000, 0x40, "func", true), "a symbol");
 	ok(!tracedb_put_recording(w, "exits", "1003") && !tracedb_put_recording(w, "exits", "1004"),
 	   "recording rows (a key written twice keeps the last value)");
 	rc = tracedb_writer_finish(w, &err);
 	is_int(rc, 0, "finish (%s)", err.msg);
 	tracedb_writer_get_stats(w, &st);
-	is_int(st.rows, 64 * 3 + 5 + 4 + 4 + 2 + 1 + 2 + 1 + 1 + 1 + 2 + 2, "stats count every row");
+	is_int(st.rows, 64 * 3 + 5 + 4 + 4 + 2 + 1 + 2 + 1 + 1 + 2 + 1 + 2 + 2, "stats count every row");
 	ok(st.batches >= 1, "at least one batch committed");
 	tracedb_writer_free(w);
 
@@ -138,7 +150,8 @@ static void test_rows(void)
 	   err.msg);
 	is_int(q_int(path, "PRAGMA user_version"), TRACEDB_SCHEMA_VERSION, "user_version");
 	is_int(q_int(path, "PRAGMA application_id"), TRACEDB_APPLICATION_ID, "application_id");
-	is_str(q_text(path, "SELECT value FROM recording WHERE key = 'tracedb-schema'"), "2",
+	is_str(q_text(path, "SELECT value FROM recording WHERE key = 'tracedb-schema'"),
+	       TRACEDB_STR(TRACEDB_SCHEMA_VERSION),
 	       "schema version in the recording table");
 	is_str(q_text(path, "SELECT value FROM recording WHERE key = 'exits'"), "1004",
 	       "recording key replaced");
@@ -196,6 +209,24 @@ static void test_rows(void)
 	       "clock clock kind=monotonic value=123456789", "event");
 	is_str(q_text(path, "SELECT name || ' ' || size || ' ' || type || ' ' || global FROM symbols "
 			    "WHERE address = 0x100000"), "kmain 64 func 1", "symbol row");
+	/* Full positions (pos): as replay_pos_format writes them. */
+	is_str(q_text(path, "SELECT pos FROM exits WHERE position = 1003"), "1003",
+	       "an exit's pos is its count");
+	is_str(q_text(path, "SELECT pos || '|' || ifnull(pos_note, 'null') FROM interrupts WHERE "
+			    "position = 10"), "10+1872|null", "an interrupt's counted pos, no note");
+	is_str(q_text(path, "SELECT ifnull(pos, 'null') || '|' || pos_note FROM interrupts WHERE "
+			    "position = 11"), "null|not counted: a test", "not counted: NULL pos, why");
+	is_str(q_text(path, "SELECT ifnull(pos, 'null') || '|' || pos_note FROM interrupts WHERE "
+			    "position = 12"), "null|" TRACEDB_POS_NOT_COUNTED, "the default reason");
+	is_str(q_text(path, "SELECT group_concat(pos) FROM clock_reads"), "7,7",
+	       "a clock read with no pos given: its boundary");
+	is_str(q_text(path, "SELECT group_concat(ifnull(pos, 'null'), ' ') FROM events"), "7 7+3 null",
+	       "events: boundary, counted, not counted");
+	is_str(q_text(path, "SELECT pos FROM serial WHERE stream = 'com1'"), "40", "a line's pos");
+	is_str(q_text(path, "SELECT pos FROM annotations"), "50", "an annotation's pos");
+	is_str(q_text(path, "SELECT group_concat(pos) FROM timeline WHERE position BETWEEN 10 AND 11 "
+			    "AND source = 'interrupt'"),
+	       "10+1872", "the timeline carries pos");
 
 	/* Indexes and views exist. */
 	is_int(q_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN "
@@ -248,7 +279,7 @@ static void test_failures(void)
 	is_int(rc, 0, "create again over the old file");
 	if (rc)
 		return;
-	is_int(tracedb_put_clock(w, 1, 2, 0), -EINVAL, "an unknown clock is refused");
+	is_int(tracedb_put_clock(w, 1, NULL, 2, 0), -EINVAL, "an unknown clock is refused");
 	tracedb_writer_free(w);
 
 	rc = tracedb_writer_create(path, &w, &err);
