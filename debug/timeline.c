@@ -11,11 +11,12 @@
  * position); the start of the recording is the first.
  *
  * Positions (replay.h): EXITS[+STEPS], the boundary right after exit
- * EXITS (where replay_stop_at stops) and STEPS raw units after it
- * (debug_replay_step_raw: an instruction, an interrupt's entry, a HLT to
- * its exit). Totally ordered, printed by replay_pos_format only (monitor
- * position/checkpoints/goto, pt-diff, --goto, the replay's divergence
- * messages; the trace database's position column is the EXITS). A point
+ * EXITS (where replay_stop_at stops, with the exit finished:
+ * vmm_finish_exit) and STEPS raw units after it (debug_replay_step_raw:
+ * an instruction, an interrupt's entry, a HLT to its exit). Totally
+ * ordered, printed by replay_pos_format only (monitor position/
+ * checkpoints/goto, pt-diff, --goto, the replay's divergence messages,
+ * the trace database's pos column, which debug/units.c counts). A point
  * the user stops at is named lazily: count the raw units from its
  * boundary's checkpoint (debug_tl_position, cached for the state it was
  * computed at). No step of this host stops at a boundary itself: a step
