@@ -72,6 +72,9 @@ struct debug_replay_config {
 	/* Bytes the checkpoints may hold (pages and replayer state; see
 	 * debug/timeline.c); 0: DEBUG_CHECKPOINT_MEMORY_DEFAULT. */
 	uint64_t checkpoint_memory;
+	/* Raw units only (debug/units.c, for rrvm index): no reverse
+	 * execution, and the replay's observer stays the caller's. */
+	bool units_only;
 };
 
 /* The default bound of a replay's checkpoint memory (--checkpoint-memory). */

@@ -175,6 +175,7 @@ struct debug {
 
 	bool phys;              /* monitor phys on: m/M/X/Z0 take physical addresses */
 	bool read_only;         /* a replay: refuse register and memory writes */
+	bool units_only;        /* debug/units.c: forward raw units, no timeline observer */
 	bool sw_in_memory;      /* Z0 plants int3 (live); else it takes a debug register */
 	bool cpl3_traps;        /* the host intercepts debug events in guest user mode */
 	bool data_traps;        /* debug registers catch data accesses in kernel mode */
@@ -440,10 +441,17 @@ int debug_tl_count_units(struct debug *d, uint64_t E, const struct vmm_regs *R, 
 			 uint64_t *n, struct gdb_stop *stop) VMM_MUST_CHECK;
 /* rstep.c: watch the replay for injections (debug_tl_init), and tell it
  * the machine was put back to a checkpoint (debug_tl_restore). */
-void debug_tl_watch(struct debug *d);
+int debug_tl_watch(struct debug *d) VMM_MUST_CHECK;
 void debug_tl_restored(struct debug *d);
 /* rstep.c: forget the chains and the index (debug_tl_free). */
 void debug_tl_chain_drop(struct debug *d);
+/* rstep.c: the chains' own bytes (their pages are in the page store) and
+ * the index's, which count against --checkpoint-memory. */
+uint64_t debug_tl_chain_bytes(const struct debug *d);
+/* rstep.c: give up the chains' snapshots, keeping the index (a memory
+ * limit; never while a reverse operation walks them). True if any were
+ * held. */
+bool debug_tl_chain_release(struct debug *d);
 
 /* Common to both: set (or drop) the debugger's use of the view and the
  * replay's handler lookup after the machine changed. -ENOMEM or 0. */

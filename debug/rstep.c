@@ -105,10 +105,13 @@ static void on_step(void *ctx, struct vmm *vm, const struct vmm_event *ev)
 	d->tl.obs_key = key_of(&r);
 }
 
-void debug_tl_watch(struct debug *d)
+int debug_tl_watch(struct debug *d)
 {
-	replay_set_observer(d->r, &(struct replay_observer){ .ctx = d, .on_step = on_step });
-	debug_tl_restored(d);
+	int rc = replay_set_observer(d->r, &(struct replay_observer){ .ctx = d, .on_step = on_step });
+
+	if (!rc)
+		debug_tl_restored(d);
+	return rc;
 }
 
 void debug_tl_restored(struct debug *d)
@@ -126,6 +129,29 @@ static void chain_free(struct debug_chain *c)
 	for (size_t i = 0; i < c->nsnap; i++)
 		debug_tl_ckpt_free(&c->snap[i].c);
 	memset(c, 0, sizeof(*c));
+}
+
+uint64_t debug_tl_chain_bytes(const struct debug *d)
+{
+	uint64_t sum = d->tl.capinj * sizeof(*d->tl.inj);
+
+	if (d->tl.chains)
+		for (size_t i = 0; i < DEBUG_CHAINS; i++)
+			for (size_t j = 0; j < d->tl.chains[i].nsnap; j++)
+				sum += d->tl.chains[i].snap[j].c.cost;
+	return sum;
+}
+
+bool debug_tl_chain_release(struct debug *d)
+{
+	bool held = false;
+
+	if (d->tl.chains)
+		for (size_t i = 0; i < DEBUG_CHAINS; i++) {
+			held |= d->tl.chains[i].valid;
+			chain_free(&d->tl.chains[i]);
+		}
+	return held;
 }
 
 void debug_tl_chain_drop(struct debug *d)

@@ -258,6 +258,7 @@ int debug_create_replay(const struct debug_replay_config *c, struct debug **out)
 	d->ropts = c->ropts;
 	d->stop_at = UINT64_MAX;
 	d->ckpt_limit = c->checkpoint_memory;
+	d->units_only = c->units_only;
 	d->dir = strdup(c->dir);
 	rc = d->dir ? debug_attach_machine(d, replay_vm(c->r)) : -ENOMEM;
 	if (!rc)

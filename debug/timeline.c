@@ -29,13 +29,15 @@
  *     recording) back to where it was (a snapshot taken first).
  * A Ctrl-C ends any of these where the replay then is (SIGINT).
  *
- * Memory: the timeline holds the page store (pages and index) and each
+ * Memory: the timeline holds the page store (pages and index), each
  * checkpoint's own bytes (snapshot state, its part of the page maps,
- * replayer state), debug_tl_bytes(). Past --checkpoint-memory
+ * replayer state) and reverse-stepi's chains and index (rstep.c),
+ * debug_tl_bytes(). Past --checkpoint-memory
  * (DEBUG_CHECKPOINT_MEMORY_DEFAULT, 512 MiB: race.elf's whole replay
  * takes about 1.2 MiB, paging.elf's 2.7 MiB; a guest that rewrites its
- * RAM fast fills it in a few hundred checkpoints) checkpoints are given up
- * by tlpolicy.c: the one whose neighbours' gap is smallest relative to its
+ * RAM fast fills it in a few hundred checkpoints) the chains' snapshots
+ * go first (outside a reverse operation, which walks them), then
+ * checkpoints are given up by tlpolicy.c: the one whose neighbours' gap is smallest relative to its
  * distance from here, which keeps them dense near here and geometrically
  * thinner away (O(log L), as rr keeps them); never the start, nor the one
  * a reverse operation works from (pinned). A page goes with the last
@@ -106,7 +108,7 @@ uint64_t debug_tl_bytes(struct debug *d)
 	vmm_pagestore_stats(d->tl.ps, &st);
 	for (size_t i = 0; i < d->tl.n; i++)
 		sum += d->tl.c[i].cost;
-	return st.bytes + sum;
+	return st.bytes + sum + debug_tl_chain_bytes(d);
 }
 
 /* Give up checkpoints (tlpolicy.c) until the timeline fits its limit. The
@@ -115,6 +117,11 @@ void debug_tl_enforce(struct debug *d)
 {
 	struct debug_timeline *tl = &d->tl;
 
+	/* Reverse-stepi's chains go first: they only make the next steps
+	 * of a run cheaper, and are walked again when needed. */
+	if (tl->limit && !tl->busy && debug_tl_bytes(d) > tl->limit && debug_tl_chain_release(d) &&
+	    d->verbose)
+		debug_msg(d, "gdb: reverse-stepi's snapshots given up (memory limit)");
 	while (tl->limit && tl->n > 1 && debug_tl_bytes(d) > tl->limit) {
 		uint64_t *ex = malloc(tl->n * sizeof(*ex));
 		bool *keep = malloc(tl->n * sizeof(*keep));
@@ -228,7 +235,10 @@ int debug_tl_init(struct debug *d)
 		return rc;
 	d->tl.spacing = DEBUG_CKPT_SPACING;
 	d->tl.limit = d->ckpt_limit ? d->ckpt_limit : DEBUG_CKPT_MEMORY_DEFAULT;
-	debug_tl_watch(d);
+	/* The indexer's unit counting goes forward only, and the replay's
+	 * observer is the indexer's. */
+	if (!d->units_only && (rc = debug_tl_watch(d)))
+		return rc;
 	return debug_tl_take(d);
 }
 

@@ -27,7 +27,7 @@ static void quiet_log(void *ctx, const char *msg)
 int debug_units_open(struct replay *r, const char *dir, struct debug **out)
 {
 	struct debug_replay_config c = {
-		.r = r, .dir = dir, .quiet = true, .log = quiet_log,
+		.r = r, .dir = dir, .quiet = true, .log = quiet_log, .units_only = true,
 	};
 	int rc = debug_create_replay(&c, out);
 

@@ -270,7 +270,8 @@ struct replay_observer {
 	void (*on_step)(void *ctx, struct vmm *vm, const struct vmm_event *ev);
 	void (*on_log)(void *ctx, const struct replay_event *ev, uint64_t exits);
 };
-void replay_set_observer(struct replay *r, const struct replay_observer *o);
+/* One observer per replay: -EBUSY if another is set (NULL removes it). */
+int replay_set_observer(struct replay *r, const struct replay_observer *o) VMM_MUST_CHECK;
 
 /*
  * The replayer's state: everything that decides its future apart from the

@@ -53,9 +53,12 @@ const char *replay_stop_name(enum replay_stop s)
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
 }
 
-void replay_set_observer(struct replay *r, const struct replay_observer *o)
+int replay_set_observer(struct replay *r, const struct replay_observer *o)
 {
+	if (o && (r->observer.on_step || r->observer.on_log))
+		return -EBUSY;
 	r->observer = o ? *o : (struct replay_observer){ 0 };
+	return 0;
 }
 
 static void stop(struct replay *r, enum replay_stop why, const char *fmt, ...)

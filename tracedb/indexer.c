@@ -366,7 +366,10 @@ int tracedb_index(const char *dir, const struct tracedb_index_options *o,
 		tracedb_error_set(err, "%s", tracedb_writer_error(w));
 		goto out;
 	}
-	replay_set_observer(ix.r, &(struct replay_observer){ &ix, on_step, on_log });
+	if ((rc = replay_set_observer(ix.r, &(struct replay_observer){ &ix, on_step, on_log }))) {
+		tracedb_error_set(err, "%s: the replay is watched already: %s", dir, strerror(-rc));
+		goto out;
+	}
 	if (ix.opt->units && (rc = ix.opt->units->open(ix.r, dir, &ix.uh))) {
 		tracedb_error_set(err, "%s: cannot step the replay to count positions: %s", dir,
 				  strerror(-rc));

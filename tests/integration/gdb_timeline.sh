@@ -11,7 +11,8 @@
 #     takes; then goto 0 and continue: the recorded final state and status;
 #  3. reverse-finish, reverse-step, reverse-next against the lines and
 #     functions forward stepping went through;
-#  4. --checkpoint-memory 1M: checkpoints are given up, and reverse-continue,
+#  4. --checkpoint-memory 1M: checkpoints (and reverse-stepi's snapshots,
+#     first) are given up, and reverse-continue,
 #     reverse-stepi and goto still give the states above;
 #  5. `monitor goto` and `rrvm replay --goto` with bad input (past the end,
 #     malformed, a truncated recording): a message naming the value, gdb
@@ -239,6 +240,9 @@ for _ in range(10):
     gdb.execute('stepi', to_string=True)
 print("SMALL-RT same=%s" % (a == st()))
 print(gdb.execute('monitor checkpoints', to_string=True).splitlines()[-1])
+for _ in range(300):
+    gdb.execute('reverse-stepi', to_string=True)
+print("SMALL-CHAINS " + gdb.execute('monitor checkpoints', to_string=True).splitlines()[-1])
 go("0")
 PY
 start_rrvm replay "$REC"
@@ -250,7 +254,7 @@ run_gdb "$S/race.elf" -ex "source $T/lib.py" -ex "monitor goto $((exits - 1))" \
 	-ex 'reverse-continue' -ex "$TICKS" -ex 'reverse-continue' -ex "$TICKS" \
 	-ex 'reverse-continue' -ex "$TICKS" -ex 'kill'
 sed -n 's/^TICKS //p' "$T/gdb.out" >"$T/ticks.big"
-start_rrvm replay --checkpoint-memory 1M "$REC"
+start_rrvm replay -v --checkpoint-memory 1M "$REC"
 run_gdb "$S/race.elf" -ex "source $T/lib.py" -ex "source $T/small.py" -ex "source $T/goto.py" \
 	-ex 'continue' -ex 'detach'
 sed -n 's/^\(GOTO .*\)/\1/p' "$T/gdb.out" >"$T/goto.small"
@@ -265,6 +269,9 @@ gcheck "--checkpoint-memory 1M: 10 reverse-stepi then 10 stepi, the same state" 
 	gdb_has 'SMALL-RT same=True'
 gcheck "--checkpoint-memory 1M: continue to the end, the recorded final state" \
 	err_has "final state matches ($final)"
+gcheck "--checkpoint-memory 1M: reverse-stepi's snapshots count against it and go first" \
+	sh -c "grep -q \"reverse-stepi's snapshots given up (memory limit)\" '$T/rrvm.err' &&
+	       grep -E '^SMALL-CHAINS memory: [0-9]+ of 1048576 bytes' '$T/gdb.out' | awk '{ exit !(\$3 <= 1048576) }'"
 
 # ---- 5. bad positions ----------------------------------------------------------
 start_rrvm replay "$REC"

@@ -294,8 +294,8 @@ static int run_stages(struct ptview *p, const char *dir)
 		fprintf(stderr, "ptview: %s\n", err.msg);
 		return 1;
 	}
-	replay_set_observer(p->replay, &obs);
-	if (replay_run(p->replay, &res) || res.stop != REPLAY_STOP_END) {
+	if (replay_set_observer(p->replay, &obs) ||
+	    replay_run(p->replay, &res) || res.stop != REPLAY_STOP_END) {
 		fprintf(stderr, "ptview: replay of %s stopped: %s\n", dir, res.msg);
 		replay_close(p->replay);
 		return 1;
