@@ -93,16 +93,21 @@ static void inj_note(struct debug *d, uint64_t exits, uint64_t key)
 }
 
 /* Every machine step of the replay: the registers before an injection
- * are those after the step before it (a poll changes no register). */
+ * are those after the step before it (a poll changes no register), with
+ * its exit finished (vmm_finish_exit): an injection right after a port IN
+ * comes from the boundary that holds the IN's value and rip past it,
+ * which is what reverse-stepi compares with. */
 static void on_step(void *ctx, struct vmm *vm, const struct vmm_event *ev)
 {
 	struct debug *d = ctx;
+	struct vmm_error err = { "" };
 	struct vmm_regs r;
 
 	if (ev->injected >= 0 && d->tl.obs_valid)
 		inj_note(d, replay_inject_exits(ev), d->tl.obs_key);
-	d->tl.obs_valid = vmm_get_regs(vm, &r) == 0;
-	d->tl.obs_key = key_of(&r);
+	d->tl.obs_valid = vmm_finish_exit(vm, &err) == 0 && vmm_get_regs(vm, &r) == 0;
+	if (d->tl.obs_valid)
+		d->tl.obs_key = key_of(&r);
 }
 
 int debug_tl_watch(struct debug *d)

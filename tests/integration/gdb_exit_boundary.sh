@@ -7,7 +7,12 @@
 #  1. `rrvm replay --goto E` stands past the IN: rip is the exit's rip + 1
 #     (race.elf's IN is `in (%dx),%al`) and gdb there reads the value in al;
 #  2. E+3 reached by running forward from the start and E+3 reached from a
-#     checkpoint taken at E are the same state (registers, state hash).
+#     checkpoint taken at E are the same state (registers, state hash);
+#  3. where the recording injected an interrupt right after an IN (the
+#     trace database's interrupt rows at such a boundary), stepi from the
+#     boundary runs the handler and steps past it, and reverse-stepi comes
+#     back to the boundary, not to the point after the handler returned
+#     (the same registers and state hash).
 # Each wait is for what gdb or rrvm prints.
 : "${top_builddir:=.}"
 : "${top_srcdir:=.}"
@@ -45,9 +50,12 @@ def st(tag):
     h = gdb.execute('monitor hash', to_string=True).strip().replace('\n', ' ')
     print("ST %s %s %s" % (tag, r, h))
 PY
+# Interrupts injected right after an IN exit (at its boundary, no +STEPS).
+sqlite3 "$REC/trace.db" "SELECT i.pos FROM interrupts i JOIN exits e ON e.position = i.position
+	WHERE i.pos NOT LIKE '%+%' AND e.kind = 'pio_in' ORDER BY i.id LIMIT 3" >"$T/injin"
 {
 	echo "source $T/st.py"
-	while read -r e rip value; do
+	cat "$T/picked" | while read -r e rip value; do
 		echo "monitor goto $e"
 		echo "python st('AT-$e-$value')"
 		echo "monitor goto 0"
@@ -59,7 +67,14 @@ PY
 		echo "monitor goto $e+3"
 		echo "python st('CKPT-$e')"
 		echo "monitor goto 0"
-	done <"$T/picked"
+	done
+	while read -r p; do
+		echo "monitor goto $p"
+		echo "python st('RS0-$p')"
+		echo "stepi"
+		echo "reverse-stepi"
+		echo "python st('RS1-$p')"
+	done <"$T/injin"
 	echo "kill"
 } >"$T/cmds"
 start_rrvm replay "$REC"
@@ -74,4 +89,12 @@ while read -r e rip value; do
 	gcheck "$e+3 forward and from a checkpoint at $e: the same state ($fwd)" \
 		[ "${fwd:-none}" = "${ck:-missing}" ]
 done <"$T/picked"
+n_in=$(wc -l <"$T/injin")
+[ "$n_in" -gt 0 ] || diag "no interrupt was injected right after an IN in this recording"
+while read -r p; do
+	a=$(sed -n "s/^ST RS0-$p //p" "$T/gdb.out")
+	b=$(sed -n "s/^ST RS1-$p //p" "$T/gdb.out")
+	gcheck "an interrupt injected right after an IN ($p): stepi, reverse-stepi, back at $p ($a)" \
+		[ "${a:-none}" = "${b:-missing}" ]
+done <"$T/injin"
 tap_end
