@@ -25,6 +25,21 @@ contains() {
 	if grep -qF -- "$2" "$1"; then ok "$3"; else not_ok "$3"; echo "#   '$2' not in:"; sed 's/^/#   /' "$1" | head -20; fi
 }
 finish() { echo "1..$n"; [ "$failed" -eq 0 ]; }
+diag() { echo "$*" | sed 's/^/# /'; }
+
+# need_sqlite3: skip the whole script without the sqlite3 program.
+need_sqlite3() {
+	if ! command -v sqlite3 >/dev/null 2>&1; then
+		echo "1..0 # SKIP the sqlite3 program is not installed"
+		exit 0
+	fi
+}
+# tracedb_tmp NAME: a scratch directory in $tmp, removed at exit unless
+# TRACEDB_TEST_KEEP is set.
+tracedb_tmp() {
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX") || exit 1
+	[ -n "${TRACEDB_TEST_KEEP:-}" ] || trap 'rm -rf "$tmp"' EXIT INT TERM
+}
 
 # Skip the whole script unless KVM and the programs are there.
 need_kvm() {

@@ -15,13 +15,8 @@
 set -u
 . "$top_srcdir/tests/integration/tracedb_lib.sh"
 need_kvm
-if ! command -v sqlite3 >/dev/null 2>&1; then
-	echo "1..0 # SKIP the sqlite3 program is not installed"
-	exit 0
-fi
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/tracedb_pos.XXXXXX") || exit 1
-[ -n "${TRACEDB_TEST_KEEP:-}" ] || trap 'rm -rf "$tmp"' EXIT INT TERM
+need_sqlite3
+tracedb_tmp tracedb_pos
 rec=$tmp/race
 
 timeout 300 "$RRVM" record -q --chaos=5 -o "$rec" "$SAMPLES/race.elf" >"$tmp/rec.out" 2>&1

@@ -9,13 +9,8 @@
 set -u
 . "$top_srcdir/tests/integration/tracedb_lib.sh"
 need_kvm
-if ! command -v sqlite3 >/dev/null 2>&1; then
-	echo "1..0 # SKIP the sqlite3 program is not installed"
-	exit 0
-fi
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/tracedb_robust.XXXXXX") || exit 1
-[ -n "${TRACEDB_TEST_KEEP:-}" ] || trap 'rm -rf "$tmp"' EXIT INT TERM
+need_sqlite3
+tracedb_tmp tracedb_robust
 echo_rec=$tmp/echo
 hello=$tmp/hello
 big=$tmp/big
