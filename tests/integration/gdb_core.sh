@@ -42,10 +42,7 @@ gcheck "live watchpoint: timer ticks were taken meanwhile (ticks=$ticks) and ano
 	sh -c "[ '${ticks:-0}' -ge 1 ] && [ '${other:-0}' -ge 1 ]"
 
 # ---- 2. Stepping a replay over the interrupts it injected -----------------
-REC=$T/rec
-timeout 300 "$RRVM" record -q -o "$REC" "$S/race.elf" >"$T/rec.out" 2>"$T/rec.err" </dev/null
-rec_status=$?
-gcheck "recorded race.elf (status $rec_status)" [ -f "$REC/events.lz4" ]
+record_race
 # stepi from worker_main until the timer's handler has run: the recording
 # injected it at one of these steps; none of them may stop in a handler.
 cat >"$T/stepi.gdb" <<'EOF'

@@ -23,8 +23,7 @@ S=$SAMPLES
 need_gdb "$RRVM" "$S/race.elf"
 command -v sqlite3 >/dev/null 2>&1 || { echo "1..0 # SKIP sqlite3 is not installed"; exit 0; }
 
-REC=$T/rec
-timeout 300 "$RRVM" record -q -o "$REC" "$S/race.elf" >/dev/null 2>"$T/rec.err" </dev/null
+record_race
 timeout 300 "$RRVM" index "$REC" >/dev/null 2>"$T/index.err"
 # Three IN exits (position, rip, value) spread over the recording; not at
 # a multiple of 50, where the forward replay takes a checkpoint itself.

@@ -111,3 +111,15 @@ iretq_step_check() {
 	gcheck "stepi over isr_common's iretq ($iretq) stops where it returns ($ret; stopped at $pc)" \
 		[ "${ret:-none}" = "${pc:-missing}" ]
 }
+
+# record_race: `rrvm record` samples/race.elf into $REC ($T/rec), one check
+# that the log is there; its status in rec_status, its exit count and final
+# state hash (from the manifest) in exits and final.
+record_race() {
+	REC=$T/rec
+	timeout 300 "$RRVM" record -q -o "$REC" "$SAMPLES/race.elf" >"$T/rec.out" 2>"$T/rec.err" </dev/null
+	rec_status=$?
+	gcheck "recorded race.elf (status $rec_status)" [ -f "$REC/events.lz4" ]
+	exits=$(sed -n 's/^exits: //p' "$REC/manifest" 2>/dev/null)
+	final=$(sed -n 's/^state-hash: //p' "$REC/manifest" 2>/dev/null)
+}

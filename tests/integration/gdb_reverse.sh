@@ -21,11 +21,7 @@ need_kvm
 S=$SAMPLES
 need_gdb "$RRVM" "$S/race.elf"
 
-REC=$T/rec
-timeout 300 "$RRVM" record -q -o "$REC" "$S/race.elf" >"$T/rec.out" 2>"$T/rec.err" </dev/null
-rec_status=$?
-gcheck "recorded race.elf (status $rec_status)" [ -f "$REC/events.lz4" ]
-exits=$(sed -n 's/^exits: //p' "$REC/manifest")
+record_race
 
 REGS='printf "REGS pc=%lx sp=%lx ax=%lx bx=%lx cx=%lx dx=%lx si=%lx di=%lx r8=%lx fl=%lx\n", $pc, $rsp, $rax, $rbx, $rcx, $rdx, $rsi, $rdi, $r8, $eflags'
 TICKS='printf "TICKS %d\n", race.ticks'

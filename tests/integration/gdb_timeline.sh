@@ -28,12 +28,7 @@ need_kvm
 S=$SAMPLES
 need_gdb "$RRVM" "$S/race.elf"
 
-REC=$T/rec
-timeout 300 "$RRVM" record -q -o "$REC" "$S/race.elf" >"$T/rec.out" 2>"$T/rec.err" </dev/null
-rec_status=$?
-gcheck "recorded race.elf (status $rec_status)" [ -f "$REC/events.lz4" ]
-exits=$(sed -n 's/^exits: //p' "$REC/manifest")
-final=$(sed -n 's/^state-hash: //p' "$REC/manifest")
+record_race
 
 # gdb's Python: ST prints registers, the guest state hash and the devices' hash in one line.
 cat >"$T/lib.py" <<'PY'

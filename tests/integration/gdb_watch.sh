@@ -36,10 +36,7 @@ gcheck "live: kept by write-protection, not by single-stepping" \
 	sh -c "! grep -q 'single-stepping' '$T/rrvm.err'"
 
 # ---- 2. replay: a field written once -------------------------------------------
-REC=$T/rec
-timeout 300 "$RRVM" record -q -o "$REC" "$S/race.elf" >"$T/rec.out" 2>"$T/rec.err" </dev/null
-rec_status=$?
-gcheck "recorded race.elf (status $rec_status)" [ -f "$REC/events.lz4" ]
+record_race
 PC='printf "PC %lx\n", $pc'
 start_rrvm replay "$REC"
 run_gdb "$S/race.elf" -ex 'set pagination off' -ex "$PC" -ex 'watch -l race.threads[3].id' \
