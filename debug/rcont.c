@@ -203,6 +203,10 @@ static int reverse_continue(struct debug *d, struct gdb_stop *stop)
 			}
 			if (!rc && debug_tl_aborted(d, stop))
 				return 0;
+			/* The same units from the same checkpoint as the pass
+			 * that noted the hit: the same exit. */
+			VMM_CHECK(d->vm, rc || vmm_exits(d->vm) == E, "the hit %" PRIu64 " units after "
+				  "exit %" PRIu64 " replayed to exit %" PRIu64, last.n, E, vmm_exits(d->vm));
 			if (!rc)
 				debug_tl_here_is(d, (struct replay_pos){ E, last.n });
 		}

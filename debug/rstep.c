@@ -226,6 +226,11 @@ static int chain_start(struct debug *d, uint64_t e, struct gdb_stop *stop)
 	return rc;
 }
 
+static bool is_sigint(const struct gdb_stop *stop)
+{
+	return stop->kind == GDB_STOP_SIGNAL && stop->signal == GDB_SIGINT;
+}
+
 /* What a walk looks for. */
 struct goal {
 	uint64_t k;                     /* unit k (UINT64_MAX: not this) */
@@ -265,6 +270,9 @@ static int walk(struct debug *d, uint64_t e, const struct goal *g, uint64_t *n,
 		}
 	if (!k)
 		rc = chain_start(d, e, stop);
+	/* Unit k of the interval after exit e: the walk counts from there. */
+	VMM_CHECK(d->vm, rc || is_sigint(stop) || vmm_exits(d->vm) == e, "a walk of the units after "
+		  "exit %" PRIu64 " starts at unit %" PRIu64 " of exit %" PRIu64, e, k, vmm_exits(d->vm));
 	while (!rc && stop->signal != GDB_SIGINT) {
 		struct vmm_regs r;
 
@@ -315,8 +323,14 @@ static int walk_to(struct debug *d, struct replay_pos p, struct gdb_stop *stop)
 	uint64_t n;
 	int rc = walk(d, p.exits, &(struct goal){ .k = p.steps, .max = UINT64_MAX }, &n, stop);
 
-	if (!rc && stop->signal != GDB_SIGINT)
+	if (!rc && stop->signal != GDB_SIGINT) {
+		/* A walk that ended well ended at its goal: the position
+		 * noted here is what every later reverse step counts from. */
+		VMM_CHECK(d->vm, n == p.steps && vmm_exits(d->vm) == p.exits, "a walk to %" PRIu64 "+%"
+			  PRIu64 " ended at unit %" PRIu64 " with exit count %" PRIu64, p.exits, p.steps,
+			  n, vmm_exits(d->vm));
 		debug_tl_here_is(d, p);
+	}
 	return rc;
 }
 
@@ -330,11 +344,6 @@ int debug_tl_count_units(struct debug *d, uint64_t E, const struct vmm_regs *R, 
 }
 
 /* ---- the step before -------------------------------------------------------------- */
-
-static bool is_sigint(const struct gdb_stop *stop)
-{
-	return stop->kind == GDB_STOP_SIGNAL && stop->signal == GDB_SIGINT;
-}
 
 /* The raw unit before X = (E, k), R its registers: *p. The replay stands
  * anywhere after it. */
@@ -355,10 +364,10 @@ static int unit_before(struct debug *d, struct replay_pos X, const struct vmm_re
 						  .max = UINT64_MAX }, &m, stop);
 	if (rc || is_sigint(stop))
 		return rc;
-	if (m == 0) {
-		snprintf(d->why, sizeof(d->why), "no unit of the replay reaches exit %" PRIu64, X.exits);
-		return -EIO;
-	}
+	/* Exit X.exits happened, so some unit after exit X.exits-1 led to
+	 * it: a walk that found none miscounted. */
+	VMM_CHECK(d->vm, m > 0, "no unit after exit %" PRIu64 " reaches exit %" PRIu64,
+		  X.exits - 1, X.exits);
 	*p = (struct replay_pos){ X.exits - 1, m - 1 };
 	if (X.steps == 0)
 		return 0;

@@ -133,6 +133,11 @@ void debug_tl_enforce(struct debug *d)
 				keep[i] = i == 0 || (tl->pin && tl->c[i].id == tl->pin);
 			}
 			v = debug_tl_victim(ex, keep, tl->n, vmm_exits(d->vm));
+			/* The start and the pinned one are what a replay from
+			 * the beginning and the reverse operation stand on. */
+			VMM_CHECK(d->vm, v < (long)tl->n && (v < 0 || !keep[v]), "checkpoint %ld of %zu "
+				  "chosen to give up, which must stay (pinned id %" PRIu64 ")", v, tl->n,
+				  tl->pin);
 		}
 		free(ex);
 		free(keep);
@@ -163,6 +168,10 @@ int debug_tl_snap(struct debug *d, struct replay_pos pos, struct debug_ckpt *c)
 	int rc;
 
 	*c = (struct debug_ckpt){ .exits = pos.exits, .boundary = pos.steps == 0, .pos = pos };
+	/* Every checkpoint is found by its position, and restoring it must
+	 * put the machine there. */
+	VMM_CHECK(d->vm, pos.exits == vmm_exits(d->vm), "a checkpoint named position %" PRIu64 "+%"
+		  PRIu64 " taken at exit %" PRIu64, pos.exits, pos.steps, vmm_exits(d->vm));
 	/* After the end record the replayer wants no more events: a replay
 	 * from there could not go on (the end is reached from before it). */
 	if (d->at_end)
@@ -275,6 +284,7 @@ void debug_tl_auto(struct debug *d)
 int debug_tl_restore(struct debug *d, const struct debug_ckpt *c)
 {
 	struct vmm_error err = { "" };
+	struct vmm_regs now;
 	int rc;
 
 	/* What the replay prints up to the furthest point reached was printed. */
@@ -292,6 +302,14 @@ int debug_tl_restore(struct debug *d, const struct debug_ckpt *c)
 		d->failed = true;
 		return rc;
 	}
+	/* The machine stands where the checkpoint was taken: its exit count
+	 * and its registers (read then and now; a restore is ten ioctls, a
+	 * check of it one more). */
+	rc = debug_tl_regs(d, &now);
+	VMM_CHECK(d->vm, vmm_exits(d->vm) == c->exits && (rc || debug_tl_regs_eq(&now, &c->regs)),
+		  "the checkpoint of exit %" PRIu64 " (rip 0x%" PRIx64 " rsp 0x%" PRIx64 ") restored "
+		  "to exit %" PRIu64 " rip 0x%" PRIx64 " rsp 0x%" PRIx64, c->exits, c->regs.rip,
+		  c->regs.rsp, vmm_exits(d->vm), rc ? 0 : now.rip, rc ? 0 : now.rsp);
 	d->at_end = false;
 	debug_tl_restored(d);
 	return 0;
@@ -586,9 +604,15 @@ int debug_tl_go(struct debug *d, const char *arg, struct introspect_out *o)
 		debug_tl_unmark(&back);
 		return -EINTR;
 	}
-	if (!rc && (vmm_exits(d->vm) != to.exits || debug_tl_position(d, &now) ||
-		    replay_pos_cmp(now, to)))
-		rc = -EIO;
+	/* A move that succeeded and was not interrupted stands at exit
+	 * to.exits and noted the position (debug_tl_here_is). */
+	if (!rc) {
+		VMM_CHECK(d->vm, vmm_exits(d->vm) == to.exits, "goto %s arrived at exit %" PRIu64, ps,
+			  vmm_exits(d->vm));
+		rc = debug_tl_position(d, &now);
+		VMM_CHECK(d->vm, rc || replay_pos_cmp(now, to) == 0, "goto %s arrived at position %s",
+			  ps, replay_pos_format(now, es));
+	}
 	if (rc) {
 		introspect_printf(o, "could not go to position %s: %s\n", ps,
 				  d->why[0] ? d->why : (rc == -EIO ? d->last.msg : strerror(-rc)));

@@ -53,6 +53,7 @@
  * (replay_options.plain_search).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -275,6 +276,7 @@ static bool hold(struct replay *r)
 	r->stepping_over = was;
 	if (r->mops->snap_save(r->mctx, &f->snap, &err))
 		return false;
+	f->snap_exits = r->mops->exits(r->mctx);
 	f->live = true;
 	f->probing = true;
 	f->saved_mute = r->mops->set_mute(r->mctx, UINT64_MAX);
@@ -294,6 +296,9 @@ static void rollback(struct replay *r, bool shorter, int64_t left)
 	struct vmm_error err = { "" };
 	int rc;
 
+	/* Every caller holds the snapshot: a stretch runs only with one. */
+	REPLAY_CHECK(r, f->live && f->snap, "a rollback with no snapshot held (phase %d)",
+		     (int)f->phase);
 	r->stats.rollbacks++;
 	f->rollbacks_here++;
 	rc = r->mops->snap_restore(r->mctx, f->snap, &err);
@@ -306,6 +311,13 @@ static void rollback(struct replay *r, bool shorter, int64_t left)
 		snprintf(r->fast_error, sizeof(r->fast_error), "%s", err.msg);
 		return;
 	}
+	/* Back at the hit where the snapshot was taken, about to step over
+	 * it (hold saved it so): else the plain search would go on from a
+	 * state the replay never saw. */
+	REPLAY_CHECK(r, r->mops->exits(r->mctx) == f->snap_exits && r->stepping_over &&
+		     r->searching, "after the rollback: exit %" PRIu64 " (the snapshot's %" PRIu64
+		     "), stepping over %d, searching %d", r->mops->exits(r->mctx), f->snap_exits,
+		     r->stepping_over, r->searching);
 	if (shorter && f->rollbacks_here < FAST_MAX_ROLLBACKS) {
 		/* It ran faster than measured. A hit behind the point says
 		 * by how much; an exit does not: halve then. */
@@ -362,6 +374,9 @@ bool replay_fast_hit(struct replay *r)
 	}
 	replay_stride_regs(&regs, now);
 	if (f->phase == REPLAY_FAST_LEARN) {
+		/* The phase ends at the REPLAY_FAST_LEARN_HITS-th hit. */
+		REPLAY_CHECK(r, f->nobs < REPLAY_FAST_LEARN_HITS, "learning hit %u of %d", f->nobs + 1,
+			     REPLAY_FAST_LEARN_HITS);
 		memcpy(f->obs[f->nobs], now, sizeof(now));
 		/* A loop seen before: its counter names the passes left at
 		 * the first hit. A counter that does not fit this point
@@ -425,6 +440,9 @@ int replay_fast_before_step(struct replay *r)
 
 	if (f->phase != REPLAY_FAST_RUN)
 		return 0;
+	/* A stretch may overshoot the point: it must have a way back. */
+	REPLAY_CHECK(r, f->live, "a free-running stretch at exit %" PRIu64 " with no snapshot held",
+		     r->mops->exits(r->mctx));
 	f->run_cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	f->run_start = host_ns();
 	r->stats.free_runs++;

@@ -94,6 +94,7 @@ struct replay_fast {
 	unsigned rollbacks_here, runs_here;
 	uint64_t run_goal;              /* passes the stretch aims at */
 	bool live;                      /* a snapshot is held */
+	uint64_t snap_exits;            /* the machine's exit count in it */
 	bool probing;                   /* clock reads take nothing from the log */
 	void *snap;
 	void *rstate;
@@ -174,6 +175,21 @@ struct replay {
 	int fast_failed;                /* a restore failed: -errno */
 	char fast_error[256];
 };
+
+/* ---- internal invariants ------------------------------------------------ */
+
+/* VMM_CHECK (vmm.h) for the replayer's own invariants: the machine's state
+ * (none when the machine is the unit tests' fake), then where the replay
+ * is (replay_check_context). */
+#define REPLAY_CHECK(r, cond, ...)                                                      \
+	do {                                                                            \
+		if (__builtin_expect(!(cond), 0))                                       \
+			vmm_check_fail((r)->vm, replay_check_context, (r), __FILE__, __LINE__, \
+				       __func__, #cond, __VA_ARGS__);                   \
+	} while (0)
+/* Print the replay's position for a failed check (ctx: the replay): the
+ * machine's exit count, the events consumed, the next event, the search. */
+void replay_check_context(void *ctx, FILE *f);
 
 /* ---- construction (replayer.c) ------------------------------------------ */
 

@@ -121,6 +121,25 @@ static void diverge(struct replay *r, const char *fmt, ...)
 	     replay_pos_format(REPLAY_POS_AT(now_exits(r)), pos), regs.rip, sym, what);
 }
 
+void replay_check_context(void *ctx, FILE *f)
+{
+	static const char *const phases[] = { [REPLAY_FAST_OFF] = "off",
+					      [REPLAY_FAST_LEARN] = "learn",
+					      [REPLAY_FAST_RUN] = "run",
+					      [REPLAY_FAST_APPROACH] = "approach" };
+	struct replay *r = ctx;
+	char next[256];
+
+	replay_q_describe_next(r, next, sizeof(next));
+	fprintf(f, "rrvm: the replay of %s: at exit %" PRIu64 ", %" PRIu64 " events consumed, "
+		"next '%s'\n", r->dir, now_exits(r), r->events, next);
+	fprintf(f, "  searching=%d rip=0x%" PRIx64 " hits=%" PRIu64 " stepping-over=%d "
+		"may-inject=%d queued-vector=%d fast=%s%s\n", r->searching, r->search_rip,
+		r->search_hits, r->stepping_over, r->may_inject, r->queued_vector,
+		(unsigned)r->fast.phase < 4 ? phases[r->fast.phase] : "?",
+		r->fast.live ? " (snapshot held)" : "");
+}
+
 uint64_t replay_clock_read(void *ctx, enum vmm_clock_kind kind)
 {
 	struct replay *r = ctx;
@@ -518,6 +537,8 @@ int replay_run(struct replay *r, struct replay_result *res)
 	r->stopped = false;
 	while (!r->stopped) {
 		const struct replay_event *e;
+		uint64_t before;
+		bool allowed;
 
 		if (atomic_exchange(&r->interrupt, false)) {
 			/* Stop at a state the replay has seen, not in a
@@ -578,7 +599,8 @@ int replay_run(struct replay *r, struct replay_result *res)
 		}
 		/* The injection mode first: apply_debug asks whether this
 		 * entry injects. */
-		r->mops->set_inject_mode(r->mctx, r->may_inject ? VMM_INJECT_NOW_ONLY : VMM_INJECT_HOLD);
+		allowed = r->may_inject;
+		r->mops->set_inject_mode(r->mctx, allowed ? VMM_INJECT_NOW_ONLY : VMM_INJECT_HOLD);
 		rc = apply_debug(r);
 		if (rc) {
 			stop(r, REPLAY_STOP_ERROR, "KVM_SET_GUEST_DEBUG: %s", strerror(-rc));
@@ -589,11 +611,22 @@ int replay_run(struct replay *r, struct replay_result *res)
 			stop(r, REPLAY_STOP_ERROR, "arming the kick timer: %s", strerror(-rc));
 			break;
 		}
+		before = now_exits(r);
 		rc = r->mops->step(r->mctx, &ev, &err);
 		if (rc) {
 			stop(r, REPLAY_STOP_ERROR, "%s", err.msg);
 			break;
 		}
+		/* The machine's side of the bargain (vmm_step): a counted exit
+		 * moves the count by one and nothing else moves it, and an
+		 * interrupt goes in only on an entry the replayer let inject.
+		 * Every check below compares the recording with these. */
+		REPLAY_CHECK(r, ev.exits == before + replay_event_is_sync(&ev) && now_exits(r) == ev.exits,
+			     "a step from exit %" PRIu64 " ended in event kind %d with exit count %"
+			     PRIu64 " (the machine says %" PRIu64 ")", before, (int)ev.kind, ev.exits,
+			     now_exits(r));
+		REPLAY_CHECK(r, ev.injected < 0 || allowed, "vector 0x%x went in after exit %" PRIu64
+			     " on an entry where the replayer held injections", ev.injected, before);
 		if (replay_fast_after_step(r, &ev)) {
 			if (r->fast_failed)
 				stop(r, REPLAY_STOP_ERROR, "restoring the search's snapshot at exit %"

@@ -34,8 +34,12 @@ void replay_stride_regs(const struct vmm_regs *r, uint64_t gpr[REPLAY_GPRS])
 bool replay_stride_remaining(const uint64_t now[REPLAY_GPRS], const uint64_t target[REPLAY_GPRS],
 			     unsigned reg, int64_t step, int64_t *left)
 {
-	int64_t diff = (int64_t)(target[reg] - now[reg]);
+	int64_t diff;
 
+	/* reg comes from replay_stride_learn or the loop cache, never from
+	 * the log: a register of the array. */
+	VMM_CHECK(NULL, reg < REPLAY_GPRS, "register index %u of %d", reg, REPLAY_GPRS);
+	diff = (int64_t)(target[reg] - now[reg]);
 	/* A step of -1 and a difference of INT64_MIN would overflow. */
 	if (step == 0 || (step == -1 && diff == INT64_MIN) || diff % step != 0)
 		return false;
@@ -47,11 +51,12 @@ bool replay_stride_learn(const uint64_t (*obs)[REPLAY_GPRS], unsigned nobs,
 			 const uint64_t target[REPLAY_GPRS], int64_t max, unsigned *reg,
 			 int64_t *step, int64_t *left)
 {
-	const uint64_t *last = obs[nobs - 1];
+	const uint64_t *last;
 	bool found = false;
 
 	if (nobs < 2)
 		return false;
+	last = obs[nobs - 1];
 	for (unsigned j = 0; j < REPLAY_GPRS; j++) {
 		int64_t d = (int64_t)(obs[1][j] - obs[0][j]), n;
 		unsigned k;

@@ -4,7 +4,7 @@ vmm_libvmm_a_SOURCES =
 include $(srcdir)/vmm/devices.mk
 vmm_libvmm_a_SOURCES += vmm/vmm.h vmm/internal.h vmm/device.h vmm/devices.h \
 	vmm/kvm.c vmm/cpu.c vmm/cpuid.c vmm/machine.c vmm/multiboot.c vmm/acpi.c vmm/clock.c vmm/state.c vmm/live.c vmm/probe.c \
-	vmm/cpustate.c vmm/pagestore.c vmm/pagemap.c vmm/snapshot.c vmm/protect.c
+	vmm/cpustate.c vmm/pagestore.c vmm/pagemap.c vmm/snapshot.c vmm/protect.c vmm/check.c
 
 check_PROGRAMS += tests/unit/multiboot_test tests/unit/dispatch_test
 TESTS += tests/unit/multiboot_test tests/unit/dispatch_test
@@ -43,3 +43,10 @@ EXTRA_DIST += tests/bench/snapshot.sh
 check_PROGRAMS += tests/unit/protect_test
 TESTS += tests/unit/protect_test
 tests_unit_protect_test_LDADD = introspect/libintrospect.a vmm/libvmm.a
+
+# VMM_CHECK: a failed invariant aborts with the report and the machine's
+# state, in a child process (needs /dev/kvm and the samples, else SKIP).
+check_PROGRAMS += tests/unit/check_test
+TESTS += tests/unit/check_test
+tests_unit_check_test_SOURCES = tests/unit/check_test.c tests/unit/child_run.h
+tests_unit_check_test_LDADD = vmm/libvmm.a

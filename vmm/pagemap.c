@@ -16,6 +16,7 @@
  * lives.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,7 +39,10 @@ struct vmm_pagemap {
 
 static void leaf_drop(struct vmm_pagestore *ps, struct leaf *l)
 {
-	if (!l || --l->refs > 0)
+	if (!l)
+		return;
+	VMM_CHECK(NULL, l->refs > 0, "a page map leaf dropped with no reference left");
+	if (--l->refs > 0)
 		return;
 	for (unsigned i = 0; i < LEAF_FRAMES; i++)
 		vmm_pagestore_unref(ps, l->id[i]);
@@ -52,7 +56,12 @@ void vmm_pagemap_hold(struct vmm_pagemap *m)
 
 void vmm_pagemap_drop(struct vmm_pagemap *m)
 {
-	if (!m || --m->refs > 0)
+	if (!m)
+		return;
+	/* A drop too many frees a map a snapshot or the machine still uses. */
+	VMM_CHECK(NULL, m->refs > 0, "a page map of %" PRIu64 " frames dropped with no holder left",
+		  m->frames);
+	if (--m->refs > 0)
 		return;
 	for (uint64_t i = 0; i < m->nleaves; i++)
 		leaf_drop(m->ps, m->leaf[i]);

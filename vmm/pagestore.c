@@ -17,6 +17,7 @@
  * KVM and is unit-tested on plain buffers.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,7 +76,11 @@ void vmm_pagestore_hold(struct vmm_pagestore *ps)
 
 void vmm_pagestore_free(struct vmm_pagestore *ps)
 {
-	if (!ps || --ps->holders > 0)
+	if (!ps)
+		return;
+	/* A free too many would free the store under its snapshots. */
+	VMM_CHECK(NULL, ps->holders > 0, "page store %p freed with no holder left", (void *)ps);
+	if (--ps->holders > 0)
 		return;
 	for (uint32_t id = 1; id < ps->used; id++)
 		free(ps->e[id].data);
@@ -225,11 +230,16 @@ void vmm_pagestore_unref(struct vmm_pagestore *ps, uint32_t id)
 
 	if (!e)
 		return;
+	/* A held page has a reference, and the store counts it: a drop
+	 * below zero would free a page that maps still name. */
+	VMM_CHECK(NULL, e->refs > 0 && ps->st.refs >= e->refs, "page %" PRIu32 " has %" PRIu32
+		  " references, the store counts %" PRIu64 " in all", id, e->refs, ps->st.refs);
 	ps->st.refs--;
 	if (--e->refs > 0)
 		return;
 	for (link = &ps->bucket[bucket_of(ps, e->hash)]; *link != id; link = &ps->e[*link].next)
-		;
+		VMM_CHECK(NULL, *link != PS_NONE, "page %" PRIu32 " is not in its hash bucket %zu",
+			  id, bucket_of(ps, e->hash));
 	*link = e->next;
 	free(e->data);
 	*e = (struct ps_entry){ .next = ps->free_head };

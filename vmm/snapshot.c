@@ -16,6 +16,7 @@
  * another machine work.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +160,10 @@ int vmm_snapshot_save(struct vmm *vm, struct vmm_pagestore *ps, struct vmm_snaps
 		goto fail;
 	}
 	vmm_pagestore_stats(ps, &after);
+	/* Each frame is read at most once, and only frames read are new. */
+	VMM_CHECK(vm, s->info.pages_read <= s->frames && after.pages - before.pages <= s->info.pages_read,
+		  "a save read %" PRIu64 " of %" PRIu64 " frames and added %" PRIu64 " pages",
+		  s->info.pages_read, s->frames, after.pages - before.pages);
 	s->info.pages_new = after.pages - before.pages;
 	set_base(vm, s->map);
 	s->exits = vm->exits;

@@ -339,8 +339,34 @@ uint64_t vmm_devices_hash(const struct vmm *vm);
  * cryptographic: it detects accidents, not adversaries). */
 uint64_t vmm_hash(const void *data, size_t len, uint64_t seed);
 
-/* Print the vCPU registers, for crash reports and assertions. */
+/* Print the machine's position (exit count, halt, injection mode, pending
+ * interrupt) and the vCPU's general, segment and control registers, for
+ * crash reports and failed checks. Never fails: what cannot be read (a bad
+ * vCPU fd, a failing ioctl) is printed as unavailable, with the reason. */
 void vmm_dump_regs(struct vmm *vm, FILE *f);
+
+/* ---- internal invariants (check.c) -----------------------------------------
+ * VMM_CHECK(vm, cond, fmt, ...): cond is something only a bug in rrvm can
+ * make false. If it is, print one line
+ *   rrvm: internal error at FILE:LINE in FUNC: COND: <message>
+ * to stderr, then the machine's state (vmm_dump_regs; vm may be NULL: then
+ * it says there is no machine), and abort(). Always on: not <assert.h>,
+ * not affected by NDEBUG. Bad input (a damaged recording, a hostile guest,
+ * a malformed packet) is never a check: it gets an error return. The
+ * message gives the values involved. The condition is evaluated once; the
+ * arguments only when it fails. */
+#define VMM_CHECK(vm, cond, ...)                                                        \
+	do {                                                                            \
+		if (__builtin_expect(!(cond), 0))                                       \
+			vmm_check_fail((vm), NULL, NULL, __FILE__, __LINE__, __func__, #cond, \
+				       __VA_ARGS__);                                    \
+	} while (0)
+/* The failure behind VMM_CHECK. extra (may be NULL) prints more context
+ * after the machine's state, e.g. the replay's position (REPLAY_CHECK). */
+void vmm_check_fail(struct vmm *vm, void (*extra)(void *ctx, FILE *f), void *ctx,
+		    const char *file, int line, const char *func, const char *cond,
+		    const char *fmt, ...)
+	__attribute__((noreturn, cold, format(printf, 8, 9)));
 
 /* The file name of the kernel the machine booted, and its Multiboot entry. */
 const char *vmm_kernel_path(const struct vmm *vm);
