@@ -55,6 +55,7 @@ struct fake {
 	struct fake_cpu cpu;
 	uint64_t end_at;                /* instruction count of the isa-debug-exit */
 	uint64_t flaw_at;               /* from this exit on, OUT values differ (0: never) */
+	uint64_t miscount_at;           /* a bug: this OUT counts as two exits (0: never) */
 	uint64_t budget;                /* record: kick after this many instructions */
 	uint64_t (*clock)(void *ctx, enum vmm_clock_kind kind);
 	void *clock_ctx;
@@ -128,6 +129,8 @@ static int f_step(void *m, struct vmm_event *ev, struct vmm_error *err)
 		}
 		if (c->icount % IO_EVERY == 0) {
 			c->exits++;
+			if (f->miscount_at && c->exits == f->miscount_at)
+				c->exits++;
 			if (c->exits % 3 == 0)
 				c->rdx ^= f->clock(f->clock_ctx, VMM_CLOCK_MONOTONIC);
 			if (c->exits % 7 == 0)

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tests/unit/child_run.h"
 #include "tests/unit/replay_fake.h"
 #include "tests/unit/tap.h"
 
@@ -482,6 +483,78 @@ static void test_stride(void)
 	ok(!replay_stride_remaining(obs[2], t, 2, 0, &left), "remaining: step 0 refused");
 }
 
+/* ---- broken invariants (REPLAY_CHECK) ------------------------------------------ */
+
+/* A check that fails in a replay stopped at exit 100: the child prints
+ * its line, the parent wants it in the report, with the replay's place. */
+static void check_fails(void *path)
+{
+	struct fake f;
+	struct vmm_error err = { "" };
+	struct replay_result res;
+	struct replay *r = open_fake(path, &f, END_AT, &err);
+
+	if (!r) {
+		printf("open: %s\n", err.msg);
+		return;
+	}
+	replay_stop_at(r, 100);
+	if (replay_run(r, &res) || res.stop != REPLAY_STOP_POSITION) {
+		printf("run: %s\n", res.msg);
+		return;
+	}
+	printf("LINE %d\n", __LINE__ + 1);
+	REPLAY_CHECK(r, res.exits != 100, "stopped at exit %" PRIu64, res.exits);
+}
+
+/* A machine that breaks vmm_step's contract (one OUT counted twice): the
+ * replayer's own check stops it there, before it compares anything. */
+static void machine_miscounts(void *path)
+{
+	struct fake f;
+	struct vmm_error err = { "" };
+	struct replay_result res;
+	struct replay *r = open_fake(path, &f, END_AT, &err);
+
+	if (!r) {
+		printf("open: %s\n", err.msg);
+		return;
+	}
+	f.miscount_at = 200;
+	if (replay_run(r, &res))
+		printf("replay_run failed\n");
+	printf("went on: %s\n", res.msg);
+}
+
+static void test_check(void)
+{
+	struct rec rc = { 0 };
+	struct child_out o;
+	char want[256];
+	const char *line;
+
+	ok(record(tmp("check.lz4"), END_AT, 1, &rc, 1) == 0, "recorded a log for the checks");
+	if (child_run(check_fails, (void *)tmp("check.lz4"), &o)) {
+		ok(0, "fork a child");
+		return;
+	}
+	line = strstr(o.out, "LINE ");
+	snprintf(want, sizeof(want), "rrvm: internal error at tests/unit/replayer_test.c:%d in "
+		 "check_fails: res.exits != 100: stopped at exit 100\n", line ? atoi(line + 5) : -1);
+	ok(child_aborted(&o) && line && strstr(o.err, want), "REPLAY_CHECK: a failed check aborts "
+	   "with the place, the condition and the values (status 0x%x)", o.status);
+	ok(strstr(o.err, "rrvm: no machine at hand here") &&
+	   strstr(o.err, "rrvm: the replay of fake: at exit 100, ") && strstr(o.err, " next '") &&
+	   strstr(o.err, "  searching=0 "), "it says the fake has no vCPU state, then where the "
+	   "replay is: exit, events, the next event, the search");
+	if (!ok(child_run(machine_miscounts, (void *)tmp("check.lz4"), &o) == 0 && child_aborted(&o) &&
+		strstr(o.err, "in replay_run: ev.exits == before + replay_event_is_sync(&ev)") &&
+		strstr(o.err, ": a step from exit 199 ended in event kind 0 with exit count 201 "
+		       "(the machine says 201)") && !strstr(o.out, "went on"),
+		"a machine that counts one exit twice stops the replay at that step"))
+		diag("stdout: %s\nstderr: %s", o.out, o.err);
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -497,6 +570,7 @@ int main(void)
 	test_state();
 	test_linked();
 	test_stride();
+	test_check();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)
 		diag("could not remove %s", tmpdir);
