@@ -440,9 +440,10 @@ int debug_tl_reverse_continue(struct debug *d, struct gdb_stop *stop);
 int debug_tl_count_units(struct debug *d, uint64_t E, const struct vmm_regs *R, uint64_t max,
 			 uint64_t *n, struct gdb_stop *stop) VMM_MUST_CHECK;
 /* rstep.c: watch the replay for injections (debug_tl_init), and tell it
- * the machine was put back to a checkpoint (debug_tl_restore). */
+ * the machine was put back to a checkpoint (debug_tl_restore), whose
+ * registers the caller may have read already (r; NULL: read them). */
 int debug_tl_watch(struct debug *d) VMM_MUST_CHECK;
-void debug_tl_restored(struct debug *d);
+void debug_tl_restored(struct debug *d, const struct vmm_regs *r);
 /* rstep.c: forget the chains and the index (debug_tl_free). */
 void debug_tl_chain_drop(struct debug *d);
 /* rstep.c: the chains' own bytes (their pages are in the page store) and

@@ -115,16 +115,16 @@ int debug_tl_watch(struct debug *d)
 	int rc = replay_set_observer(d->r, &(struct replay_observer){ .ctx = d, .on_step = on_step });
 
 	if (!rc)
-		debug_tl_restored(d);
+		debug_tl_restored(d, NULL);
 	return rc;
 }
 
-void debug_tl_restored(struct debug *d)
+void debug_tl_restored(struct debug *d, const struct vmm_regs *r)
 {
-	struct vmm_regs r;
+	struct vmm_regs now;
 
-	d->tl.obs_valid = vmm_get_regs(d->vm, &r) == 0;
-	d->tl.obs_key = key_of(&r);
+	d->tl.obs_valid = r || vmm_get_regs(d->vm, &now) == 0;
+	d->tl.obs_key = key_of(r ? r : &now);
 }
 
 /* ---- chains: raw units from a boundary --------------------------------------- */

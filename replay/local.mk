@@ -13,7 +13,8 @@ TESTS += tests/unit/replay_test
 tests_unit_replay_test_LDADD = replay/libreplay.a vmm/libvmm.a $(LZ4_LIBS)
 check_PROGRAMS += tests/unit/replayer_test
 TESTS += tests/unit/replayer_test
-tests_unit_replayer_test_SOURCES = tests/unit/replayer_test.c tests/unit/replay_fake.h
+tests_unit_replayer_test_SOURCES = tests/unit/replayer_test.c tests/unit/replay_fake.h \
+	tests/unit/child_run.h
 tests_unit_replayer_test_LDADD = replay/libreplay.a vmm/libvmm.a $(LZ4_LIBS)
 TESTS += tests/integration/record_replay.sh
 EXTRA_DIST += tests/integration/record_replay.sh
