@@ -518,12 +518,18 @@ void debug_regs_for(const struct debug *d, uint64_t skip_at, bool single_step,
  * guest's steps and the replay's take it alike (measured live too: the
  * same +2).
  */
+bool debug_insn_is_iretq(const uint8_t *insn, size_t len)
+{
+	/* REX.W + IRET: the 64-bit form, the only one these guests use. */
+	return len >= 2 && insn[0] == 0x48 && insn[1] == 0xcf;
+}
+
 void debug_step_stops_after_iretq(struct debug *d, const struct vmm_regs *r,
 				  const uint8_t insn[2], struct vmm_debug *dbg)
 {
 	uint64_t ret;
 
-	if (insn[0] != 0x48 || insn[1] != 0xcf || debug_read_mem_virt(d, r->rsp, &ret, 8))
+	if (!debug_insn_is_iretq(insn, 2) || debug_read_mem_virt(d, r->rsp, &ret, 8))
 		return;
 	for (unsigned i = 0; i < d->hw_slots; i++)
 		if (!dbg->hw[i].enabled) {

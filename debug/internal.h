@@ -285,6 +285,9 @@ void debug_remove_all(struct debug *d);
  * once when the vCPU resumes on it); UINT64_MAX skips nothing. */
 void debug_regs_for(const struct debug *d, uint64_t skip_at, bool single_step,
 		    struct vmm_debug *dbg);
+/* Are the len bytes at insn (len may be short: the end of a mapping) an
+ * iretq? The one place that knows its encoding. */
+bool debug_insn_is_iretq(const uint8_t *insn, size_t len);
 /* A single step from r over an iretq (insn: the two bytes at r->rip)
  * also stops at the address it returns to (this backend reports the step
  * one instruction late): an instruction breakpoint there in a slot of dbg
@@ -342,9 +345,22 @@ void debug_live_detach(struct debug *d);
 int debug_live_finish(struct debug *d);
 
 int debug_replay_resume(struct debug *d, enum gdb_resume how, struct gdb_stop *stop);
+/* Where a raw unit starts: the vCPU's registers and the first bytes of
+ * the instruction at their rip (len of them could be read: 2, 1 at the
+ * end of a mapping, 0 where rip is not mapped; the rest are 0). */
+struct debug_insn {
+	struct vmm_regs regs;
+	uint8_t bytes[2];
+	size_t len;
+};
+/* Read them: one register read and one page walk (debug_read_mem_virt). */
+int debug_insn_read(struct debug *d, struct debug_insn *in) VMM_MUST_CHECK;
 /* One raw unit of the replay (an instruction, an interrupt's entry, a HLT
- * to its exit), and gdb's stepi (interrupts run through). */
+ * to its exit), and gdb's stepi (interrupts run through). _from steps from
+ * what the caller has read already (debug_insn_read, nothing run since). */
 int debug_replay_step_raw(struct debug *d, uint64_t skip_at, struct gdb_stop *stop);
+int debug_replay_step_raw_from(struct debug *d, const struct debug_insn *in, uint64_t skip_at,
+			       struct gdb_stop *stop);
 int debug_replay_step(struct debug *d, uint64_t skip_at, struct gdb_stop *stop);
 void debug_replay_interrupt(struct debug *d);
 /* Drop an interrupt the replay was given but did not meet, so that the

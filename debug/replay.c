@@ -192,6 +192,26 @@ static bool plain_step(const struct gdb_stop *stop)
 	return stop->kind == GDB_STOP_SIGNAL && stop->signal == GDB_SIGTRAP;
 }
 
+int debug_insn_read(struct debug *d, struct debug_insn *in)
+{
+	int rc = vmm_get_regs(d->vm, &in->regs);
+
+	if (rc)
+		return rc < 0 ? rc : -EIO;
+	/* One read of the instruction for every question about it (each
+	 * read walks the page tables; a raw unit should cost its KVM_RUN and
+	 * little more: the trace database steps hundreds of thousands). An
+	 * instruction at the end of a mapping reads its first byte alone. */
+	in->len = 2;
+	if (debug_read_mem_virt(d, in->regs.rip, in->bytes, 2) == 0)
+		return 0;
+	in->bytes[1] = 0;
+	in->len = 1;
+	if (debug_read_mem_virt(d, in->regs.rip, in->bytes, 1))
+		in->bytes[0] = 0, in->len = 0;
+	return 0;
+}
+
 /*
  * One instruction of the replay; breakpoints at skip_at are left out. A
  * HLT is not single-stepped: on this project's KVM backend the single step
@@ -201,23 +221,22 @@ static bool plain_step(const struct gdb_stop *stop)
  */
 int debug_replay_step_raw(struct debug *d, uint64_t skip_at, struct gdb_stop *stop)
 {
-	uint8_t insn[2] = { 0, 0 };
-	struct vmm_regs r;
-	int rc = vmm_get_regs(d->vm, &r);
+	struct debug_insn in;
+	int rc = debug_insn_read(d, &in);
 
-	if (rc)
-		return rc < 0 ? rc : -EIO;
-	/* One read of the instruction for both questions (each read walks
-	 * the page tables; a raw unit should cost its KVM_RUN and little
-	 * more: the trace database steps hundreds of thousands). An
-	 * instruction at the end of a mapping reads its first byte alone. */
-	if (debug_read_mem_virt(d, r.rip, insn, 2) && debug_read_mem_virt(d, r.rip, insn, 1))
-		insn[0] = 0;
-	if (insn[0] != DEBUG_HLT) {
+	return rc ? rc : debug_replay_step_raw_from(d, &in, skip_at, stop);
+}
+
+int debug_replay_step_raw_from(struct debug *d, const struct debug_insn *in, uint64_t skip_at,
+			       struct gdb_stop *stop)
+{
+	int rc;
+
+	if (in->bytes[0] != DEBUG_HLT) {
 		struct vmm_debug dbg;
 
 		debug_regs_for(d, skip_at, true, &dbg);
-		debug_step_stops_after_iretq(d, &r, insn, &dbg);
+		debug_step_stops_after_iretq(d, &in->regs, in->bytes, &dbg);
 		rc = set_dbg(d, &dbg);
 		return rc ? rc : run(d, true, stop);
 	}

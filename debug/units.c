@@ -46,31 +46,33 @@ void debug_units_close(struct debug *d)
 
 /* Would this unit run guest user mode: the guest is at CPL3, or the unit
  * is an iretq whose frame returns there? */
-static bool enters_user(struct debug *d, const struct vmm_regs *r)
+static bool enters_user(struct debug *d, const struct debug_insn *in)
 {
-	uint8_t insn[2];
 	uint64_t cs;
 
 	if (vmm_cpl(d->vm) == 3)
 		return true;
-	if (debug_read_mem_virt(d, r->rip, insn, 2) || insn[0] != 0x48 || insn[1] != 0xcf)
+	if (!debug_insn_is_iretq(in->bytes, in->len))
 		return false;
-	return debug_read_mem_virt(d, r->rsp + 8, &cs, 8) == 0 && (cs & 3) == 3;
+	return debug_read_mem_virt(d, in->regs.rsp + 8, &cs, 8) == 0 && (cs & 3) == 3;
 }
 
 int debug_units_step(struct debug *d, struct replay_result *res)
 {
 	struct gdb_stop stop;
-	struct vmm_regs r;
-	int rc = vmm_get_regs(d->vm, &r);
+	struct debug_insn in;
+	/* One read of the registers and the instruction serves the question
+	 * below and the step (a unit should cost its KVM_RUN and little
+	 * more: rrvm index steps hundreds of thousands). */
+	int rc = debug_insn_read(d, &in);
 
 	if (rc)
-		return rc < 0 ? rc : -EIO;
+		return rc;
 	/* This host cannot single-step guest user mode (PLATFORM.md): the
 	 * trap would go to the guest, and the replay would diverge. */
-	if (!d->cpl3_traps && enters_user(d, &r))
+	if (!d->cpl3_traps && enters_user(d, &in))
 		return -EOPNOTSUPP;
-	rc = debug_replay_step_raw(d, r.rip, &stop);
+	rc = debug_replay_step_raw_from(d, &in, in.regs.rip, &stop);
 	if (rc)
 		return rc;
 	/* A unit ends at a debug stop, or by position after a HLT's exit. */

@@ -43,34 +43,48 @@ else
 fi
 printf 'hello\nworld\nquit\n' >"$dir/input"
 
-echo "-- rrvm index on a recording of each sample"
-printf '%-9s %9s %9s %12s %11s %12s %9s %9s %7s\n' sample exits rows "insert r/s" "bytes/row" "overall r/s" replay_s index_s ratio
-for s in hello echo ticks race ioheavy; do
-	rec=$dir/$s
-	if [ ! -f "$rec/manifest" ]; then
-		rm -rf "$rec"
-		case $s in
-		echo) "$RRVM" record -q --serial-in "$dir/input" -o "$rec" "$S/echo.elf" >/dev/null 2>&1 ;;
-		ioheavy) "$RRVM" record -q -o "$rec" "$S/ioheavy.elf" -- "count=$rounds" >/dev/null 2>&1 ;;
-		*) "$RRVM" record -q -o "$rec" "$S/$s.elf" >/dev/null 2>&1 ;;
+# index_sample S REC [--no-steps]: record samples/S.elf into REC unless it
+# is there (echo with serial input, ioheavy with $rounds rounds), time a
+# plain replay of it, then (with --no-steps) an index that counts no raw
+# units, then an index with --stats. Sets replay_s, nosteps_s (0 without
+# --no-steps), index_s and the stats line that get NAME reads; returns 1,
+# saying why, when the index failed.
+index_sample() {
+	if [ ! -f "$2/manifest" ]; then
+		rm -rf "$2"
+		case $1 in
+		echo) "$RRVM" record -q --serial-in "$dir/input" -o "$2" "$S/echo.elf" >/dev/null 2>&1 ;;
+		ioheavy) "$RRVM" record -q -o "$2" "$S/ioheavy.elf" -- "count=$rounds" >/dev/null 2>&1 ;;
+		*) "$RRVM" record -q -o "$2" "$S/$1.elf" >/dev/null 2>&1 ;;
 		esac
 	fi
 	t0=$(now)
-	"$RRVM" replay -q "$rec" >/dev/null 2>&1
+	"$RRVM" replay -q "$2" >/dev/null 2>&1
 	t1=$(now)
-	"$RRVM" index -q --stats "$rec" 2>"$dir/stats" >/dev/null
+	[ "${3:-}" = --no-steps ] && "$RRVM" index -q --no-steps "$2" >/dev/null 2>&1
 	t2=$(now)
+	"$RRVM" index -q --stats "$2" 2>"$dir/stats" >/dev/null
+	t3=$(now)
 	line=$(grep '^stats:' "$dir/stats")
 	if [ -z "$line" ]; then
-		echo "$s: index failed: $(cat "$dir/stats")"
-		continue
+		echo "$1: index failed: $(cat "$dir/stats")"
+		return 1
 	fi
-	get() { echo "$line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-	rs=$(elapsed "$t0" "$t1")
-	is=$(elapsed "$t1" "$t2")
+	replay_s=$(elapsed "$t0" "$t1")
+	nosteps_s=$(elapsed "$t1" "$t2")
+	index_s=$(elapsed "$t2" "$t3")
+}
+get() { echo "$line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+# ratio A B: B / A, two decimals (0 when A is 0)
+ratio() { echo "$1 $2" | awk '{ printf "%.2f", ($1 > 0 ? $2 / $1 : 0) }'; }
+
+echo "-- rrvm index on a recording of each sample"
+printf '%-9s %9s %9s %12s %11s %12s %9s %9s %7s\n' sample exits rows "insert r/s" "bytes/row" "overall r/s" replay_s index_s ratio
+for s in hello echo ticks race ioheavy; do
+	index_sample "$s" "$dir/$s" || continue
 	printf '%-9s %9s %9s %12s %11s %12s %9s %9s %7s\n' "$s" "$(get exits)" "$(get rows)" \
-		"$(get insert_rows_per_s)" "$(get bytes_per_row)" "$(get overall_rows_per_s)" "$rs" "$is" \
-		"$(echo "$rs $is" | awk '{ printf "%.2f", ($1 > 0 ? $2 / $1 : 0) }')"
+		"$(get insert_rows_per_s)" "$(get bytes_per_row)" "$(get overall_rows_per_s)" \
+		"$replay_s" "$index_s" "$(ratio "$replay_s" "$index_s")"
 done
 echo "(insert r/s: rows / time spent inside the insertion layer during the index;"
 echo " overall r/s: rows / whole index time, replay included; ratio: index time / replay time)"
@@ -80,29 +94,10 @@ echo " overall r/s: rows / whole index time, replay included; ratio: index time 
 echo "-- the cost of counting positions (rrvm index against rrvm index --no-steps)"
 printf '%-9s %9s %9s %11s %10s %12s %9s %9s\n' sample exits replay_s nosteps_s counted_s units points ratio
 for s in ticks race compute paging; do
-	rec=$dir/pos-$s
-	if [ ! -f "$rec/manifest" ]; then
-		rm -rf "$rec"
-		"$RRVM" record -q -o "$rec" "$S/$s.elf" >/dev/null 2>&1
-	fi
-	t0=$(now)
-	"$RRVM" replay -q "$rec" >/dev/null 2>&1
-	t1=$(now)
-	"$RRVM" index -q --no-steps "$rec" >/dev/null 2>&1
-	t2=$(now)
-	"$RRVM" index -q --stats "$rec" 2>"$dir/stats" >/dev/null
-	t3=$(now)
-	line=$(grep '^stats:' "$dir/stats")
-	if [ -z "$line" ]; then
-		echo "$s: index failed: $(cat "$dir/stats")"
-		continue
-	fi
-	get() { echo "$line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-	ns=$(elapsed "$t1" "$t2")
-	cs=$(elapsed "$t2" "$t3")
-	printf '%-9s %9s %9s %11s %10s %12s %9s %9s\n' "$s" "$(get exits)" "$(elapsed "$t0" "$t1")" \
-		"$ns" "$cs" "$(get units)" "$(get unit_intervals)" \
-		"$(echo "$ns $cs" | awk '{ printf "%.2f", ($1 > 0 ? $2 / $1 : 0) }')"
+	index_sample "$s" "$dir/pos-$s" --no-steps || continue
+	printf '%-9s %9s %9s %11s %10s %12s %9s %9s\n' "$s" "$(get exits)" "$replay_s" \
+		"$nosteps_s" "$index_s" "$(get units)" "$(get unit_intervals)" \
+		"$(ratio "$nosteps_s" "$index_s")"
 done
 echo "(points: boundaries counted from; ratio: counted index time / --no-steps index time)"
 

@@ -41,13 +41,23 @@ run_rrvm() {
 	status=$?
 }
 
-# is STATUS WANT DESC: compare exit statuses, explain a mismatch
+# is GOT WANT DESC: compare two values (exit statuses, query results);
+# a mismatch shows both, quoted (an empty one is seen)
 is() {
-	if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3"; diag "got $1, want $2"; fi
+	if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3"; diag "got '$1', want '$2'"; fi
 }
-# has FILE PATTERN DESC: grep -E for PATTERN in FILE
-has() {
-	if grep -qE -- "$2" "$1"; then ok "$3"; else not_ok "$3"; diag "no /$2/ in:"; diag "$(head -c 2000 "$1")"; fi
+# has FILE PATTERN DESC: grep -E for PATTERN in FILE; contains FILE TEXT
+# DESC: the same for a fixed TEXT. A miss shows the file's start.
+has() { tap_grep -E "$@"; }
+contains() { tap_grep -F "$@"; }
+tap_grep() {
+	if grep -q "$1" -- "$3" "$2"; then
+		ok "$4"
+	else
+		not_ok "$4"
+		diag "grep $1 '$3' finds nothing in:"
+		diag "$(head -c 2000 "$2")"
+	fi
 }
 
 . "$top_srcdir/tests/integration/wait.sh"

@@ -9,10 +9,10 @@
 # interrupt source column on a recording of samples/apic.elf. TAP output;
 # skipped without /dev/kvm.
 set -u
+. "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/tracedb_lib.sh"
 need_kvm
 need_sqlite3
-tracedb_tmp tracedb
 race=$tmp/race
 io=$tmp/io
 
@@ -107,8 +107,8 @@ if [ "$race_failed" = 1 ]; then
 	rows=$("$RRVM" query --csv "$race" "$(cat "$tmp/q2.sql")" | tail -n +2 | wc -l)
 	check "query 2: an interrupt landed in account_transfer_fast ($rows)" test "$rows" -gt 0
 else
-	skip "query 1: no failing recording"
-	skip "query 2: no failing recording"
+	skip_check "query 1: no failing recording"
+	skip_check "query 2: no failing recording"
 fi
 is "$("$RRVM" query --csv "$race" "$(cat "$tmp/q3.sql")" | tail -n +2 | wc -l)" \
 	"$(q "$race" 'SELECT count(DISTINCT port) FROM exits')" "query 3: one row per port"
@@ -146,7 +146,7 @@ if command -v python3 >/dev/null 2>&1; then
 	is "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d), sorted(d[0]), type(d[0]["position"]).__name__)' "$tmp/out.json")" \
 		"3 ['kind', 'port', 'position', 'symbol'] int" "json: an array of three objects, numbers as numbers"
 else
-	skip "json: python3 not installed"
+	skip_check "json: python3 not installed"
 fi
 "$RRVM" query --explain "$race" "SELECT * FROM exits WHERE position = 5" >"$tmp/plan.txt"
 is "$(head -1 "$tmp/plan.txt")" "QUERY PLAN" "explain: the plan's title"
@@ -204,4 +204,4 @@ check "apic: MMIO or MSR exits of the local APIC are in exits" \
 is "$(q "$race" "SELECT count(*) FROM interrupts WHERE source IS NOT 'pic'")" 0 \
 	"race: every interrupt came from the 8259"
 
-finish
+tap_end

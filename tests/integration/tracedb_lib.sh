@@ -1,31 +1,9 @@
-# tracedb_lib.sh - shared by the trace database integration tests (sourced,
-# not run): TAP helpers, the KVM check, recording helpers and the README
-# example queries.
-: "${top_srcdir:=.}"
-: "${top_builddir:=.}"
-RRVM=$top_builddir/cli/rrvm
-SAMPLES=$top_builddir/samples
+# tracedb_lib.sh - shared by the trace database integration tests (sourced
+# after lib.sh, whose TAP functions, scratch directory and KVM check they
+# use): the sqlite3 check, recording helpers and the README example
+# queries.
 # The schema version this rrvm writes, from its one definition.
 SCHEMA=$(sed -n 's/^#define TRACEDB_SCHEMA_VERSION \([0-9]*\).*/\1/p' "$top_srcdir/tracedb/tracedb.h")
-. "$top_srcdir/tests/integration/wait.sh"
-
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
-# check DESC COMMAND...: one TAP line from a command's success
-check() { d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
-# is GOT WANT DESC
-is() {
-	if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3"; echo "#   got '$1', want '$2'"; fi
-}
-# contains FILE TEXT DESC
-contains() {
-	if grep -qF -- "$2" "$1"; then ok "$3"; else not_ok "$3"; echo "#   '$2' not in:"; sed 's/^/#   /' "$1" | head -20; fi
-}
-finish() { echo "1..$n"; [ "$failed" -eq 0 ]; }
-diag() { echo "$*" | sed 's/^/# /'; }
 
 # need_sqlite3: skip the whole script without the sqlite3 program.
 need_sqlite3() {
@@ -34,24 +12,14 @@ need_sqlite3() {
 		exit 0
 	fi
 }
-# tracedb_tmp NAME: a scratch directory in $tmp, removed at exit unless
-# TRACEDB_TEST_KEEP is set.
-tracedb_tmp() {
-	tmp=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX") || exit 1
-	[ -n "${TRACEDB_TEST_KEEP:-}" ] || trap 'rm -rf "$tmp"' EXIT INT TERM
-}
 
-# Skip the whole script unless KVM and the programs are there.
-need_kvm() {
-	if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-		echo "1..0 # SKIP /dev/kvm is missing or not usable"
-		exit 0
-	fi
-	if [ ! -x "$RRVM" ]; then
-		echo "1..0 # SKIP $RRVM not built"
-		exit 0
-	fi
-}
+# The tests' files go in lib.sh's scratch directory, $tmp here; it is kept
+# at exit (and its path shown) when TRACEDB_TEST_KEEP is set.
+tmp=$scratch
+if [ -n "${TRACEDB_TEST_KEEP:-}" ]; then
+	trap - EXIT INT TERM
+	diag "TRACEDB_TEST_KEEP: the test's files stay in $tmp"
+fi
 
 # manifest_value DIR KEY
 manifest_value() { sed -n "s/^$2: //p" "$1/manifest"; }

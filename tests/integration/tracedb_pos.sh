@@ -13,10 +13,10 @@
 # NULL pos with the reason in pos_note. TAP output; skipped without
 # /dev/kvm or sqlite3.
 set -u
+. "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/tracedb_lib.sh"
 need_kvm
 need_sqlite3
-tracedb_tmp tracedb_pos
 rec=$tmp/race
 
 timeout 300 "$RRVM" record -q --chaos=5 -o "$rec" "$SAMPLES/race.elf" >"$tmp/rec.out" 2>&1
@@ -141,4 +141,4 @@ check "--no-steps: injections at a boundary still have theirs" \
 "$RRVM" index --max-steps -3 "$rec" >/dev/null 2>"$tmp/bad.err"
 is "$?" 2 "--max-steps -3 is refused (status 2)"
 contains "$tmp/bad.err" "'-3'" "naming the value"
-finish
+tap_end

@@ -7,10 +7,10 @@
 # survives), damaged, diverging and truncated recordings, and the progress
 # bar on a terminal. TAP output; skipped without /dev/kvm.
 set -u
+. "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/tracedb_lib.sh"
 need_kvm
 need_sqlite3
-tracedb_tmp tracedb_robust
 echo_rec=$tmp/echo
 hello=$tmp/hello
 big=$tmp/big
@@ -137,10 +137,10 @@ if kill_index "$big"; then
 		"$RRVM" query "$big/trace.db.partial" 'SELECT count(*) FROM exits' >"$tmp/o" 2>&1
 		is "$?" 1 "killed index: the partial file is not taken for a trace database"
 	else
-		skip "killed index: no partial file to check"
+		skip_check "killed index: no partial file to check"
 	fi
 else
-	skip "the index finished before it could be killed"
+	skip_check "the index finished before it could be killed"
 fi
 "$RRVM" index -q "$big"
 is "$?" 0 "index the larger recording"
@@ -159,7 +159,7 @@ is "$?" 0 "first of two concurrent indexes completes"
 if grep -q "another rrvm index" "$tmp/e"; then
 	is "$st" 1 "second of two concurrent indexes: refused with status 1"
 else
-	skip "the first index ended before the second started"
+	skip_check "the first index ended before the second started"
 fi
 check "after two concurrent indexes: a current trace.db" test "$(q "$big" 'SELECT count(*) FROM exits')" = "$exits"
 if kill_index "$big"; then
@@ -168,7 +168,7 @@ if kill_index "$big"; then
 	"$RRVM" query "$big" 'SELECT count(*) FROM exits' >"$tmp/o" 2>&1
 	is "$(cat "$tmp/o" | tail -1 | tr -d ' ')" "$exits" "and still answers queries"
 else
-	skip "the second index finished before it could be killed"
+	skip_check "the second index finished before it could be killed"
 fi
 
 # ---- progress bar on a terminal ------------------------------------------------------------
@@ -177,7 +177,7 @@ if command -v script >/dev/null 2>&1; then
 	contains "$tmp/tty.out" "exits 100%" "on a terminal: a progress bar with position, total and rate"
 	contains "$tmp/tty.out" "exits/s" "on a terminal: the rate"
 else
-	skip "no script(1) to make a terminal"
+	skip_check "no script(1) to make a terminal"
 fi
 
-finish
+tap_end
