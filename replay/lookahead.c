@@ -92,7 +92,13 @@ static struct replay_lookahead *fill(struct replay *r, unsigned i)
 
 const struct replay_event *replay_q_peek_at(struct replay *r, unsigned i)
 {
-	struct replay_lookahead *slot = fill(r, i);
+	struct replay_lookahead *slot;
+
+	/* Further would wrap the ring onto the events before it (a peek 4
+	 * ahead made a race.elf replay diverge at exit 146). */
+	REPLAY_CHECK(r, i < REPLAY_LOOKAHEAD, "a peek %u events ahead, past the queue's %d", i,
+		     REPLAY_LOOKAHEAD);
+	slot = fill(r, i);
 
 	if (i == 0)
 		r->next_status = slot->status;
