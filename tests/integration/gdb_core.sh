@@ -17,10 +17,7 @@
 # No assertion measures time: each waits for what gdb or the guest prints.
 : "${top_builddir:=.}"
 : "${top_srcdir:=.}"
-. "$top_srcdir/tests/integration/lib.sh"
-need_kvm
 . "$top_srcdir/tests/integration/gdb_lib.sh"
-S=$SAMPLES
 need_gdb "$RRVM" "$S/race.elf" "$S/echo.elf"
 
 # ---- 1. A write watchpoint on a live guest with a 1 kHz timer ------------

@@ -14,10 +14,7 @@
 # with the reason if none fails). Nothing here measures time.
 : "${top_builddir:=.}"
 : "${top_srcdir:=.}"
-. "$top_srcdir/tests/integration/lib.sh"
-need_kvm
 . "$top_srcdir/tests/integration/gdb_lib.sh"
-S=$SAMPLES
 need_gdb "$RRVM" "$S/race.elf"
 if ! "$GDB" -batch -nx -ex 'python print(1)' >/dev/null 2>&1; then
 	echo "1..0 # SKIP this gdb has no Python (the story's loop is a gdb Python script)"

@@ -1,6 +1,11 @@
 # gdb_lib.sh — shared by the gdb integration tests that drive the real gdb
 # against `rrvm run --gdb` / `rrvm replay --gdb` on a Unix socket (sourced
-# after lib.sh). Files: $T/gdb.out (gdb's output), $T/rrvm.out/.err.
+# once top_srcdir and top_builddir are set: it brings lib.sh, skips without
+# KVM, and names the samples $S). Files: $T/gdb.out (gdb's output),
+# $T/rrvm.out/.err.
+. "$top_srcdir/tests/integration/lib.sh"
+need_kvm
+S=$SAMPLES
 GDB=${GDB:-gdb}
 
 need_gdb() {

@@ -12,10 +12,7 @@
 
 : "${top_builddir:=.}"
 : "${top_srcdir:=.}"
-. "$top_srcdir/tests/integration/lib.sh"
-need_kvm
 . "$top_srcdir/tests/integration/gdb_lib.sh"
-S=$SAMPLES
 need_gdb "$RRVM" "$S/race.elf" "$S/hello.elf" "$S/ticks.elf" "$S/echo.elf"
 
 # live_rrvm KERNEL [ARGS...]: rrvm run --gdb on $SOCK (a 300 s guest

@@ -21,8 +21,6 @@
 # to it on a fresh replay gives the same state hash), and `monitor
 # position` and `stepi` go on from there. A pt-diff interrupted the same way on its way to the first
 # position goes back to where the replay was, and prints no diff.
-. "$top_srcdir/tests/integration/lib.sh"
-need_kvm
 . "$top_srcdir/tests/integration/gdb_lib.sh"
 K=$top_builddir/tests/guests/pagetables.elf
 need_gdb "$K"

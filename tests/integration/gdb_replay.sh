@@ -10,8 +10,6 @@
 
 : "${top_builddir:=.}"
 : "${top_srcdir:=.}"
-. "$top_srcdir/tests/integration/lib.sh"
-need_kvm
 . "$top_srcdir/tests/integration/gdb_lib.sh"
 K=$SAMPLES/race.elf
 need_gdb "$RRVM" "$K"

@@ -15,10 +15,7 @@
 # No assertion measures time: each waits for what gdb or rrvm prints.
 : "${top_builddir:=.}"
 : "${top_srcdir:=.}"
-. "$top_srcdir/tests/integration/lib.sh"
-need_kvm
 . "$top_srcdir/tests/integration/gdb_lib.sh"
-S=$SAMPLES
 need_gdb "$RRVM" "$S/race.elf"
 
 record_race

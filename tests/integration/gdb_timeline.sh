@@ -22,10 +22,7 @@
 # Each wait is for what gdb or rrvm prints; nothing measures time.
 : "${top_builddir:=.}"
 : "${top_srcdir:=.}"
-. "$top_srcdir/tests/integration/lib.sh"
-need_kvm
 . "$top_srcdir/tests/integration/gdb_lib.sh"
-S=$SAMPLES
 need_gdb "$RRVM" "$S/race.elf"
 
 record_race

@@ -18,10 +18,7 @@
 # Nothing here measures time.
 : "${top_builddir:=.}"
 : "${top_srcdir:=.}"
-. "$top_srcdir/tests/integration/lib.sh"
-need_kvm
 . "$top_srcdir/tests/integration/gdb_lib.sh"
-S=$SAMPLES
 need_gdb "$RRVM" "$S/race.elf"
 
 # ---- 1. live ------------------------------------------------------------------
