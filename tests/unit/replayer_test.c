@@ -487,17 +487,25 @@ static void test_stride(void)
 
 /* A check that fails in a replay stopped at exit 100: the child prints
  * its line, the parent wants it in the report, with the replay's place. */
+/* The children's replay of the recording at path, or NULL (said). */
+static struct replay *child_open(void *path, struct fake *f)
+{
+	struct vmm_error err = { "" };
+	struct replay *r = open_fake(path, f, END_AT, &err);
+
+	if (!r)
+		printf("open: %s\n", err.msg);
+	return r;
+}
+
 static void check_fails(void *path)
 {
 	struct fake f;
-	struct vmm_error err = { "" };
 	struct replay_result res;
-	struct replay *r = open_fake(path, &f, END_AT, &err);
+	struct replay *r = child_open(path, &f);
 
-	if (!r) {
-		printf("open: %s\n", err.msg);
+	if (!r)
 		return;
-	}
 	replay_stop_at(r, 100);
 	if (replay_run(r, &res) || res.stop != REPLAY_STOP_POSITION) {
 		printf("run: %s\n", res.msg);
@@ -512,14 +520,11 @@ static void check_fails(void *path)
 static void machine_miscounts(void *path)
 {
 	struct fake f;
-	struct vmm_error err = { "" };
 	struct replay_result res;
-	struct replay *r = open_fake(path, &f, END_AT, &err);
+	struct replay *r = child_open(path, &f);
 
-	if (!r) {
-		printf("open: %s\n", err.msg);
+	if (!r)
 		return;
-	}
 	f.miscount_at = 200;
 	if (replay_run(r, &res))
 		printf("replay_run failed\n");
