@@ -61,7 +61,6 @@ int debug_units_step(struct debug *d, struct replay_result *res)
 {
 	struct gdb_stop stop;
 	struct debug_insn in;
-	uint64_t saved;
 	/* One read of the registers and the instruction serves the question
 	 * below and the step (a unit should cost its KVM_RUN and little
 	 * more: rrvm index steps hundreds of thousands). */
@@ -73,20 +72,7 @@ int debug_units_step(struct debug *d, struct replay_result *res)
 	 * trap would go to the guest, and the replay would diverge. */
 	if (!d->cpl3_traps && enters_user(d, &in))
 		return -EOPNOTSUPP;
-	/* A unit that runs into the next exit ends at that exit's boundary,
-	 * the finished exit, where its position EXITS+0 is (as goto gets
-	 * there). Run on, it would end further: this backend's single step
-	 * over an OUT traps after the next instruction too (race.elf's
-	 * pic_eoi, out then ret), and the replay would have begun the next
-	 * interval's search on the way, away from its boundary. */
-	saved = d->stop_at;
-	if (vmm_exits(d->vm) + 1 < saved)
-		d->stop_at = vmm_exits(d->vm) + 1;
 	rc = debug_replay_step_raw_from(d, &in, in.regs.rip, &stop);
-	/* The replay's own stop too: the unit may have ended before it,
-	 * and the indexer replays on from here. */
-	d->stop_at = saved;
-	replay_stop_at(d->r, saved);
 	if (rc)
 		return rc;
 	/* A unit ends at a debug stop, or by position after a HLT's exit. */

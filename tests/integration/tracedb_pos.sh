@@ -141,23 +141,4 @@ check "--no-steps: injections at a boundary still have theirs" \
 "$RRVM" index --max-steps -3 "$rec" >/dev/null 2>"$tmp/bad.err"
 is "$?" 2 "--max-steps -3 is refused (status 2)"
 contains "$tmp/bad.err" "'-3'" "naming the value"
-# A recording where the units of exit 1187's interval run into exit 1188
-# (pic_eoi's out), whose interval has two points: the unit ends at 1188's
-# boundary, where goto's 1188+0 is (a step over the out ran on through
-# the ret, and the replay began 1188's search there: 1188+1 for 1188+2,
-# then "not counted" for the next).
-xrec=$tmp/pos-cross-race
-cp -r "$top_srcdir/tests/data/pos-cross-race" "$xrec"
-"$RRVM" index -q "$xrec" 2>"$tmp/cross.err"
-is "$?" 0 "tests/data/pos-cross-race: index"
-is "$(q "$xrec" "SELECT count(*) FROM interrupts WHERE pos IS NULL")" 0 \
-	"tests/data/pos-cross-race: every interrupt has its full position"
-is "$(q "$xrec" "SELECT group_concat(pos, ' ') FROM (SELECT pos FROM events
-	  WHERE type = 'poll_async' AND position = 1188 ORDER BY seq)")" "1188+2 1188+49" \
-	"tests/data/pos-cross-race: the two points after exit 1188 at 1188+2 and 1188+49"
-for at in 1188+2:0x101418 1188+49:0x1004de; do
-	"$RRVM" replay --goto "${at%%:*}" "$xrec" >/dev/null 2>"$tmp/cross-goto.err" </dev/null
-	contains "$tmp/cross-goto.err" "position ${at%%:*}: rip ${at#*:}," \
-		"tests/data/pos-cross-race: goto ${at%%:*} stands at the point's rip ${at#*:}"
-done
 tap_end
