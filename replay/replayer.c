@@ -506,6 +506,17 @@ static bool stop_for_search(struct replay *r)
 	if (!r->stop_before_search)
 		return false;
 	r->stop_before_search = false;
+	/* A position stop like replay_stop_at's: at the finished exit, where
+	 * goto's EXITS+0 is (from an unfinished IN the first step would end
+	 * where the point already is, one unit late). */
+	if (r->mops->finish_exit) {
+		struct vmm_error err = { "" };
+
+		if (r->mops->finish_exit(r->mctx, &err)) {
+			stop(r, REPLAY_STOP_ERROR, "%s", err.msg);
+			return true;
+		}
+	}
 	stop(r, REPLAY_STOP_POSITION, "at exit %" PRIu64 ", before the search for an asynchronous "
 	     "point", now_exits(r));
 	return true;
